@@ -1,0 +1,112 @@
+//! Subcommand entry points: each turns its clap arguments into library calls and returns the
+//! exit status. Errors carry context naming the file they concern.
+
+mod convert;
+mod count;
+
+use crate::cli::{Cli, Command};
+use anyhow::{Context as _, Result};
+use std::io::{self, BufWriter, Stdout, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use wirecap::loss::Losses;
+use wirecap::output::{AtomicFile, WRITE_BUFFER_BYTES};
+
+/// Runs the command `cli` names.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    if let Some(n) = cli.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("starting the thread pool")?;
+    }
+    match cli.command {
+        Command::Convert(args) => convert::run(args),
+        Command::Count(args) => count::run(args),
+    }
+}
+
+/// Whether the error is a closed pipe on output (`wirecap … | head`), which ends quietly.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Where a command's data goes: standard output, or a file renamed into place on success.
+pub enum Sink {
+    /// Standard output, buffered.
+    Stdout(BufWriter<Stdout>),
+    /// A file that appears only on commit.
+    File(AtomicFile),
+}
+
+impl Sink {
+    /// Standard output for `None` or `-`, else an atomic file that must not be one of `inputs`.
+    pub fn create(output: Option<&Path>, inputs: &[&Path]) -> Result<Sink> {
+        match output {
+            None => Ok(Sink::Stdout(BufWriter::with_capacity(
+                WRITE_BUFFER_BYTES,
+                io::stdout(),
+            ))),
+            Some(p) if p == Path::new("-") => Ok(Sink::Stdout(BufWriter::with_capacity(
+                WRITE_BUFFER_BYTES,
+                io::stdout(),
+            ))),
+            Some(p) => Ok(Sink::File(AtomicFile::create(p, inputs)?)),
+        }
+    }
+
+    /// Makes the output visible: flushes stdout, or renames the file into place.
+    pub fn commit(self) -> Result<()> {
+        match self {
+            Sink::Stdout(mut w) => w.flush().context("writing to standard output"),
+            Sink::File(f) => Ok(f.commit()?),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::File(f) => f.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.write_all(buf),
+            Sink::File(f) => f.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File(f) => f.flush(),
+        }
+    }
+}
+
+/// Prints each kind of loss once, with how often it happened and where first.
+pub fn warn_losses(losses: &Losses) {
+    for (kind, c) in losses.iter() {
+        let times = if c.count == 1 {
+            "once".to_owned()
+        } else {
+            format!("{} times", c.count)
+        };
+        eprintln!("wirecap: warning: {kind}: {times}, first at {}", c.first);
+    }
+}
+
+/// Prints the messages kept for skipped records, and how many more there were.
+pub fn warn_invalid(examples: &[String], total: u64) {
+    for e in examples {
+        eprintln!("wirecap: warning: skipped {e}");
+    }
+    let more = total.saturating_sub(examples.len() as u64);
+    if more > 0 {
+        eprintln!("wirecap: warning: skipped {more} more invalid records");
+    }
+}

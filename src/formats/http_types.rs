@@ -1,0 +1,853 @@
+//! http-types JSONL: one `HttpExchange` object per line (meeshkan/http-types, the input of
+//! HMT's `hmt build`).
+//!
+//! The reader is lenient where the published schema is (only `path`, `pathname` + `query`, or
+//! `url`; header and query values as a string or a list; `null` bodies) and precise where it is
+//! not: every error names the line and the JSON pointer. The writer emits the profile that the
+//! schema and every real reader accept (py-http-types 0.0.18, ts- and java-http-types): lower-case
+//! method, `protocol`, non-empty `host`, `path` + `pathname` + `query` together, both `headers`
+//! objects, `response.body`, UTC timestamps with an offset, no extra keys.
+//! What http-types has no field for (HTTP version, reason phrase, trailers, undone
+//! `Content-Encoding`, 1xx responses) goes in `meta.wirecap` so wirecap reads it back losslessly.
+
+use super::json::{self, JsonError};
+use super::query;
+use crate::loss::{LossKind, Losses};
+use crate::model::{
+    Body, Exchange, Headers, Location, Request, Response, Scheme, Source, Timestamp,
+};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::io::{self, BufRead, Write};
+
+/// Longest line the reader accepts. A line is parsed in one piece, so this bounds memory per
+/// line; 64 MiB holds any realistic exchange while stopping a runaway file early.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// The methods http-types can name (schema enum; readers compare lower-case).
+const METHODS: [&str; 9] = [
+    "get", "put", "post", "patch", "delete", "options", "trace", "head", "connect",
+];
+
+/// The key inside `meta` where wirecap keeps what http-types has no field for.
+const META_KEY: &str = "wirecap";
+
+/// Why a line could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The line is not a valid exchange.
+    #[error("{file}:{line}: {error}")]
+    Json {
+        /// The input's display name.
+        file: String,
+        /// 1-based line number.
+        line: u64,
+        /// Pointer and message.
+        error: JsonError,
+    },
+    /// An empty or whitespace-only line: JSONL allows none, and py-http-types fails on them.
+    #[error("{file}:{line}: blank line, expected one JSON object per line")]
+    BlankLine {
+        /// The input's display name.
+        file: String,
+        /// 1-based line number.
+        line: u64,
+    },
+    /// A line longer than the limit.
+    #[error("{file}:{line}: line longer than {limit} bytes (raise it with --max-line-bytes)")]
+    LineTooLong {
+        /// The input's display name.
+        file: String,
+        /// 1-based line number.
+        line: u64,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Reading the input failed.
+    #[error("reading {file}")]
+    Io {
+        /// The input's display name.
+        file: String,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// Whether reading can go on with the next line (`--keep-going`).
+    pub fn is_recoverable(&self) -> bool {
+        !matches!(self, Error::Io { .. })
+    }
+}
+
+/// Streams exchanges from http-types JSONL, one line at a time.
+pub struct Reader<R> {
+    input: R,
+    file: String,
+    line: u64,
+    buf: Vec<u8>,
+    max_line: usize,
+    failed: bool,
+}
+
+impl<R: BufRead> Reader<R> {
+    /// A reader over `input`, named `file` in errors and provenance.
+    pub fn new(input: R, file: impl Into<String>, max_line: usize) -> Self {
+        Self {
+            input,
+            file: file.into(),
+            line: 0,
+            buf: Vec::new(),
+            max_line,
+            failed: false,
+        }
+    }
+
+    fn read_line(&mut self) -> Option<Result<(), Error>> {
+        self.buf.clear();
+        let limit = self.max_line as u64 + 1;
+        let io = |source| Error::Io {
+            file: self.file.clone(),
+            source,
+        };
+        let n = match std::io::Read::take(&mut self.input, limit).read_until(b'\n', &mut self.buf) {
+            Ok(n) => n,
+            Err(e) => return Some(Err(io(e))),
+        };
+        if n == 0 {
+            return None;
+        }
+        self.line += 1;
+        if self.buf.last() != Some(&b'\n') && self.buf.len() > self.max_line {
+            if let Err(e) = self.input.skip_until(b'\n') {
+                return Some(Err(io(e)));
+            }
+            return Some(Err(Error::LineTooLong {
+                file: self.file.clone(),
+                line: self.line,
+                limit: self.max_line,
+            }));
+        }
+        while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
+            self.buf.pop();
+        }
+        Some(Ok(()))
+    }
+}
+
+impl<R: BufRead> Iterator for Reader<R> {
+    type Item = Result<Exchange, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let read = self.read_line()?;
+        if let Err(e) = read {
+            self.failed = matches!(e, Error::Io { .. });
+            return Some(Err(e));
+        }
+        if self.buf.iter().all(u8::is_ascii_whitespace) {
+            return Some(Err(Error::BlankLine {
+                file: self.file.clone(),
+                line: self.line,
+            }));
+        }
+        let source = Source {
+            file: Some(self.file.clone()),
+            location: Some(Location::Line(self.line)),
+            flow: None,
+        };
+        Some(
+            parse_exchange(&self.buf, source).map_err(|error| Error::Json {
+                file: self.file.clone(),
+                line: self.line,
+                error,
+            }),
+        )
+    }
+}
+
+/// Parses one http-types exchange from JSON text.
+pub fn parse_exchange(bytes: &[u8], source: Source) -> Result<Exchange, JsonError> {
+    let view: ExchangeView = json::from_slice(bytes)?;
+    view.into_exchange(source)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExchangeView {
+    request: RequestView,
+    response: Option<ResponseView>,
+    #[serde(default)]
+    meta: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestView {
+    method: MethodView,
+    #[serde(default)]
+    protocol: Option<SchemeView>,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    pathname: Option<String>,
+    #[serde(default)]
+    query: Option<Option<StringMap>>,
+    #[serde(default)]
+    headers: Option<StringMap>,
+    #[serde(default)]
+    body: Option<Option<String>>,
+    #[serde(default)]
+    timestamp: Option<TimestampView>,
+    #[serde(default, rename = "bodyAsJson")]
+    _body_as_json: Option<de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResponseView {
+    #[serde(rename = "statusCode")]
+    status_code: StatusView,
+    #[serde(default)]
+    headers: Option<StringMap>,
+    #[serde(default)]
+    body: Option<Option<String>>,
+    #[serde(default)]
+    timestamp: Option<TimestampView>,
+    #[serde(default, rename = "bodyAsJson")]
+    _body_as_json: Option<de::IgnoredAny>,
+}
+
+/// The extras wirecap writes into `meta.wirecap`.
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Extras {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    response_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    interim: Vec<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    trailers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request_decoded_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    response_decoded_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    omitted_bodies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flow: Option<String>,
+}
+
+fn invalid(pointer: &str, message: impl Into<String>) -> JsonError {
+    JsonError {
+        pointer: pointer.to_owned(),
+        line: 1,
+        column: 1,
+        message: message.into(),
+    }
+}
+
+impl ExchangeView {
+    fn into_exchange(self, mut source: Source) -> Result<Exchange, JsonError> {
+        let mut extra = self.meta.unwrap_or_default();
+        let extras = match extra.remove(META_KEY) {
+            Some(v) => serde_json::from_value::<Extras>(v)
+                .map_err(|e| invalid("/meta/wirecap", e.to_string()))?,
+            None => Extras::default(),
+        };
+        let r = self.request;
+        let mut scheme = r.protocol.map(|p| p.0);
+        let mut authority = r.host;
+        let target = match (r.path, r.pathname, r.url) {
+            (Some(path), _, _) => path,
+            (None, Some(pathname), _) => {
+                let pairs = r.query.flatten().unwrap_or_default();
+                let q = query::urlencode(
+                    pairs
+                        .iter()
+                        .flat_map(|(n, vs)| vs.iter().map(move |v| (n.as_str(), v.as_str()))),
+                );
+                if q.is_empty() {
+                    pathname
+                } else {
+                    format!("{pathname}?{q}")
+                }
+            }
+            (None, None, Some(url)) => {
+                let (s, auth, target) = split_url(&url).ok_or_else(|| {
+                    invalid(
+                        "/request/url",
+                        format!("expected an absolute http(s) URL, found {url:?}"),
+                    )
+                })?;
+                scheme.get_or_insert(s);
+                authority.get_or_insert(auth);
+                target
+            }
+            (None, None, None) => {
+                return Err(invalid("/request", "expected one of path, pathname or url"));
+            }
+        };
+        let (host, port) = crate::model::split_authority(authority.as_deref().unwrap_or(""));
+        source.flow = extras.flow;
+        let request = Request {
+            method: r.method.0,
+            scheme: scheme.unwrap_or_default(),
+            host,
+            port,
+            target,
+            version: extras.request_version,
+            headers: r.headers.map(StringMap::into_headers).unwrap_or_default(),
+            body: Body {
+                bytes: r.body.flatten().unwrap_or_default().into_bytes(),
+                decoded_from: extras.request_decoded_from,
+            },
+            timestamp: r.timestamp.map(|t| t.0),
+        };
+        let response = self.response.map(|resp| Response {
+            status: resp.status_code.0,
+            reason: extras.reason,
+            version: extras.response_version,
+            headers: resp
+                .headers
+                .map(StringMap::into_headers)
+                .unwrap_or_default(),
+            trailers: extras.trailers.into_iter().collect(),
+            body: Body {
+                bytes: resp.body.flatten().unwrap_or_default().into_bytes(),
+                decoded_from: extras.response_decoded_from,
+            },
+            timestamp: resp.timestamp.map(|t| t.0),
+            interim: extras.interim,
+        });
+        Ok(Exchange {
+            request,
+            response,
+            source,
+            extra,
+        })
+    }
+}
+
+/// Splits `http://host:port/path?q` into scheme, authority and origin-form target.
+fn split_url(url: &str) -> Option<(Scheme, String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = Scheme::parse(scheme)?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let target = match &rest[end..] {
+        t if t.starts_with('/') => t.to_owned(),
+        t => format!("/{t}"),
+    };
+    Some((scheme, rest[..end].to_owned(), target))
+}
+
+struct MethodView(String);
+
+impl<'de> Deserialize<'de> for MethodView {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let is_tchar = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+        if s.is_empty() || !s.bytes().all(is_tchar) {
+            return Err(de::Error::custom(format!(
+                "expected an HTTP method like \"get\", found {s:?}"
+            )));
+        }
+        Ok(MethodView(s.to_ascii_uppercase()))
+    }
+}
+
+struct SchemeView(Scheme);
+
+impl<'de> Deserialize<'de> for SchemeView {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Scheme::parse(&s).map(SchemeView).ok_or_else(|| {
+            de::Error::custom(format!("expected \"http\" or \"https\", found {s:?}"))
+        })
+    }
+}
+
+struct TimestampView(Timestamp);
+
+impl<'de> Deserialize<'de> for TimestampView {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = TimestampView;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an RFC 3339 date-time string")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Timestamp::parse_rfc3339(s)
+                    .map(TimestampView)
+                    .map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+struct StatusView(u16);
+
+impl<'de> Deserialize<'de> for StatusView {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = StatusView;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an integer status code")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                u16::try_from(n)
+                    .ok()
+                    .filter(|n| *n <= 999)
+                    .map(StatusView)
+                    .ok_or_else(|| {
+                        E::custom(format!("expected a status code of three digits, found {n}"))
+                    })
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                Err(E::custom(format!(
+                    "expected a status code of three digits, found {n}"
+                )))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Self::Value, E> {
+                if n.fract() == 0.0 && (0.0..=999.0).contains(&n) {
+                    Ok(StatusView(n as u16))
+                } else {
+                    Err(E::custom(format!(
+                        "expected a status code of three digits, found {n}"
+                    )))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A JSON object whose values are a string or an array of strings (headers, query).
+#[derive(Default)]
+struct StringMap(Vec<(String, Vec<String>)>);
+
+impl StringMap {
+    fn into_headers(self) -> Headers {
+        self.0
+            .into_iter()
+            .flat_map(|(n, vs)| vs.into_iter().map(move |v| (n.clone(), v)))
+            .collect()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(String, Vec<String>)> {
+        self.0.iter()
+    }
+}
+
+struct StringOrList(Vec<String>);
+
+impl<'de> Deserialize<'de> for StringOrList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StringOrList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(StringOrList(vec![s.to_owned()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(s);
+                }
+                Ok(StringOrList(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for StringMap {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StringMap;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object whose values are strings or arrays of strings")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, StringOrList>()? {
+                    out.push((k, v.0));
+                }
+                Ok(StringMap(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Writes exchanges as http-types JSONL, one line each, as they arrive.
+pub struct Writer<W: Write> {
+    out: W,
+    line: Vec<u8>,
+}
+
+impl<W: Write> Writer<W> {
+    /// A writer onto `out`; wrap `out` in a `BufWriter` if it is unbuffered.
+    pub fn new(out: W) -> Self {
+        Self {
+            out,
+            line: Vec::with_capacity(4096),
+        }
+    }
+
+    /// Writes one exchange, or records why it cannot be written and returns `Ok(false)`.
+    pub fn write(&mut self, ex: &Exchange, losses: &mut Losses) -> io::Result<bool> {
+        let Some(view) = to_view(ex, losses) else {
+            return Ok(false);
+        };
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &view)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)?;
+        Ok(true)
+    }
+
+    /// Flushes and returns the output.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+#[derive(Serialize)]
+struct ExchangeOut<'a> {
+    request: RequestOut<'a>,
+    response: ResponseOut<'a>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    meta: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct RequestOut<'a> {
+    method: &'static str,
+    protocol: &'static str,
+    host: String,
+    path: &'a str,
+    pathname: &'a str,
+    query: GroupedOut<String>,
+    headers: GroupedOut<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ResponseOut<'a> {
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    headers: GroupedOut<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<String>,
+}
+
+/// Name → value (one) or values (several), in order of first appearance.
+struct GroupedOut<S>(Vec<(S, Vec<S>)>);
+
+impl<S: AsRef<str>> Serialize for GroupedOut<S> {
+    fn serialize<Z: Serializer>(&self, s: Z) -> Result<Z::Ok, Z::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, values) in &self.0 {
+            match values.as_slice() {
+                [one] => map.serialize_entry(name.as_ref(), one.as_ref())?,
+                many => map.serialize_entry(
+                    name.as_ref(),
+                    &many.iter().map(AsRef::as_ref).collect::<Vec<&str>>(),
+                )?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// The path part of an origin-form target as Python's `urlparse(path).path` sees it:
+/// without query, fragment, or `;params` on the last segment.
+fn py_pathname(path: &str) -> &str {
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    let path = &path[..end];
+    let last_slash = path.rfind('/').unwrap_or(0);
+    match path[last_slash..].find(';') {
+        Some(i) => &path[..last_slash + i],
+        None => path,
+    }
+}
+
+fn to_view<'a>(ex: &'a Exchange, losses: &mut Losses) -> Option<ExchangeOut<'a>> {
+    let req = &ex.request;
+    let here = || ex.source.to_string();
+    let Some(method) = METHODS.iter().find(|m| m.eq_ignore_ascii_case(&req.method)) else {
+        losses.record(LossKind::UnsupportedMethod, || {
+            format!("{}: method {}", here(), req.method)
+        });
+        return None;
+    };
+    let Some(resp) = &ex.response else {
+        losses.record(LossKind::MissingResponse, || {
+            format!("{}: {} {}", here(), req.method, req.target)
+        });
+        return None;
+    };
+    let mut host = req.authority();
+    if host.is_empty() {
+        host = req
+            .headers
+            .first("host")
+            .or_else(|| req.headers.first("x-forwarded-host"))
+            .unwrap_or("")
+            .to_owned();
+    }
+    if host.is_empty() {
+        losses.record(LossKind::MissingHost, || {
+            format!("{}: {} {}", here(), req.method, req.target)
+        });
+        return None;
+    }
+    let path = match req.target.find("://") {
+        Some(i) if !req.target.starts_with('/') => {
+            let rest = &req.target[i + 3..];
+            rest.find(['/', '?']).map_or("/", |j| &rest[j..])
+        }
+        _ => req.target.as_str(),
+    };
+    let query = path
+        .split_once('?')
+        .map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
+    for (headers, which) in [(&req.headers, "request"), (&resp.headers, "response")] {
+        if headers.is_interleaved() {
+            losses.record(LossKind::HeaderOrder, || {
+                format!("{}: {which} headers", here())
+            });
+        }
+    }
+    let mut extras = Extras {
+        request_version: req.version.clone(),
+        response_version: resp.version.clone(),
+        reason: resp.reason.clone(),
+        interim: resp.interim.clone(),
+        trailers: resp
+            .trailers
+            .iter()
+            .map(|h| (h.name.clone(), h.value.clone()))
+            .collect(),
+        request_decoded_from: req.body.decoded_from.clone(),
+        response_decoded_from: resp.body.decoded_from.clone(),
+        omitted_bodies: Vec::new(),
+        flow: ex.source.flow.clone(),
+    };
+    let mut text = |body: &'a Body, which: &str| match body.as_text() {
+        Some(t) => Some(t),
+        None => {
+            losses.record(LossKind::BinaryBody, || {
+                format!("{}: {which} body ({} bytes)", here(), body.bytes.len())
+            });
+            extras
+                .omitted_bodies
+                .push(format!("{which}: {} bytes, not UTF-8", body.bytes.len()));
+            None
+        }
+    };
+    let request_body = if req.body.is_empty() {
+        None
+    } else {
+        text(&req.body, "request")
+    };
+    let response_body = text(&resp.body, "response");
+    let mut meta = ex.extra.clone();
+    let extras = serde_json::to_value(&extras).expect("extras serialise to a JSON object");
+    if extras.as_object().is_some_and(|o| !o.is_empty()) {
+        meta.insert(META_KEY.to_owned(), extras);
+    }
+    Some(ExchangeOut {
+        request: RequestOut {
+            method,
+            protocol: req.scheme.as_str(),
+            host,
+            path,
+            pathname: py_pathname(path),
+            query: GroupedOut(query::parse_qs(query)),
+            headers: GroupedOut(req.headers.grouped()),
+            body: request_body,
+            timestamp: req.timestamp.map(Timestamp::to_rfc3339),
+        },
+        response: ResponseOut {
+            status_code: resp.status,
+            headers: GroupedOut(resp.headers.grouped()),
+            body: response_body,
+            timestamp: resp.timestamp.map(Timestamp::to_rfc3339),
+        },
+        meta,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_one(line: &str) -> Result<Exchange, String> {
+        let mut r = Reader::new(line.as_bytes(), "t.jsonl", MAX_LINE_BYTES);
+        r.next().expect("one line").map_err(|e| e.to_string())
+    }
+
+    fn write_one(ex: &Exchange) -> (String, Losses) {
+        let mut losses = Losses::default();
+        let mut w = Writer::new(Vec::new());
+        w.write(ex, &mut losses).expect("writes to memory");
+        (
+            String::from_utf8(w.finish().expect("flush")).expect("utf-8"),
+            losses,
+        )
+    }
+
+    macro_rules! rejects {
+        ($line:expr, $msg:expr) => {
+            assert_eq!(read_one($line).unwrap_err(), $msg)
+        };
+    }
+
+    const BASE: &str = r#"{"request":{"method":"get","protocol":"http","host":"a.test","path":"/x?q=1"},"response":{"statusCode":200,"headers":{}}}"#;
+
+    #[test]
+    fn reads_the_three_path_spellings() {
+        let p = |line: &str| read_one(line).map(|e| e.request.target);
+        assert_eq!(p(BASE).as_deref(), Ok("/x?q=1"));
+        assert_eq!(
+            p(r#"{"request":{"method":"get","host":"h","pathname":"/x","query":{"a":["1","2"],"b":"c d"}}}"#).as_deref(),
+            Ok("/x?a=1&a=2&b=c+d")
+        );
+        assert_eq!(
+            p(r#"{"request":{"method":"get","url":"https://h:8443/y?z=1"}}"#).as_deref(),
+            Ok("/y?z=1")
+        );
+    }
+
+    #[test]
+    fn errors_name_line_and_pointer() {
+        rejects!(
+            r#"{"request":{"method":"get","path":"/"},"response":{"statusCode":"200"}}"#,
+            r#"t.jsonl:1: /response/statusCode: string "200", expected an integer status code"#
+        );
+        rejects!(
+            r#"{"request":{"method":"get","path":"/","headers":{"a":1}}}"#,
+            "t.jsonl:1: /request/headers/a: integer `1`, expected a string or an array of strings"
+        );
+        rejects!(
+            r#"{"request":{"method":"get","path":"/","timestamp":"yesterday"}}"#,
+            r#"t.jsonl:1: /request/timestamp: expected an RFC 3339 date-time like 2023-11-14T22:13:20.003+00:00, found "yesterday""#
+        );
+        rejects!(
+            r#"{"request":{"method":"get","path":"/","bogus":1}}"#,
+            "t.jsonl:1: /request/bogus: unknown field `bogus`, expected one of `method`, `protocol`, `host`, `url`, `path`, `pathname`, `query`, `headers`, `body`, `timestamp`, `bodyAsJson`"
+        );
+        rejects!(
+            r#"{"request":{"method":"get"}}"#,
+            "t.jsonl:1: /request: expected one of path, pathname or url"
+        );
+        rejects!(
+            "   ",
+            "t.jsonl:1: blank line, expected one JSON object per line"
+        );
+        rejects!(
+            r#"{"request":"#,
+            "t.jsonl:1: /request: unexpected end of input while parsing a value"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_refused_and_skipped() {
+        let input = format!("{}\n{BASE}\n", "x".repeat(100));
+        let mut r = Reader::new(input.as_bytes(), "t.jsonl", 50);
+        assert_eq!(
+            r.next().unwrap().unwrap_err().to_string(),
+            "t.jsonl:1: line longer than 50 bytes (raise it with --max-line-bytes)"
+        );
+        assert!(
+            r.next().is_some_and(|e| e.is_err()),
+            "the 2nd line is longer than 50 too"
+        );
+        let mut r = Reader::new(input.as_bytes(), "t.jsonl", 200);
+        assert!(r.next().unwrap().is_err());
+        assert_eq!(
+            r.next().unwrap().unwrap().source.location,
+            Some(Location::Line(2))
+        );
+        assert!(r.next().is_none());
+    }
+
+    #[test]
+    fn writes_the_profile_every_reader_accepts() {
+        let ex = read_one(r#"{"request":{"method":"GET","protocol":"HTTP","host":"a.test:80","path":"/x;p?b=&q=1&q=2","headers":{"Accept":"*/*"}},"response":{"statusCode":204}}"#).unwrap();
+        let (line, losses) = write_one(&ex);
+        assert_eq!(
+            line,
+            concat!(
+                r#"{"request":{"method":"get","protocol":"http","host":"a.test","path":"/x;p?b=&q=1&q=2","pathname":"/x","query":{"q":["1","2"]},"headers":{"Accept":"*/*"}},"#,
+                r#""response":{"statusCode":204,"headers":{},"body":""}}"#,
+                "\n"
+            )
+        );
+        assert!(losses.is_empty());
+    }
+
+    #[test]
+    fn binary_bodies_are_left_out_and_noted() {
+        let mut ex = read_one(BASE).unwrap();
+        ex.response.as_mut().unwrap().body = Body::from_bytes(vec![0xff, 0x00]);
+        let (line, losses) = write_one(&ex);
+        assert!(
+            line.contains(
+                r#""meta":{"wirecap":{"omittedBodies":["response: 2 bytes, not UTF-8"]}}"#
+            ),
+            "{line}"
+        );
+        assert!(!line.contains(r#""body""#));
+        assert_eq!(
+            losses.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            [LossKind::BinaryBody]
+        );
+    }
+
+    #[test]
+    fn extras_round_trip_through_meta() {
+        let mut ex = read_one(BASE).unwrap();
+        let resp = ex.response.as_mut().unwrap();
+        resp.reason = Some("OK".into());
+        resp.version = Some("HTTP/1.1".into());
+        resp.trailers.push("Checksum", "abc");
+        resp.interim.push(100);
+        resp.body.decoded_from = Some("gzip".into());
+        ex.request.version = Some("HTTP/1.1".into());
+        let (line, _) = write_one(&ex);
+        let back = read_one(line.trim_end()).unwrap();
+        assert_eq!(back.response, ex.response);
+        assert_eq!(back.request, ex.request);
+    }
+}

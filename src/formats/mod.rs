@@ -1,0 +1,347 @@
+//! The formats wirecap reads and writes, and the one place that dispatches between them.
+//!
+//! Each format is a reader into the canonical [`Exchange`](crate::model::Exchange) and a writer
+//! out of it. Adding a format means a new module and a new [`Format`] arm; the compiler then
+//! points at every `match` below that must learn it.
+
+pub mod http_types;
+pub mod json;
+pub mod query;
+
+use crate::loss::Losses;
+use crate::model::Exchange;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::str::FromStr;
+
+/// Read buffer size: large enough that format sniffing sees a whole first JSON line in
+/// common files, and that big inputs are read in few system calls.
+pub const READ_BUFFER_BYTES: usize = 256 << 10;
+
+/// A file format wirecap knows by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Format {
+    /// A pcap or pcapng capture (read only).
+    Pcap,
+    /// http-types JSONL, one `HttpExchange` per line.
+    HttpTypes,
+    /// A Hoverfly simulation document (`/api/v2/simulation`), any `schemaVersion`.
+    Hoverfly,
+    /// A Hoverfly legacy `/api/records` body.
+    HoverflyV1Records,
+    /// A Hoverfly legacy `/api/templates` body.
+    HoverflyV1Templates,
+    /// A Hoverfly legacy `/api/delays` body.
+    HoverflyV1Delays,
+    /// An HTTP Archive (HAR 1.2).
+    Har,
+}
+
+impl Format {
+    /// Every format, in the order help text lists them.
+    pub const ALL: [Format; 7] = [
+        Format::Pcap,
+        Format::HttpTypes,
+        Format::Hoverfly,
+        Format::HoverflyV1Records,
+        Format::HoverflyV1Templates,
+        Format::HoverflyV1Delays,
+        Format::Har,
+    ];
+
+    /// The name users type after `--from`/`--to`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Pcap => "pcap",
+            Format::HttpTypes => "http-types",
+            Format::Hoverfly => "hoverfly",
+            Format::HoverflyV1Records => "hoverfly-v1-records",
+            Format::HoverflyV1Templates => "hoverfly-v1-templates",
+            Format::HoverflyV1Delays => "hoverfly-v1-delays",
+            Format::Har => "har",
+        }
+    }
+
+    /// The format an output or input file name implies, by extension.
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let ext = name.rsplit_once('.')?.1;
+        match ext {
+            "pcap" | "pcapng" | "cap" => Some(Format::Pcap),
+            "jsonl" | "ndjson" => Some(Format::HttpTypes),
+            "har" => Some(Format::Har),
+            "json" => Some(Format::Hoverfly),
+            _ => None,
+        }
+    }
+
+    /// The format the first bytes of a file show: capture magic numbers, or the first key of
+    /// the first JSON object.
+    pub fn sniff(head: &[u8]) -> Option<Format> {
+        const MAGICS: [[u8; 4]; 5] = [
+            [0xd4, 0xc3, 0xb2, 0xa1],
+            [0xa1, 0xb2, 0xc3, 0xd4],
+            [0x4d, 0x3c, 0xb2, 0xa1],
+            [0xa1, 0xb2, 0x3c, 0x4d],
+            [0x0a, 0x0d, 0x0d, 0x0a],
+        ];
+        if head.len() >= 4 && MAGICS.iter().any(|m| head[..4] == *m) {
+            return Some(Format::Pcap);
+        }
+        if head.starts_with(&[0x1f, 0x8b]) {
+            return Some(Format::Pcap);
+        }
+        let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+        let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+        if text[start] != b'{' {
+            return None;
+        }
+        let first_line_end = text[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| start + i);
+        let first_key = first_key(&text[start + 1..])?;
+        match first_key {
+            "request" | "response" => Some(Format::HttpTypes),
+            "log" => Some(Format::Har),
+            "data" | "meta" => Some(Format::Hoverfly),
+            _ => first_line_end.map(|_| Format::HttpTypes),
+        }
+    }
+}
+
+fn first_key(after_brace: &[u8]) -> Option<&str> {
+    let start = after_brace.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = after_brace[start..].strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The name was not a format wirecap knows.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown format {0:?}")]
+pub struct UnknownFormat(String);
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "jsonl" => Ok(Format::HttpTypes),
+            _ => Format::ALL
+                .into_iter()
+                .find(|f| f.name() == s)
+                .ok_or_else(|| UnknownFormat(s.to_owned())),
+        }
+    }
+}
+
+/// A named input stream.
+pub struct Input {
+    /// The name used in messages and provenance: the path as given, or `-`.
+    pub name: String,
+    /// The bytes.
+    pub reader: Box<dyn BufRead + Send>,
+}
+
+impl Input {
+    /// Opens a file, or standard input for `-`.
+    pub fn open(path: &str) -> io::Result<Input> {
+        let reader: Box<dyn Read + Send> = if path == "-" {
+            Box::new(io::stdin())
+        } else {
+            Box::new(File::open(path)?)
+        };
+        Ok(Input {
+            name: path.to_owned(),
+            reader: Box::new(BufReader::with_capacity(READ_BUFFER_BYTES, reader)),
+        })
+    }
+
+    /// Picks the format: `forced` first, then the file's extension, then its first bytes.
+    pub fn detect(&mut self, forced: Option<Format>) -> Result<Format, Error> {
+        if let Some(f) = forced {
+            return Ok(f);
+        }
+        if let Some(f) = Format::from_extension(Path::new(&self.name)) {
+            return Ok(f);
+        }
+        let head = self.reader.fill_buf().map_err(|source| Error::Io {
+            file: self.name.clone(),
+            source,
+        })?;
+        Format::sniff(head).ok_or_else(|| Error::Undetected {
+            file: self.name.clone(),
+        })
+    }
+}
+
+/// Options that shape reading.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// The longest JSONL line accepted.
+    pub max_line_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            max_line_bytes: http_types::MAX_LINE_BYTES,
+        }
+    }
+}
+
+/// Why reading or writing a format failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An http-types line could not be read.
+    #[error(transparent)]
+    HttpTypes(#[from] http_types::Error),
+    /// The format cannot be read, or written, by this build yet.
+    #[error("{format} {direction} is not implemented yet")]
+    Unsupported {
+        /// The format.
+        format: Format,
+        /// `input` or `output`.
+        direction: &'static str,
+    },
+    /// Neither flag, extension nor content told the format.
+    #[error("{file}: cannot tell the format from the name or the content; name it with --from")]
+    Undetected {
+        /// The input's display name.
+        file: String,
+    },
+    /// Reading the input failed.
+    #[error("reading {file}")]
+    Io {
+        /// The input's display name.
+        file: String,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// Whether the reader can go on after this error (one bad record, not a broken stream).
+    pub fn is_recoverable(&self) -> bool {
+        match self {
+            Error::HttpTypes(e) => e.is_recoverable(),
+            _ => false,
+        }
+    }
+}
+
+/// A stream of exchanges from one input.
+pub type Exchanges = Box<dyn Iterator<Item = Result<Exchange, Error>> + Send>;
+
+/// Opens a reader for `format` over `input`.
+pub fn read(format: Format, input: Input, opts: &ReadOptions) -> Result<Exchanges, Error> {
+    match format {
+        Format::HttpTypes => Ok(Box::new(
+            http_types::Reader::new(input.reader, input.name, opts.max_line_bytes)
+                .map(|r| r.map_err(Error::from)),
+        )),
+        Format::Pcap
+        | Format::Hoverfly
+        | Format::HoverflyV1Records
+        | Format::HoverflyV1Templates
+        | Format::HoverflyV1Delays
+        | Format::Har => Err(Error::Unsupported {
+            format,
+            direction: "input",
+        }),
+    }
+}
+
+/// A writer for one output format.
+#[non_exhaustive]
+pub enum Writer<W: Write> {
+    /// http-types JSONL.
+    HttpTypes(http_types::Writer<W>),
+}
+
+impl<W: Write> Writer<W> {
+    /// A writer for `format` onto `out`.
+    pub fn new(format: Format, out: W) -> Result<Self, Error> {
+        match format {
+            Format::HttpTypes => Ok(Writer::HttpTypes(http_types::Writer::new(out))),
+            Format::Pcap
+            | Format::Hoverfly
+            | Format::HoverflyV1Records
+            | Format::HoverflyV1Templates
+            | Format::HoverflyV1Delays
+            | Format::Har => Err(Error::Unsupported {
+                format,
+                direction: "output",
+            }),
+        }
+    }
+
+    /// Writes one exchange; `Ok(false)` when it was skipped, with the reason in `losses`.
+    pub fn write(&mut self, ex: &Exchange, losses: &mut Losses) -> io::Result<bool> {
+        match self {
+            Writer::HttpTypes(w) => w.write(ex, losses),
+        }
+    }
+
+    /// Completes the document and flushes.
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            Writer::HttpTypes(w) => w.finish(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_reads_magic_numbers_and_first_keys() {
+        assert_eq!(
+            Format::sniff(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]),
+            Some(Format::Pcap)
+        );
+        assert_eq!(Format::sniff(&[0x0a, 0x0d, 0x0d, 0x0a]), Some(Format::Pcap));
+        assert_eq!(
+            Format::sniff(b"{\"request\":{}}\n"),
+            Some(Format::HttpTypes)
+        );
+        assert_eq!(Format::sniff(b"  {\n \"data\": {"), Some(Format::Hoverfly));
+        assert_eq!(Format::sniff(b"{\"log\":{}}"), Some(Format::Har));
+        assert_eq!(Format::sniff(b"hello"), None);
+    }
+
+    #[test]
+    fn names_and_extensions() {
+        assert_eq!("jsonl".parse::<Format>().ok(), Some(Format::HttpTypes));
+        assert_eq!(
+            "hoverfly-v1-delays".parse::<Format>().ok(),
+            Some(Format::HoverflyV1Delays)
+        );
+        assert_eq!(
+            Format::from_extension(Path::new("a/b.PCAPNG")),
+            Some(Format::Pcap)
+        );
+        assert_eq!(
+            Format::from_extension(Path::new("b.pcap.gz")),
+            Some(Format::Pcap)
+        );
+        assert_eq!(
+            Format::from_extension(Path::new("sim.json")),
+            Some(Format::Hoverfly)
+        );
+        assert_eq!(Format::from_extension(Path::new("noext")), None);
+    }
+}

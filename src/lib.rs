@@ -1,0 +1,18 @@
+//! wirecap turns recorded HTTP traffic into the files API-mocking tools run on, and keeps
+//! those files honest.
+//!
+//! Every format converts to and from one canonical [`model::Exchange`]; [`formats`] holds a
+//! reader and a writer per format and the dispatch between them. [`convert`] is the loop the
+//! `convert` command runs, [`count`] tallies files like Hoverfly's count endpoint, [`loss`]
+//! records what a format could not carry, and [`output`] writes files atomically.
+//! The `wirecap` binary only turns arguments into calls to this library.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod convert;
+pub mod count;
+pub mod formats;
+pub mod loss;
+pub mod model;
+pub mod output;

@@ -1,0 +1,102 @@
+//! Explicit loss: what a reader or writer could not carry across, counted by kind.
+//!
+//! Nothing is dropped silently. `convert` prints each kind once as a warning with its count
+//! and first example, and `--strict` turns any recorded loss into an error.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A kind of information a format could not represent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum LossKind {
+    /// A body that is not UTF-8, left out because the format only holds text.
+    BinaryBody,
+    /// A method the format's enumeration does not include; the exchange was skipped.
+    UnsupportedMethod,
+    /// A request without a response, where the format (or its readers) require one.
+    MissingResponse,
+    /// A request with no host anywhere (no authority, no `Host` header); the exchange was skipped.
+    MissingHost,
+    /// Fields of one name separated by other fields: grouping by name reorders them.
+    HeaderOrder,
+    /// A header name or value the format cannot hold.
+    HeaderValue,
+}
+
+impl LossKind {
+    /// A sentence describing what was lost.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LossKind::BinaryBody => {
+                "bodies that are not UTF-8 were left out (the format holds text only)"
+            }
+            LossKind::UnsupportedMethod => {
+                "exchanges whose method the format cannot name were skipped"
+            }
+            LossKind::MissingResponse => {
+                "requests without a response were skipped (the format's readers require one)"
+            }
+            LossKind::MissingHost => {
+                "exchanges without a host were skipped (the format's readers require one)"
+            }
+            LossKind::HeaderOrder => "header order changed: repeated fields were grouped by name",
+            LossKind::HeaderValue => "header fields the format cannot hold were left out",
+        }
+    }
+}
+
+impl fmt::Display for LossKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// One kind's tally: how often, and the first place it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LossCount {
+    /// How many times this kind was recorded.
+    pub count: u64,
+    /// The first occurrence, e.g. `in.jsonl:7: response body (312 bytes)`.
+    pub first: String,
+}
+
+/// Losses recorded during one run, by kind, in a stable order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Losses(BTreeMap<LossKind, LossCount>);
+
+impl Losses {
+    /// Records one occurrence. `example` is only evaluated for the first of its kind.
+    pub fn record(&mut self, kind: LossKind, example: impl FnOnce() -> String) {
+        self.0
+            .entry(kind)
+            .and_modify(|c| c.count += 1)
+            .or_insert_with(|| LossCount {
+                count: 1,
+                first: example(),
+            });
+    }
+
+    /// Adds every tally of `other` into this one, keeping the earlier first example.
+    pub fn merge(&mut self, other: Losses) {
+        for (kind, c) in other.0 {
+            self.0
+                .entry(kind)
+                .and_modify(|mine| mine.count += c.count)
+                .or_insert(c);
+        }
+    }
+
+    /// Whether nothing was lost.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Tallies in kind order.
+    pub fn iter(&self) -> impl Iterator<Item = (LossKind, &LossCount)> {
+        self.0.iter().map(|(k, c)| (*k, c))
+    }
+}

@@ -1,0 +1,19 @@
+//! The `wirecap` binary: parse arguments, run a command, print one error line, exit.
+
+mod cli;
+mod commands;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(err) if commands::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("wirecap: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

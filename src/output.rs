@@ -1,0 +1,137 @@
+//! Output files that appear whole or not at all.
+//!
+//! Data goes to a temporary file in the destination's folder and is renamed into place on
+//! success, so a failed run leaves neither a partial file nor a clobbered input.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use tempfile::NamedTempFile;
+
+/// Write buffer size for outputs.
+pub const WRITE_BUFFER_BYTES: usize = 256 << 10;
+
+/// Why an output could not be set up or committed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The output is one of the inputs.
+    #[error("{0}: the output is also an input; write elsewhere and rename")]
+    SameAsInput(PathBuf),
+    /// The temporary file could not be created.
+    #[error("creating a temporary file beside {path}")]
+    Create {
+        /// The destination.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The finished file could not be renamed into place.
+    #[error("renaming the finished output to {path}")]
+    Persist {
+        /// The destination.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// A buffered file that becomes visible at `dest` only when [`AtomicFile::commit`] is called.
+/// Dropping it without committing removes the temporary file.
+pub struct AtomicFile {
+    writer: BufWriter<NamedTempFile>,
+    dest: PathBuf,
+}
+
+impl AtomicFile {
+    /// Prepares `dest`, refusing when it names the same file as one of `inputs`.
+    pub fn create(dest: &Path, inputs: &[&Path]) -> Result<Self, Error> {
+        if let Ok(d) = fs::canonicalize(dest) {
+            if inputs
+                .iter()
+                .any(|i| fs::canonicalize(i).is_ok_and(|i| i == d))
+            {
+                return Err(Error::SameAsInput(dest.to_owned()));
+            }
+        }
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".wirecap-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|source| Error::Create {
+                path: dest.to_owned(),
+                source,
+            })?;
+        Ok(Self {
+            writer: BufWriter::with_capacity(WRITE_BUFFER_BYTES, tmp),
+            dest: dest.to_owned(),
+        })
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub fn commit(self) -> Result<(), Error> {
+        let persist = |source| Error::Persist {
+            path: self.dest.clone(),
+            source,
+        };
+        let tmp = self
+            .writer
+            .into_inner()
+            .map_err(|e| persist(e.into_error()))?;
+        tmp.as_file().sync_all().map_err(persist)?;
+        tmp.persist(&self.dest).map_err(|e| persist(e.error))?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer.write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_appears_until_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.jsonl");
+        let mut f = AtomicFile::create(&dest, &[]).unwrap();
+        f.write_all(b"x\n").unwrap();
+        assert!(!dest.exists());
+        f.commit().unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"x\n");
+    }
+
+    #[test]
+    fn dropped_files_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.jsonl");
+        drop(AtomicFile::create(&dest, &[]).unwrap());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn refuses_to_overwrite_an_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.jsonl");
+        fs::write(&input, "keep").unwrap();
+        let err = AtomicFile::create(&dir.path().join(".").join("in.jsonl"), &[&input]).err();
+        assert!(matches!(err, Some(Error::SameAsInput(_))));
+        assert_eq!(fs::read(&input).unwrap(), b"keep");
+    }
+}

@@ -102,9 +102,7 @@ fn run_simulation(
     };
     let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
     let sim = if from.is_simulation() {
-        let sim = formats::read_simulation(from, input, read_opts, &mut summary.losses)?;
-        summary.read = sim.pairs.len() as u64;
-        sim
+        formats::read_simulation(from, input, read_opts, &mut summary.losses)?
     } else {
         let exchanges = formats::read(from, input, read_opts)?;
         let exchanges = convert::collect(exchanges, opts, &mut summary)
@@ -113,6 +111,9 @@ fn run_simulation(
     };
     let mut sink = Sink::create(output, &[Path::new(&args.input)])?;
     if to.is_simulation() {
+        if from.is_simulation() {
+            summary.read = sim.pairs.len() as u64;
+        }
         let wopts = WriteOptions {
             schema_version: args.schema_version,
             time_exported: time_exported(args, &sim),

@@ -775,21 +775,26 @@ impl RequestV4View {
                 }
                 Upgrade::Faithful => {
                     let mut q = Vec::new();
-                    let mut whole = true;
+                    let (mut split, mut unsplit) = (0, 0);
                     for m in &legacy {
                         match m.value.as_str().and_then(|v| legacy_query(v, &m.matcher)) {
                             Some(parts) if m.is("exact") || m.is("glob") => {
+                                split += 1;
                                 for (k, ms) in parts {
                                     push_matchers(&mut q, k, ms);
                                 }
                             }
-                            _ => whole = false,
+                            _ => unsplit += 1,
                         }
                     }
-                    if !whole {
+                    if unsplit > 0 {
                         ctx.note(LossKind::LegacyQuery, format!("{pointer}/query"));
                     }
-                    query = Some(q);
+                    // Only a split matcher constrains the query; an unsplit one leaves it
+                    // ignored rather than inventing "no query" (`{}`).
+                    if split > 0 {
+                        query = Some(q);
+                    }
                 }
             }
         }

@@ -102,7 +102,7 @@ fn every_sample_reads_and_survives_v5_3() {
                 Err(e) if name == "v0.13.0__docs__pages__simulations__basic-simulation.json" => {
                     assert!(
                         e.to_string().ends_with(
-                            "/data/pairs/0/response/templated: string \"false\", expected a boolean"
+                            "/data/pairs/0/response/templated: expected a boolean, found \"false\""
                         ),
                         "{e}"
                     );
@@ -290,4 +290,76 @@ fn hoverfly_compat_matches_hoverfly_v1_12_10() {
 #[test]
 fn default_upgrade_matches_hoverfly_but_for_documented_differences() {
     check_oracle(Upgrade::Faithful);
+}
+
+/// The schema the Hoverfly release that first imports each version validated with.
+const SCHEMAS: [(SchemaVersion, &str); 8] = [
+    (
+        SchemaVersion::V1,
+        "go_map_SimulationViewV1Schema@v1.12.10.json",
+    ),
+    (
+        SchemaVersion::V2,
+        "go_map_SimulationViewV2Schema@v1.12.10.json",
+    ),
+    (
+        SchemaVersion::V3,
+        "served_GET_api_v2_simulation_schema@v0.13.0.json",
+    ),
+    (
+        SchemaVersion::V4,
+        "go_map_SimulationViewV4Schema@v1.12.10.json",
+    ),
+    (SchemaVersion::V5, "schema.json@v0.17.0-toplevel.json"),
+    (
+        SchemaVersion::V5_1,
+        "served_GET_api_v2_simulation_schema@v1.3.7.json",
+    ),
+    (
+        SchemaVersion::V5_2,
+        "core_handlers_v2_schema.json@v1.5.0.json",
+    ),
+    (
+        SchemaVersion::V5_3,
+        "core_handlers_v2_schema.json@v1.12.10.json",
+    ),
+];
+
+#[test]
+fn every_written_version_validates_against_hoverflys_schema() {
+    let Some(root) = reference() else { return };
+    let mut inputs: Vec<PathBuf> = Vec::new();
+    for dir in files(&root.join("samples"), "") {
+        inputs.extend(files(&dir, ".json"));
+    }
+    inputs.extend(files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/hoverfly"),
+        ".json",
+    ));
+    let sims: Vec<(PathBuf, Simulation)> = inputs
+        .into_iter()
+        .filter_map(|p| read(&p, Upgrade::Faithful).ok().map(|s| (p, s)))
+        .collect();
+    let mut failures = Vec::new();
+    for (version, schema) in SCHEMAS {
+        let schema: Value =
+            serde_json::from_slice(&fs::read(root.join("schemas").join(schema)).unwrap()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let broken = serde_json::json!({"data": {"pairs": [{"response": {"status": "200"}}]}, "meta": {"schemaVersion": 1}});
+        assert!(
+            !validator.is_valid(&broken),
+            "{version}: the schema rejects nothing"
+        );
+        for (path, sim) in &sims {
+            let doc: Value = serde_json::from_slice(&write(sim, version)).unwrap();
+            for e in validator.iter_errors(&doc).take(1) {
+                failures.push(format!(
+                    "{version} {}: {} {e}",
+                    path.display(),
+                    e.instance_path()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -332,9 +332,34 @@ impl<'de> Deserialize<'de> for Status {
 pub(super) fn from_value<T: DeserializeOwned>(value: &Value, file: &str) -> Result<T, Error> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = to_pointer(e.path());
-        let msg = e.into_inner().to_string().replace("invalid type: ", "");
-        Error::shape(file, pointer, msg)
+        Error::shape(file, pointer, plain_message(&e.into_inner().to_string()))
     })
+}
+
+/// serde's `invalid type: string "200", expected an integer` as
+/// `expected an integer, found "200"`: what is wanted first, then what is there.
+fn plain_message(msg: &str) -> String {
+    let Some(rest) = msg.strip_prefix("invalid type: ") else {
+        return msg.to_owned();
+    };
+    let Some((found, expected)) = rest.rsplit_once(", expected ") else {
+        return rest.to_owned();
+    };
+    let found = if let Some(s) = found.strip_prefix("string ") {
+        s.to_owned()
+    } else if let Some(v) = ["integer ", "boolean ", "floating point "]
+        .iter()
+        .find_map(|p| found.strip_prefix(p))
+    {
+        v.trim_matches('`').to_owned()
+    } else {
+        match found {
+            "map" => "an object".to_owned(),
+            "sequence" => "an array".to_owned(),
+            other => other.to_owned(),
+        }
+    };
+    format!("expected {expected}, found {found}")
 }
 
 /// Reads a whole document into a JSON value, within [`MAX_DOCUMENT_BYTES`].
@@ -1910,9 +1935,13 @@ mod tests {
     #[test]
     fn errors_name_the_file_and_pointer() {
         read_err!(r#"{"data":{"pairs":[{"response":{"status":"200"}}]},"meta":{"schemaVersion":"v5"}}"#
-            => r#"sim.json: /data/pairs/0/response/status: string "200", expected an integer"#);
+            => r#"sim.json: /data/pairs/0/response/status: expected an integer, found "200""#);
         read_err!(r#"{"data":{"pairs":[{"response":{"templated":"false"}}]},"meta":{"schemaVersion":"v3"}}"#
-            => r#"sim.json: /data/pairs/0/response/templated: string "false", expected a boolean"#);
+            => r#"sim.json: /data/pairs/0/response/templated: expected a boolean, found "false""#);
+        read_err!(r#"{"data":{"pairs":{}},"meta":{"schemaVersion":"v5"}}"#
+            => "sim.json: /data/pairs: expected a sequence, found an object");
+        read_err!(r#"{"data":{"pairs":[{"response":{"status":1000}}]},"meta":{"schemaVersion":"v5"}}"#
+            => "sim.json: /data/pairs/0/response/status: invalid value: integer `1000`, expected a status code from 0 to 999");
         read_err!(r#"{"data":{},"meta":{"schemaVersion":"v6"}}"#
             => r#"sim.json: /meta/schemaVersion: schema version "v6" is not supported (Hoverfly files are v1, v2, v3, v4 or v5.x)"#);
         read_err!(r#"{"data":{}}"# => r#"sim.json: /: missing "meta" object (a simulation needs meta.schemaVersion)"#);

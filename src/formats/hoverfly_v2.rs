@@ -581,22 +581,6 @@ impl RequestV1View {
         ctx: &mut Ctx<'_>,
         pointer: &str,
     ) -> Result<RequestMatcher, Error> {
-        if upgrade == Upgrade::HoverflyCompat {
-            let fields = [
-                ("scheme", &self.scheme),
-                ("destination", &self.destination),
-                ("path", &self.path),
-                ("query", &self.query),
-                ("body", &self.body),
-            ];
-            if let Some((name, _)) = fields.iter().find(|(_, f)| f.is_null()) {
-                return Err(Error::shape(
-                    ctx.file,
-                    format!("{pointer}/{name}"),
-                    "null, expected a string (Hoverfly rejects null here; without --hoverfly-compat it reads as absent)",
-                ));
-            }
-        }
         let name = match kind {
             V1Kind::Recording => "exact",
             V1Kind::Template => "glob",
@@ -1018,6 +1002,15 @@ pub fn read_value(
     let mut ctx = Ctx { file, losses };
     let mut sim = match rv {
         ReadVersion::V1 => {
+            if upgrade == Upgrade::HoverflyCompat {
+                if let Some(pointer) = v1_null(doc) {
+                    return Err(Error::shape(
+                        file,
+                        pointer,
+                        "null, expected a value (Hoverfly rejects null here; without --hoverfly-compat it reads as absent)",
+                    ));
+                }
+            }
             let doc: DocView<PairV1View> = from_value(doc, file)?;
             let mut sim = globals(
                 doc.data.global_actions,
@@ -1098,6 +1091,34 @@ pub fn read_value(
     };
     sim.meta = meta;
     Ok(sim)
+}
+
+/// The first `null` that Hoverfly's v1 schema (`SimulationViewV1Schema`) rejects: typed
+/// request and response fields, and header value lists.
+fn v1_null(doc: &Value) -> Option<String> {
+    const REQUEST: [&str; 6] = ["scheme", "destination", "path", "query", "body", "headers"];
+    const RESPONSE: [&str; 4] = ["status", "body", "encodedBody", "headers"];
+    let pairs = doc.pointer("/data/pairs")?.as_array()?;
+    for (i, pair) in pairs.iter().enumerate() {
+        for (side, fields) in [("request", &REQUEST[..]), ("response", &RESPONSE[..])] {
+            let Some(obj) = pair.get(side).and_then(Value::as_object) else {
+                continue;
+            };
+            for f in fields {
+                match obj.get(*f) {
+                    Some(Value::Null) => return Some(format!("/data/pairs/{i}/{side}/{f}")),
+                    Some(Value::Object(h)) if *f == "headers" => {
+                        if let Some((name, _)) = h.iter().find(|(_, v)| v.is_null()) {
+                            let name = name.replace('~', "~0").replace('/', "~1");
+                            return Some(format!("/data/pairs/{i}/{side}/headers/{name}"));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    None
 }
 
 fn describe(v: &Value) -> String {
@@ -1538,7 +1559,9 @@ pub fn write_v5<W: Write>(
             log_normal_delay: resp.log_normal_delay.as_ref().filter(|_| v5_1),
             post_serve_action: resp.post_serve_action.as_deref().filter(|_| v5_2),
         };
-        if dropped {
+        // Matchers newer than the version (array, form, jwt, negate) are kept, as Hoverfly
+        // does not validate names on import, but older releases cannot evaluate them.
+        if dropped || pair_version(p) > version {
             losses.record(LossKind::SchemaVersion, || {
                 format!("{}: needs {}", p.source, pair_version(p))
             });

@@ -359,6 +359,13 @@ fn plain_message(msg: &str) -> String {
             other => other.to_owned(),
         }
     };
+    let expected = if expected.starts_with("struct ") || expected == "a map" {
+        "an object"
+    } else if expected == "a sequence" {
+        "an array"
+    } else {
+        expected
+    };
     format!("expected {expected}, found {found}")
 }
 
@@ -1962,7 +1969,9 @@ mod tests {
         read_err!(r#"{"data":{"pairs":[{"response":{"templated":"false"}}]},"meta":{"schemaVersion":"v3"}}"#
             => r#"sim.json: /data/pairs/0/response/templated: expected a boolean, found "false""#);
         read_err!(r#"{"data":{"pairs":{}},"meta":{"schemaVersion":"v5"}}"#
-            => "sim.json: /data/pairs: expected a sequence, found an object");
+            => "sim.json: /data/pairs: expected an array, found an object");
+        read_err!(r#"{"data":{"pairs":[null]},"meta":{"schemaVersion":"v5"}}"#
+            => "sim.json: /data/pairs/0: expected an object, found null");
         read_err!(r#"{"data":{"pairs":[{"response":{"status":1000}}]},"meta":{"schemaVersion":"v5"}}"#
             => "sim.json: /data/pairs/0/response/status: invalid value: integer `1000`, expected a status code from 0 to 999");
         read_err!(r#"{"data":{},"meta":{"schemaVersion":"v6"}}"#

@@ -279,6 +279,7 @@ fn check_oracle(upgrade: Upgrade) {
         failures.len(),
         failures.join("\n")
     );
+    eprintln!("{upgrade:?}: {compared} oracle cases compared");
     assert!(compared > 60, "only {compared} oracle cases compared");
 }
 

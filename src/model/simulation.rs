@@ -414,7 +414,7 @@ impl Pair {
     /// scheme, method, lower-cased destination with port, decoded path; the query as a map
     /// (one value `exact`, several `array`); the body matcher chosen by `Content-Type`; no
     /// request header matchers (capture's default, noted as a loss when there were headers).
-    /// `None`, with a loss note, when the exchange has no response or a non-UTF-8 request body.
+    /// `None`, with a loss note, when the exchange has no response or no host.
     pub fn from_exchange(ex: &Exchange, losses: &mut Losses) -> Option<Pair> {
         let req = &ex.request;
         let Some(resp) = &ex.response else {
@@ -425,7 +425,10 @@ impl Pair {
             losses.record(LossKind::MissingHost, || ex.source.to_string());
             return None;
         }
-        let Some(body) = req.body.as_text() else {
+        // A matcher value is text: a body that is not UTF-8 is matched with U+FFFD in place of
+        // the bad bytes, as Hoverfly's capture ends up storing it (Go marshals strings so).
+        let body = String::from_utf8_lossy(&req.body.bytes);
+        if req.body.as_text().is_none() {
             losses.record(LossKind::BinaryBody, || {
                 format!(
                     "{}: request body ({} bytes)",
@@ -433,8 +436,7 @@ impl Pair {
                     req.body.bytes.len()
                 )
             });
-            return None;
-        };
+        }
         if !req.headers.is_empty() {
             losses.record(LossKind::RequestHeaders, || ex.source.to_string());
         }
@@ -459,7 +461,7 @@ impl Pair {
             method: vec![Matcher::new("exact", req.method.as_str())],
             destination: vec![Matcher::new("exact", req.authority().to_ascii_lowercase())],
             scheme: vec![Matcher::new("exact", req.scheme.as_str())],
-            body: vec![body_matcher(req.headers.first("content-type"), body)],
+            body: vec![body_matcher(req.headers.first("content-type"), &body)],
             query: query.filter(|q| !q.is_empty()),
             ..RequestMatcher::default()
         };

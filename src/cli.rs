@@ -5,6 +5,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use wirecap::formats::Format;
+use wirecap::formats::hoverfly_v2::SchemaVersion;
+use wirecap::model::Timestamp;
 
 /// Turn recorded HTTP traffic into the files API-mocking tools run on, and keep them honest.
 ///
@@ -45,6 +47,13 @@ pub enum Command {
     /// Prints {"count": {"all": N, "recordings": R}} for one input. With several inputs the
     /// top-level count is the total and "files" lists each input's own count. Every http-types
     /// exchange is a recording.
+    ///
+    /// Hoverfly files (any schemaVersion, and the legacy records, templates and delays bodies)
+    /// answer {"count": {"all", "recordings", "templates", "delays"}} with all = recordings +
+    /// templates + delays: a pair whose matchers are all `exact` (or a plain `array`, an exact repeated value) is a recording, any other pair
+    /// a template (a legacy v1 template, or a `requestType: template` record, upgrades to
+    /// `glob` matchers, so it is a template); `delays` counts globalActions.delays and
+    /// delaysLogNormal (or the entries of a legacy delays body).
     #[command(
         after_help = "Examples:\n  wirecap count recording.jsonl\n  wirecap count --by host --format text a.jsonl b.jsonl"
     )]
@@ -87,6 +96,32 @@ pub struct ConvertArgs {
     /// The longest JSONL line accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
+
+    /// The Hoverfly schemaVersion to write: v1, v2, v3, v4, v5, v5.1, v5.2 or v5.3.
+    ///
+    /// Default: the oldest v5.x that can express the content, so the file imports into the
+    /// widest range of Hoverfly releases: v5 (Hoverfly v0.17+) for plain recordings; v5.1
+    /// (v1.3+) for bodyFile, fixedDelay or logNormalDelay; v5.2 (v1.5+) once literals,
+    /// variables, postServeAction, matcher config/doMatch or the array, form, jwt and negate
+    /// matchers appear; v5.3 (v1.10+) for labels. What an older version cannot express is
+    /// reported as loss.
+    #[arg(long, value_name = "VERSION")]
+    pub schema_version: Option<SchemaVersion>,
+
+    /// meta.timeExported of Hoverfly output (RFC 3339), for reproducible files.
+    ///
+    /// Default: SOURCE_DATE_EPOCH when set, else the input's meta.timeExported, else now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub time_exported: Option<Timestamp>,
+
+    /// Upgrade old Hoverfly files exactly as Hoverfly v1.12.10 does, losses included.
+    ///
+    /// By default wirecap keeps what a v5.x file can express: legacy query strings become
+    /// query maps, v1 delays stay, null fields read as absent, v1 recording headers stay exact.
+    /// With this switch the legacy query and v1 delays are dropped, null v1 fields are
+    /// rejected and every plain header becomes a glob joined by ";", as Hoverfly does.
+    #[arg(long)]
+    pub hoverfly_compat: bool,
 
     /// Do not print the summary (warnings and errors are still printed).
     #[arg(short, long)]
@@ -136,7 +171,15 @@ pub struct CountArgs {
     #[arg(long)]
     pub keep_going: bool,
 
+    /// Read old Hoverfly files as Hoverfly v1.12.10 upgrades them (see `convert --help`).
+    #[arg(long)]
+    pub hoverfly_compat: bool,
+
     /// The longest JSONL line accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
+}
+
+fn parse_time(s: &str) -> Result<Timestamp, String> {
+    Timestamp::parse_rfc3339(s).map_err(|e| e.to_string())
 }

@@ -3,6 +3,7 @@
 
 use crate::formats::{self, Exchanges, Writer};
 use crate::loss::Losses;
+use crate::model::{Exchange, Simulation};
 use serde::Serialize;
 use std::io::Write;
 
@@ -74,6 +75,56 @@ pub fn run<W: Write>(
                 }
             }
             Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Collects every exchange of `input` (for a simulation output), tallying like [`run`].
+pub fn collect(
+    input: Exchanges,
+    opts: Options,
+    summary: &mut Summary,
+) -> Result<Vec<Exchange>, Error> {
+    let mut out = Vec::new();
+    for item in input {
+        match item {
+            Ok(ex) => {
+                summary.read += 1;
+                out.push(ex);
+            }
+            Err(e) if opts.keep_going && e.is_recoverable() => {
+                summary.invalid += 1;
+                if summary.invalid_examples.len() < MAX_KEPT_ERRORS {
+                    summary.invalid_examples.push(e.to_string());
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
+}
+
+/// Writes the pairs of a simulation that are exchanges (all matchers exact) into an exchange
+/// writer; every other pair, and what exchanges cannot hold, is noted as loss.
+pub fn run_pairs<W: Write>(
+    sim: &Simulation,
+    writer: &mut Writer<W>,
+    summary: &mut Summary,
+) -> Result<(), Error> {
+    sim.note_global_losses(&mut summary.losses);
+    for pair in &sim.pairs {
+        summary.read += 1;
+        let written = match pair.to_exchange(&mut summary.losses) {
+            Some(ex) => writer
+                .write(&ex, &mut summary.losses)
+                .map_err(Error::Write)?,
+            None => false,
+        };
+        if written {
+            summary.written += 1;
+        } else {
+            summary.not_written += 1;
         }
     }
     Ok(())

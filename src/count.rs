@@ -1,7 +1,7 @@
 //! Counting what a file holds, shaped like Hoverfly's `GET /api/v2/simulation/meta/count`.
 
 use crate::formats::{self, Exchanges};
-use crate::model::Exchange;
+use crate::model::{Exchange, Simulation};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -121,4 +121,44 @@ pub fn count_exchanges(
         }
     }
     Ok(tally)
+}
+
+/// Counts a Hoverfly simulation like the planned `GET /api/v2/simulation/meta/count`: a pair
+/// whose matchers are all `exact` is a recording, any other a template; fixed and log-normal
+/// global delays are delays. `--by` keys come from exact matchers, `(any)` otherwise.
+pub fn count_simulation(sim: &Simulation, by: Option<By>) -> Tally {
+    let recordings = sim
+        .pairs
+        .iter()
+        .filter(|p| p.request.is_all_exact())
+        .count() as u64;
+    let templates = sim.pairs.len() as u64 - recordings;
+    let delays = (sim.delays.len() + sim.delays_log_normal.len()) as u64;
+    let mut tally = Tally {
+        count: Count {
+            all: recordings + templates + delays,
+            recordings: Some(recordings),
+            templates: Some(templates),
+            delays: Some(delays),
+        },
+        ..Tally::default()
+    };
+    if let Some(by) = by {
+        for p in &sim.pairs {
+            let exact = |ms: &[crate::model::Matcher]| match ms {
+                [m] => m.exact_value().map(str::to_owned),
+                _ => None,
+            };
+            let key = match by {
+                By::Host => exact(&p.request.destination),
+                By::Method => exact(&p.request.method),
+                By::Status => Some(p.response.status.to_string()),
+            };
+            *tally
+                .by
+                .entry(key.unwrap_or_else(|| "(any)".to_owned()))
+                .or_default() += 1;
+        }
+    }
+    tally
 }

@@ -24,6 +24,27 @@ pub enum LossKind {
     HeaderOrder,
     /// A header name or value the format cannot hold.
     HeaderValue,
+    /// Request headers not written as matchers, as Hoverfly's capture does by default.
+    RequestHeaders,
+    /// A Hoverfly pair whose matchers do not pin one request down; it was not written as an
+    /// exchange.
+    NonExactMatcher,
+    /// A `json` or `xml` body matcher whose value was taken as the literal request body.
+    MatcherAsValue,
+    /// Response templating, state, per-response delays, `bodyFile` or labels the output
+    /// cannot hold.
+    ResponseTemplateFeature,
+    /// Global delays, literals or variables the output cannot hold.
+    SimulationFeature,
+    /// Content the chosen Hoverfly schemaVersion or legacy format cannot express.
+    SchemaVersion,
+    /// A legacy whole-query matcher that could not be split into per-key query matchers.
+    LegacyQuery,
+    /// Parts of a legacy file that Hoverfly's own upgrade drops (`--hoverfly-compat`).
+    HoverflyUpgrade,
+    /// Timestamps, HTTP versions, reason phrases, trailers, interim responses or extra
+    /// metadata the format has no field for.
+    ExchangeMetadata,
 }
 
 impl LossKind {
@@ -44,6 +65,33 @@ impl LossKind {
             }
             LossKind::HeaderOrder => "header order changed: repeated fields were grouped by name",
             LossKind::HeaderValue => "header fields the format cannot hold were left out",
+            LossKind::RequestHeaders => {
+                "request headers were not written as matchers (as Hoverfly's capture does)"
+            }
+            LossKind::NonExactMatcher => {
+                "pairs whose matchers are not all exact were not written as exchanges"
+            }
+            LossKind::MatcherAsValue => {
+                "json/xml body matchers were taken as the literal request body"
+            }
+            LossKind::ResponseTemplateFeature => {
+                "response templating, state, delays, bodyFile or labels were left out"
+            }
+            LossKind::SimulationFeature => {
+                "global delays, literals or variables were left out (the format has none)"
+            }
+            LossKind::SchemaVersion => {
+                "content the chosen Hoverfly schema version cannot express was left out"
+            }
+            LossKind::LegacyQuery => {
+                "legacy whole-query matchers that cannot be split per key were left out or kept as deprecatedQuery"
+            }
+            LossKind::HoverflyUpgrade => {
+                "what Hoverfly's own upgrade drops was dropped (--hoverfly-compat)"
+            }
+            LossKind::ExchangeMetadata => {
+                "timestamps, HTTP versions, reason phrases, trailers or extra metadata were left out (the format has no field for them)"
+            }
         }
     }
 }

@@ -6,7 +6,9 @@ use anyhow::{Context as _, Result};
 use std::path::Path;
 use std::process::ExitCode;
 use wirecap::convert::{self, Options, Summary};
+use wirecap::formats::hoverfly_v2::{Upgrade, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
+use wirecap::model::{Simulation, Timestamp};
 
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     let mut input = Input::open(&args.input).with_context(|| format!("opening {}", args.input))?;
@@ -18,7 +20,15 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         .unwrap_or(Format::HttpTypes);
     let read_opts = ReadOptions {
         max_line_bytes: args.max_line_bytes,
+        hoverfly_upgrade: if args.hoverfly_compat {
+            Upgrade::HoverflyCompat
+        } else {
+            Upgrade::Faithful
+        },
     };
+    if from.is_simulation() || to.is_simulation() {
+        return run_simulation(&args, input, from, to, output, &read_opts);
+    }
     let exchanges = formats::read(from, input, &read_opts)?;
     let sink = Sink::create(output, &[Path::new(&args.input)])?;
     let mut writer = Writer::new(to, sink)?;
@@ -45,6 +55,99 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     if !args.quiet {
         eprintln!(
             "wirecap: {} ({from}) -> {out_name} ({to}): read {} exchanges, wrote {}, {} not written, {} invalid records skipped",
+            args.input, summary.read, summary.written, summary.not_written, summary.invalid
+        );
+    }
+    Ok(if summary.invalid > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `meta.timeExported` when no flag gives it: SOURCE_DATE_EPOCH (reproducible builds), else
+/// the input's own, else now.
+fn time_exported(args: &ConvertArgs, sim: &Simulation) -> Option<Timestamp> {
+    if args.time_exported.is_some() {
+        return args.time_exported;
+    }
+    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+    {
+        return Some(Timestamp::from_unix(secs, 0));
+    }
+    if sim.meta.time_exported.is_some() {
+        return None;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Some(Timestamp::from_unix(now, 0))
+}
+
+/// Conversions from or to Hoverfly: through the simulation model, whole-document.
+fn run_simulation(
+    args: &ConvertArgs,
+    input: Input,
+    from: Format,
+    to: Format,
+    output: Option<&Path>,
+    read_opts: &ReadOptions,
+) -> Result<ExitCode> {
+    let mut summary = Summary::default();
+    let opts = Options {
+        keep_going: args.keep_going,
+    };
+    let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
+    let sim = if from.is_simulation() {
+        formats::read_simulation(from, input, read_opts, &mut summary.losses)?
+    } else {
+        let exchanges = formats::read(from, input, read_opts)?;
+        let exchanges = convert::collect(exchanges, opts, &mut summary)
+            .with_context(|| format!("reading {}", args.input))?;
+        Simulation::from_exchanges(exchanges, &mut summary.losses)
+    };
+    let mut sink = Sink::create(output, &[Path::new(&args.input)])?;
+    if to.is_simulation() {
+        if from.is_simulation() {
+            summary.read = sim.pairs.len() as u64;
+        }
+        let wopts = WriteOptions {
+            schema_version: args.schema_version,
+            time_exported: time_exported(args, &sim),
+        };
+        let n = formats::write_simulation(to, &sim, &wopts, &mut sink, &mut summary.losses)
+            .with_context(|| format!("writing {out_name}"))?;
+        summary.written = n as u64;
+        summary.not_written = summary.read.saturating_sub(n as u64);
+    } else {
+        let mut writer = Writer::new(to, sink)?;
+        convert::run_pairs(&sim, &mut writer, &mut summary)
+            .with_context(|| format!("converting {} to {out_name}", args.input))?;
+        sink = writer
+            .finish()
+            .with_context(|| format!("writing {out_name}"))?;
+    }
+    warn_invalid(&summary.invalid_examples, summary.invalid);
+    warn_losses(&summary.losses);
+    if args.strict && !summary.losses.is_empty() {
+        drop(sink);
+        eprintln!(
+            "wirecap: error: --strict: the output would lose information (see warnings); nothing was written"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    sink.commit()
+        .with_context(|| format!("writing {out_name}"))?;
+    if !args.quiet {
+        let unit = if from.is_simulation() {
+            "pairs"
+        } else {
+            "exchanges"
+        };
+        eprintln!(
+            "wirecap: {} ({from}) -> {out_name} ({to}): read {} {unit}, wrote {}, {} not written, {} invalid records skipped",
             args.input, summary.read, summary.written, summary.not_written, summary.invalid
         );
     }

@@ -7,7 +7,9 @@ use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
 use wirecap::count::{self, By, Tally};
+use wirecap::formats::hoverfly_v2::Upgrade;
 use wirecap::formats::{self, Input, ReadOptions};
+use wirecap::loss::Losses;
 
 #[derive(Serialize)]
 struct FileTally<'a> {
@@ -29,7 +31,16 @@ fn count_one(name: &str, args: &CountArgs, by: Option<By>) -> Result<Tally> {
     let format = input.detect(args.from)?;
     let opts = ReadOptions {
         max_line_bytes: args.max_line_bytes,
+        hoverfly_upgrade: if args.hoverfly_compat {
+            Upgrade::HoverflyCompat
+        } else {
+            Upgrade::Faithful
+        },
     };
+    if format.is_simulation() {
+        let sim = formats::read_simulation(format, input, &opts, &mut Losses::default())?;
+        return Ok(count::count_simulation(&sim, by));
+    }
     let exchanges = formats::read(format, input, &opts)?;
     Ok(count::count_exchanges(exchanges, by, args.keep_going)?)
 }

@@ -4,12 +4,14 @@
 //! out of it. Adding a format means a new module and a new [`Format`] arm; the compiler then
 //! points at every `match` below that must learn it.
 
+pub mod hoverfly_v1;
+pub mod hoverfly_v2;
 pub mod http_types;
 pub mod json;
 pub mod query;
 
 use crate::loss::Losses;
-use crate::model::Exchange;
+use crate::model::{Exchange, Simulation};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -41,6 +43,18 @@ pub enum Format {
 }
 
 impl Format {
+    /// Whether the format is a Hoverfly file, read whole into a
+    /// [`Simulation`](crate::model::Simulation) rather than streamed as exchanges.
+    pub fn is_simulation(self) -> bool {
+        matches!(
+            self,
+            Format::Hoverfly
+                | Format::HoverflyV1Records
+                | Format::HoverflyV1Templates
+                | Format::HoverflyV1Delays
+        )
+    }
+
     /// Every format, in the order help text lists them.
     pub const ALL: [Format; 7] = [
         Format::Pcap,
@@ -190,12 +204,15 @@ impl Input {
 pub struct ReadOptions {
     /// The longest JSONL line accepted.
     pub max_line_bytes: usize,
+    /// How older Hoverfly files are upgraded.
+    pub hoverfly_upgrade: hoverfly_v2::Upgrade,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         Self {
             max_line_bytes: http_types::MAX_LINE_BYTES,
+            hoverfly_upgrade: hoverfly_v2::Upgrade::default(),
         }
     }
 }
@@ -207,6 +224,9 @@ pub enum Error {
     /// An http-types line could not be read.
     #[error(transparent)]
     HttpTypes(#[from] http_types::Error),
+    /// A Hoverfly file could not be read.
+    #[error(transparent)]
+    Hoverfly(#[from] hoverfly_v2::Error),
     /// The format cannot be read, or written, by this build yet.
     #[error("{format} {direction} is not implemented yet")]
     Unsupported {
@@ -245,7 +265,9 @@ impl Error {
 /// A stream of exchanges from one input.
 pub type Exchanges = Box<dyn Iterator<Item = Result<Exchange, Error>> + Send>;
 
-/// Opens a reader for `format` over `input`.
+/// Opens a reader for `format` over `input`. Hoverfly files are read with
+/// [`read_simulation`] instead (they are one document, and their pairs need loss notes to
+/// become exchanges), so they give [`Error::Unsupported`] here.
 pub fn read(format: Format, input: Input, opts: &ReadOptions) -> Result<Exchanges, Error> {
     match format {
         Format::HttpTypes => Ok(Box::new(
@@ -260,6 +282,84 @@ pub fn read(format: Format, input: Input, opts: &ReadOptions) -> Result<Exchange
         | Format::Har => Err(Error::Unsupported {
             format,
             direction: "input",
+        }),
+    }
+}
+
+/// Reads a whole Hoverfly file into a simulation. [`Format::Hoverfly`] takes any Hoverfly
+/// file and tells a simulation document (`meta`) from the legacy bodies by shape; the
+/// `HoverflyV1*` formats force one legacy body. Exchange formats are collected into
+/// recording pairs, as Hoverfly's capture mode writes them.
+pub fn read_simulation(
+    format: Format,
+    input: Input,
+    opts: &ReadOptions,
+    losses: &mut Losses,
+) -> Result<Simulation, Error> {
+    use hoverfly_v1::Legacy;
+    let legacy = match format {
+        Format::HoverflyV1Records => Some(Legacy::Records),
+        Format::HoverflyV1Templates => Some(Legacy::Templates),
+        Format::HoverflyV1Delays => Some(Legacy::Delays),
+        Format::Hoverfly => None,
+        _ => {
+            let mut exchanges = Vec::new();
+            for ex in read(format, input, opts)? {
+                exchanges.push(ex?);
+            }
+            return Ok(Simulation::from_exchanges(exchanges, losses));
+        }
+    };
+    let file = input.name;
+    let doc = hoverfly_v2::parse_document(input.reader, &file)?;
+    let legacy = legacy.or_else(|| {
+        doc.get("meta")
+            .is_none()
+            .then(|| Legacy::detect(&doc))
+            .flatten()
+    });
+    let upgrade = opts.hoverfly_upgrade;
+    Ok(match legacy {
+        Some(which) => hoverfly_v1::read_value(&doc, which, &file, upgrade, losses)?,
+        None => hoverfly_v2::read_value(&doc, &file, upgrade, losses)?,
+    })
+}
+
+/// Writes a simulation as `format`: a simulation document in the chosen (or the oldest
+/// sufficient) `schemaVersion`, or one of the legacy bodies. Returns how many pairs were
+/// written; what the output cannot hold is noted in `losses`.
+pub fn write_simulation<W: Write>(
+    format: Format,
+    sim: &Simulation,
+    opts: &hoverfly_v2::WriteOptions,
+    out: &mut W,
+    losses: &mut Losses,
+) -> Result<usize, Error> {
+    use hoverfly_v2::SchemaVersion;
+    let io = |source| Error::Io {
+        file: "the output".to_owned(),
+        source,
+    };
+    match format {
+        Format::Hoverfly => {
+            let version = opts
+                .schema_version
+                .unwrap_or_else(|| SchemaVersion::required_for(sim));
+            match version {
+                SchemaVersion::V1 => hoverfly_v1::write_simulation_v1(sim, opts, out, losses),
+                SchemaVersion::V2 | SchemaVersion::V3 | SchemaVersion::V4 => {
+                    hoverfly_v2::write_v4(sim, version, opts, out, losses)
+                }
+                _ => hoverfly_v2::write_v5(sim, version, opts, out, losses),
+            }
+            .map_err(io)
+        }
+        Format::HoverflyV1Records => hoverfly_v1::write_records(sim, out, losses).map_err(io),
+        Format::HoverflyV1Templates => hoverfly_v1::write_templates(sim, out, losses).map_err(io),
+        Format::HoverflyV1Delays => hoverfly_v1::write_delays(sim, out, losses).map_err(io),
+        Format::Pcap | Format::HttpTypes | Format::Har => Err(Error::Unsupported {
+            format,
+            direction: "output",
         }),
     }
 }

@@ -6,10 +6,12 @@
 mod body;
 mod headers;
 mod meta;
+pub mod simulation;
 
 pub use body::Body;
 pub use headers::{Header, Headers};
 pub use meta::{Location, Source, Timestamp, TimestampError};
+pub use simulation::{Matcher, Pair, RequestMatcher, ResponseTemplate, Simulation};
 
 use serde::Serialize;
 

@@ -42,6 +42,9 @@ pub enum LossKind {
     LegacyQuery,
     /// Parts of a legacy file that Hoverfly's own upgrade drops (`--hoverfly-compat`).
     HoverflyUpgrade,
+    /// Timestamps, HTTP versions, reason phrases, trailers, interim responses or extra
+    /// metadata the format has no field for.
+    ExchangeMetadata,
 }
 
 impl LossKind {
@@ -85,6 +88,9 @@ impl LossKind {
             }
             LossKind::HoverflyUpgrade => {
                 "what Hoverfly's own upgrade drops was dropped (--hoverfly-compat)"
+            }
+            LossKind::ExchangeMetadata => {
+                "timestamps, HTTP versions, reason phrases, trailers or extra metadata were left out (the format has no field for them)"
             }
         }
     }

@@ -388,8 +388,12 @@ fn body_matcher(content_type: Option<&str>, body: &str) -> Matcher {
     } else if ct.ends_with("/xml") || ct.ends_with("+xml") {
         Matcher::new("xml", body)
     } else if ct.ends_with("x-www-form-urlencoded") {
+        // Keys sorted, as Go marshals the map; only each field's first value is kept, as
+        // capture keeps it.
+        let mut fields = query::go_parse_query(body);
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
         let mut form = Map::new();
-        for (k, vs) in query::go_parse_query(body) {
+        for (k, vs) in fields {
             let first = vs.into_iter().next().unwrap_or_default();
             form.insert(
                 k,
@@ -433,6 +437,20 @@ impl Pair {
         };
         if !req.headers.is_empty() {
             losses.record(LossKind::RequestHeaders, || ex.source.to_string());
+        }
+        if req.timestamp.is_some()
+            || req.version.is_some()
+            || resp.timestamp.is_some()
+            || resp.version.is_some()
+            || resp.reason.is_some()
+            || !resp.trailers.is_empty()
+            || !resp.interim.is_empty()
+            || !ex.extra.is_empty()
+        {
+            losses.record(LossKind::ExchangeMetadata, || ex.source.to_string());
+        }
+        if resp.headers.is_interleaved() {
+            losses.record(LossKind::HeaderOrder, || ex.source.to_string());
         }
         let (path, raw_query) = origin_path_and_query(&req.target);
         let query = raw_query.map(|q| query_matchers(&query::go_parse_query(q)));

@@ -9,7 +9,8 @@
 //! Only 128-bit digests of what was kept are remembered, so streaming outputs (JSONL) need
 //! memory in proportion to the distinct requests, not to the inputs' size.
 
-use crate::model::{Delay, Literal, LogNormalDelay, Pair, Simulation, Source, Variable};
+use crate::model::simulation::{Delay, Literal, LogNormalDelay, Variable};
+use crate::model::{Pair, Simulation, Source};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;

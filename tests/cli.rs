@@ -1,5 +1,5 @@
-//! Command-line cases: one trycmd case per `tests/cmd/*.toml`, expected output beside it.
-//! Update with `TRYCMD=overwrite cargo test --test cli`, then review the diff.
+//! Every CLI case under `tests/cmd/`: one TOML file per scenario, with expected stdout,
+//! stderr and output files beside it. Update with `TRYCMD=overwrite cargo test --test cli`.
 
 #[test]
 fn cli() {

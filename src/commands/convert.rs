@@ -37,8 +37,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         keep_going: args.keep_going,
     };
     let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
-    convert::run(exchanges, &mut writer, opts, &mut summary)
-        .with_context(|| format!("converting {} to {out_name}", args.input))?;
+    convert::run(exchanges, &mut writer, opts, &mut summary)?;
     let sink = writer
         .finish()
         .with_context(|| format!("writing {out_name}"))?;

@@ -305,6 +305,12 @@ impl ExchangeView {
         };
         let (host, port) = crate::model::split_authority(authority.as_deref().unwrap_or(""));
         source.flow = extras.flow;
+        // The note that a body was left out stays with the exchange, so writing it again
+        // keeps saying so instead of passing off an empty body as the real one.
+        if !extras.omitted_bodies.is_empty() {
+            let note = serde_json::json!({ "omittedBodies": extras.omitted_bodies });
+            extra.insert(META_KEY.to_owned(), note);
+        }
         let request = Request {
             method: r.method.0,
             scheme: scheme.unwrap_or_default(),
@@ -601,6 +607,20 @@ fn py_pathname(path: &str) -> &str {
     }
 }
 
+fn earlier_omissions(extra: &Map<String, Value>) -> Vec<String> {
+    extra
+        .get(META_KEY)
+        .and_then(|w| w.get("omittedBodies"))
+        .and_then(Value::as_array)
+        .map(|notes| {
+            notes
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn to_view<'a>(ex: &'a Exchange, losses: &mut Losses) -> Option<ExchangeOut<'a>> {
     let req = &ex.request;
     let here = || ex.source.to_string();
@@ -660,7 +680,7 @@ fn to_view<'a>(ex: &'a Exchange, losses: &mut Losses) -> Option<ExchangeOut<'a>>
             .collect(),
         request_decoded_from: req.body.decoded_from.clone(),
         response_decoded_from: resp.body.decoded_from.clone(),
-        omitted_bodies: Vec::new(),
+        omitted_bodies: earlier_omissions(&ex.extra),
         flow: ex.source.flow.clone(),
     };
     let mut text = |body: &'a Body, which: &str| match body.as_text() {
@@ -682,6 +702,7 @@ fn to_view<'a>(ex: &'a Exchange, losses: &mut Losses) -> Option<ExchangeOut<'a>>
     };
     let response_body = text(&resp.body, "response");
     let mut meta = ex.extra.clone();
+    meta.remove(META_KEY);
     let extras = serde_json::to_value(&extras).expect("extras serialise to a JSON object");
     if extras.as_object().is_some_and(|o| !o.is_empty()) {
         meta.insert(META_KEY.to_owned(), extras);

@@ -31,7 +31,13 @@ impl fmt::Display for JsonError {
 impl std::error::Error for JsonError {}
 
 /// Deserialises `bytes` into `T`, reporting failures with a JSON pointer.
+///
+/// Valid input takes the plain serde_json path; only a failure is parsed again with path
+/// tracking, which costs about a third of the parse time on every document otherwise.
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(into_json_error)?;
     de.end().map_err(|e| JsonError {
@@ -68,7 +74,9 @@ pub fn to_pointer(path: &serde_path_to_error::Path) -> String {
                 out.push('/');
                 out.push_str(&key.replace('~', "~0").replace('/', "~1"));
             }
-            Segment::Unknown => out.push_str("/?"),
+            // serde_path_to_error cannot name a segment it never entered; the pointer
+            // stops at the last known one.
+            Segment::Unknown => break,
         }
     }
     out
@@ -82,6 +90,10 @@ fn strip_position(msg: &str) -> String {
     trimmed
         .replace("EOF while parsing", "unexpected end of input while parsing")
         .replace("invalid type: ", "")
+        .replace(
+            "invalid unicode code point",
+            "invalid UTF-8, expected UTF-8 text",
+        )
 }
 
 #[cfg(test)]

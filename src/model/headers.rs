@@ -6,12 +6,19 @@
 use serde::Serialize;
 
 /// One header field: a name in its original case and its value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     /// The field name, case as sent.
     pub name: String,
     /// The field value, without surrounding whitespace.
     pub value: String,
+}
+
+/// Debug dumps show a field as `["Name", "value"]`, one line per field in goldens.
+impl Serialize for Header {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&self.name, &self.value).serialize(s)
+    }
 }
 
 /// An ordered list of header fields that keeps duplicates.

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: sets up the Python reader HMT uses (py-http-types
+# 0.0.18) in .venv for the real-client check, then tests, lints and checks formatting.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! .venv/bin/python -c 'import http_types, jsonschema, rfc3339_validator' 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check \
+    http-types==0.0.18 jsonschema rfc3339-validator
+fi
+export WIRECAP_PYTHON="$PWD/.venv/bin/python"
+
+cargo test --locked
+cargo clippy --locked --all-targets -- -D warnings
+cargo fmt --check

@@ -205,7 +205,16 @@ pub fn describe(pair: &Pair) -> String {
             .map_or_else(|| format!("<{}>", m.matcher), str::to_owned),
         _ => "<several>".to_owned(),
     };
-    format!("{} {}{}", one(&r.method), one(&r.destination), one(&r.path))
+    let mut out = format!("{} {}{}", one(&r.method), one(&r.destination), one(&r.path));
+    if let Some(query) = r.query.as_ref().filter(|q| !q.is_empty()) {
+        let parts: Vec<String> = query
+            .iter()
+            .map(|(k, ms)| format!("{k}={}", one(ms)))
+            .collect();
+        out.push('?');
+        out.push_str(&parts.join("&"));
+    }
+    out
 }
 
 fn source_of(source: &Source) -> String {
@@ -248,7 +257,14 @@ pub fn merge_globals(
     let log_key = |d: &LogNormalDelay| (d.url_pattern.clone(), d.http_method.clone());
     let lit_key = |l: &Literal| (l.name.clone(), String::new());
     let var_key = |v: &Variable| (v.name.clone(), String::new());
-    apply(from.delays, &mut into.delays, &mut globals.delays, delay_key, "delay", file)?;
+    apply(
+        from.delays,
+        &mut into.delays,
+        &mut globals.delays,
+        delay_key,
+        "delay",
+        file,
+    )?;
     apply(
         from.delays_log_normal,
         &mut into.delays_log_normal,
@@ -257,8 +273,22 @@ pub fn merge_globals(
         "log-normal delay",
         file,
     )?;
-    apply(from.literals, &mut into.literals, &mut globals.names, lit_key, "literal", file)?;
-    apply(from.variables, &mut into.variables, &mut globals.names, var_key, "variable", file)?;
+    apply(
+        from.literals,
+        &mut into.literals,
+        &mut globals.names,
+        lit_key,
+        "literal",
+        file,
+    )?;
+    apply(
+        from.variables,
+        &mut into.variables,
+        &mut globals.names,
+        var_key,
+        "variable",
+        file,
+    )?;
     Ok(())
 }
 
@@ -323,14 +353,33 @@ mod tests {
         assert_eq!(offer(&mut first, 1, 10, "b:1"), Ok(Verdict::Duplicate));
         assert_eq!(offer(&mut first, 1, 11, "b:2"), Ok(Verdict::Dropped));
         assert_eq!(offer(&mut first, 2, 11, "b:3"), Ok(Verdict::Keep));
-        assert_eq!((first.tally.read, first.tally.kept, first.tally.duplicates, first.tally.conflicts_dropped), (4, 2, 1, 1));
-        assert_eq!(first.conflicts[0], Conflict { what: "req 1".into(), kept: "a:1".into(), other: "b:2".into() });
+        assert_eq!(
+            (
+                first.tally.read,
+                first.tally.kept,
+                first.tally.duplicates,
+                first.tally.conflicts_dropped
+            ),
+            (4, 2, 1, 1)
+        );
+        assert_eq!(
+            first.conflicts[0],
+            Conflict {
+                what: "req 1".into(),
+                kept: "a:1".into(),
+                other: "b:2".into()
+            }
+        );
 
         let mut last = Deduper::new(OnConflict::Last);
         offer(&mut last, 1, 10, "a:1").unwrap();
         offer(&mut last, 2, 10, "a:2").unwrap();
         assert_eq!(offer(&mut last, 1, 11, "b:1"), Ok(Verdict::Replace(0)));
-        assert_eq!(offer(&mut last, 1, 10, "c:1"), Ok(Verdict::Replace(0)), "the earlier answer is now the other one");
+        assert_eq!(
+            offer(&mut last, 1, 10, "c:1"),
+            Ok(Verdict::Replace(0)),
+            "the earlier answer is now the other one"
+        );
 
         let mut all = Deduper::new(OnConflict::KeepAll);
         offer(&mut all, 1, 10, "a:1").unwrap();
@@ -339,7 +388,10 @@ mod tests {
 
         let mut strict = Deduper::new(OnConflict::Error);
         offer(&mut strict, 1, 10, "a:1").unwrap();
-        assert_eq!(offer(&mut strict, 1, 11, "b:7"), Err("conflict: req 1 is answered differently by a:1 and b:7".into()));
+        assert_eq!(
+            offer(&mut strict, 1, 11, "b:7"),
+            Err("conflict: req 1 is answered differently by a:1 and b:7".into())
+        );
     }
 
     #[test]

@@ -167,7 +167,8 @@ fn read_whole(
     let sim = if format.is_simulation() {
         formats::read_simulation(format, input, read_opts, &mut summary.losses)?
     } else {
-        let exchanges = convert::collect(formats::read(format, input, read_opts)?, opts, &mut summary)?;
+        let exchanges =
+            convert::collect(formats::read(format, input, read_opts)?, opts, &mut summary)?;
         Simulation::from_exchanges(exchanges, &mut summary.losses)
     };
     Ok((sim, summary))

@@ -42,6 +42,20 @@ pub enum Command {
         after_help = "Examples:\n  wirecap convert recording.jsonl -o clean.jsonl\n  cat recording.jsonl | wirecap convert - --from jsonl --to http-types"
     )]
     Convert(ConvertArgs),
+    /// Merge many recordings and simulations into one file, each request answered once.
+    ///
+    /// Inputs of any format are read through the canonical model, in the order given. Every
+    /// exchange is seen as the pair Hoverfly's capture mode would write, so the same request
+    /// means the same request matchers whatever the format. Identical pairs (same matchers,
+    /// same response) are written once; the same matchers with another response are a
+    /// conflict, settled by --on-conflict and reported with both sources. Global delays,
+    /// log-normal delays, literals and variables are merged the same way (by pattern and
+    /// method, or by name). The summary on stderr accounts for every input pair: read =
+    /// written + folded duplicates + dropped conflicts + not writable.
+    #[command(
+        after_help = "Examples:\n  wirecap merge monday.jsonl tuesday.jsonl -o week.json\n  wirecap merge old-v1.json capture.jsonl team-sim.json -o all.json --on-conflict last"
+    )]
+    Merge(MergeArgs),
     /// Count the exchanges in files, like Hoverfly's GET /api/v2/simulation/meta/count.
     ///
     /// Prints {"count": {"all": N, "recordings": R}} for one input. With several inputs the
@@ -178,6 +192,76 @@ pub struct CountArgs {
     /// The longest JSONL line accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
+}
+
+/// What `merge` does when inputs answer the same request differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnConflictArg {
+    /// Keep the first answer, as Hoverfly serves the first matching pair.
+    First,
+    /// Keep the last answer, in the place of the first.
+    Last,
+    /// Keep every answer, in input order.
+    KeepAll,
+    /// Stop at the first conflict; nothing is written (exit status 1).
+    Error,
+}
+
+/// Arguments of `wirecap merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The files to merge, in order (`-` for standard input, once).
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+
+    /// Where to write; `-` or absent means standard output.
+    #[arg(short, long, value_name = "OUTPUT")]
+    pub output: Option<PathBuf>,
+
+    /// The input format (default: per file, from the extension, then the content).
+    #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
+    pub from: Option<Format>,
+
+    /// The output format (default: from the output's extension, else a Hoverfly simulation).
+    #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
+    pub to: Option<Format>,
+
+    /// What to do when inputs answer the same request differently.
+    #[arg(long, value_enum, default_value_t = OnConflictArg::First)]
+    pub on_conflict: OnConflictArg,
+
+    /// Record where each kept pair came from: `meta.source` in http-types, a
+    /// `wirecap-source=FILE:PLACE` label in Hoverfly (which needs schemaVersion v5.3).
+    #[arg(long)]
+    pub provenance: bool,
+
+    /// The Hoverfly schemaVersion to write (see `convert --help`).
+    #[arg(long, value_name = "VERSION")]
+    pub schema_version: Option<SchemaVersion>,
+
+    /// meta.timeExported of Hoverfly output (RFC 3339). Default: SOURCE_DATE_EPOCH, else now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub time_exported: Option<Timestamp>,
+
+    /// Read old Hoverfly files as Hoverfly v1.12.10 upgrades them (see `convert --help`).
+    #[arg(long)]
+    pub hoverfly_compat: bool,
+
+    /// Skip records that do not parse, count them, and go on; the exit status is then 1.
+    #[arg(long)]
+    pub keep_going: bool,
+
+    /// Treat any loss (something the output format cannot hold) as an error: nothing is written.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// The longest JSONL line accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+
+    /// Do not print the summary (warnings and errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {

@@ -14,5 +14,6 @@ pub mod convert;
 pub mod count;
 pub mod formats;
 pub mod loss;
+pub mod merge;
 pub mod model;
 pub mod output;

@@ -3,6 +3,7 @@
 
 mod convert;
 mod count;
+mod merge;
 
 use crate::cli::{Cli, Command};
 use anyhow::{Context as _, Result};
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Convert(args) => convert::run(args),
         Command::Count(args) => count::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }
 
@@ -109,4 +111,23 @@ pub fn warn_invalid(examples: &[String], total: u64) {
     if more > 0 {
         eprintln!("wirecap: warning: skipped {more} more invalid records");
     }
+}
+
+/// `meta.timeExported` for a rebuilt simulation: the flag, else `SOURCE_DATE_EPOCH`
+/// (reproducible builds), else now.
+pub fn export_time(flag: Option<wirecap::model::Timestamp>) -> wirecap::model::Timestamp {
+    use wirecap::model::Timestamp;
+    if let Some(t) = flag {
+        return t;
+    }
+    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+    {
+        return Timestamp::from_unix(secs, 0);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Timestamp::from_unix(now, 0)
 }

@@ -1,0 +1,339 @@
+//! `wirecap merge`: many inputs, one output, each request answered once.
+//!
+//! Simulation outputs are one JSON document, so inputs are read whole, in parallel across
+//! files, and merged in input order. http-types output streams: exchanges are written as they
+//! are kept, and only digests of what was kept are remembered (`--on-conflict last` is the
+//! exception: a later answer replaces an earlier one, so the kept exchanges are held until
+//! the end).
+
+use super::{Sink, export_time, warn_invalid, warn_losses};
+use crate::cli::{MergeArgs, OnConflictArg};
+use anyhow::{Context as _, Result};
+use rayon::prelude::*;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use wirecap::convert::{self, Options, Summary};
+use wirecap::formats::hoverfly_v2::{Upgrade, WriteOptions};
+use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
+use wirecap::loss::Losses;
+use wirecap::merge::{
+    self, ConflictError, Deduper, GlobalDedupers, OnConflict, Verdict, describe, digest,
+};
+use wirecap::model::{Exchange, Pair, Simulation};
+
+/// Everything one merge run tallies, across inputs.
+struct Run {
+    pairs: Deduper,
+    globals: GlobalDedupers,
+    summary: Summary,
+    /// Exchanges read that are not pairs at all (no response, no host, a binary request
+    /// body): they cannot be compared, and are handed to the writer, which reports them.
+    unpairable: u64,
+    written: u64,
+    not_written: u64,
+}
+
+pub fn run(args: MergeArgs) -> Result<ExitCode> {
+    let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
+    let to = args
+        .to
+        .or_else(|| output.and_then(Format::from_extension))
+        .unwrap_or(Format::Hoverfly);
+    let policy = match args.on_conflict {
+        OnConflictArg::First => OnConflict::First,
+        OnConflictArg::Last => OnConflict::Last,
+        OnConflictArg::KeepAll => OnConflict::KeepAll,
+        OnConflictArg::Error => OnConflict::Error,
+    };
+    let read_opts = ReadOptions {
+        max_line_bytes: args.max_line_bytes,
+        hoverfly_upgrade: if args.hoverfly_compat {
+            Upgrade::HoverflyCompat
+        } else {
+            Upgrade::Faithful
+        },
+    };
+    let mut run = Run {
+        pairs: Deduper::new(policy),
+        globals: GlobalDedupers::new(policy),
+        summary: Summary::default(),
+        unpairable: 0,
+        written: 0,
+        not_written: 0,
+    };
+    let inputs: Vec<&Path> = args.inputs.iter().map(Path::new).collect();
+    let sink = Sink::create(output, &inputs)?;
+    let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
+    let merged = if to.is_simulation() {
+        merge_into_simulation(&args, to, &read_opts, &mut run, sink)
+    } else {
+        merge_streaming(&args, to, &read_opts, &mut run, sink)
+    };
+    let sink = match merged {
+        Ok(sink) => sink,
+        Err(e) => match e.downcast::<ConflictError>() {
+            Ok(conflict) => {
+                eprintln!("wirecap: error: {conflict}; nothing was written (--on-conflict error)");
+                return Ok(ExitCode::from(1));
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    warn_invalid(&run.summary.invalid_examples, run.summary.invalid);
+    warn_losses(&run.summary.losses);
+    for c in run
+        .pairs
+        .conflicts
+        .iter()
+        .chain(&run.globals.delays.conflicts)
+        .chain(&run.globals.names.conflicts)
+    {
+        let settled = match args.on_conflict {
+            OnConflictArg::KeepAll => "kept both".to_owned(),
+            _ => format!("kept {}", c.kept),
+        };
+        eprintln!(
+            "wirecap: warning: conflict: {} is answered differently by {} and {}; {settled}",
+            c.what, c.kept, c.other
+        );
+    }
+    let conflicts = run.pairs.conflict_count()
+        + run.globals.delays.conflict_count()
+        + run.globals.names.conflict_count();
+    let reported = run.pairs.conflicts.len()
+        + run.globals.delays.conflicts.len()
+        + run.globals.names.conflicts.len();
+    if conflicts > reported as u64 {
+        eprintln!(
+            "wirecap: warning: {} more conflicts not listed",
+            conflicts - reported as u64
+        );
+    }
+    if args.strict && !run.summary.losses.is_empty() {
+        drop(sink);
+        eprintln!(
+            "wirecap: error: --strict: the output would lose information (see warnings); nothing was written"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    sink.commit()
+        .with_context(|| format!("writing {out_name}"))?;
+    if !args.quiet {
+        print_summary(&args, to, &out_name, &run);
+    }
+    Ok(if run.summary.invalid > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_summary(args: &MergeArgs, to: Format, out_name: &str, run: &Run) {
+    let p = &run.pairs.tally;
+    let g = [&run.globals.delays.tally, &run.globals.names.tally];
+    let g_read: u64 = g.iter().map(|t| t.read).sum();
+    let g_kept: u64 = g.iter().map(|t| t.kept).sum();
+    let g_dup: u64 = g.iter().map(|t| t.duplicates).sum();
+    let g_drop: u64 = g.iter().map(|t| t.conflicts_dropped).sum();
+    eprintln!(
+        "wirecap: merged {} inputs -> {out_name} ({to}): read {} pairs, wrote {}, folded {} duplicates, dropped {} conflicting, kept {} conflicting side by side, {} not writable, {} invalid records skipped",
+        args.inputs.len(),
+        p.read + run.unpairable,
+        run.written,
+        p.duplicates,
+        p.conflicts_dropped,
+        p.conflicts_kept,
+        run.not_written,
+        run.summary.invalid,
+    );
+    if g_read > 0 {
+        eprintln!(
+            "wirecap: global actions (delays, literals, variables): read {g_read}, kept {g_kept}, folded {g_dup} duplicates, dropped {g_drop} conflicting"
+        );
+    }
+}
+
+/// One input read whole into a simulation, with its own tallies.
+fn read_whole(
+    name: &str,
+    from: Option<Format>,
+    read_opts: &ReadOptions,
+    opts: Options,
+) -> Result<(Simulation, Summary)> {
+    let mut input = Input::open(name).with_context(|| format!("opening {name}"))?;
+    let format = input.detect(from)?;
+    let mut summary = Summary::default();
+    let sim = if format.is_simulation() {
+        formats::read_simulation(format, input, read_opts, &mut summary.losses)?
+    } else {
+        let exchanges =
+            convert::collect(formats::read(format, input, read_opts)?, opts, &mut summary)?;
+        Simulation::from_exchanges(exchanges, &mut summary.losses)
+    };
+    Ok((sim, summary))
+}
+
+fn merge_into_simulation(
+    args: &MergeArgs,
+    to: Format,
+    read_opts: &ReadOptions,
+    run: &mut Run,
+    mut sink: Sink,
+) -> Result<Sink> {
+    let opts = Options {
+        keep_going: args.keep_going,
+    };
+    let read: Vec<(Simulation, Summary)> = args
+        .inputs
+        .par_iter()
+        .map(|name| read_whole(name, args.from, read_opts, opts))
+        .collect::<Result<_>>()?;
+    let mut sims = Vec::with_capacity(read.len());
+    for ((sim, summary), name) in read.into_iter().zip(&args.inputs) {
+        // Exchanges that did not become pairs (no response, say) were noted as losses.
+        run.unpairable += summary.read.saturating_sub(sim.pairs.len() as u64);
+        run.summary.invalid += summary.invalid;
+        run.summary
+            .invalid_examples
+            .extend(summary.invalid_examples);
+        run.summary.losses.merge(summary.losses);
+        sims.push((name.clone(), sim));
+    }
+    run.not_written = run.unpairable;
+    let mut merged = merge::merge_simulations(sims, &mut run.pairs, &mut run.globals)?;
+    if args.provenance {
+        for pair in &mut merged.pairs {
+            pair.labels.push(format!("wirecap-source={}", pair.source));
+        }
+    }
+    let wopts = WriteOptions {
+        schema_version: args.schema_version,
+        time_exported: Some(export_time(args.time_exported)),
+    };
+    let n = formats::write_simulation(to, &merged, &wopts, &mut sink, &mut run.summary.losses)?;
+    run.written = n as u64;
+    run.not_written += (merged.pairs.len() as u64).saturating_sub(n as u64);
+    sink.flush()?;
+    Ok(sink)
+}
+
+/// Where kept exchanges go: straight to the writer, or held for `--on-conflict last`.
+enum Kept {
+    Streamed,
+    Held(Vec<Option<Exchange>>),
+}
+
+fn merge_streaming(
+    args: &MergeArgs,
+    to: Format,
+    read_opts: &ReadOptions,
+    run: &mut Run,
+    sink: Sink,
+) -> Result<Sink> {
+    let mut writer = Writer::new(to, sink)?;
+    let mut kept = if args.on_conflict == OnConflictArg::Last {
+        Kept::Held(Vec::new())
+    } else {
+        Kept::Streamed
+    };
+    for name in &args.inputs {
+        let mut input = Input::open(name).with_context(|| format!("opening {name}"))?;
+        let format = input.detect(args.from)?;
+        if format.is_simulation() {
+            let sim = formats::read_simulation(format, input, read_opts, &mut run.summary.losses)?;
+            sim.note_global_losses(&mut run.summary.losses);
+            for pair in &sim.pairs {
+                let verdict = offer(&mut run.pairs, pair)?;
+                let ex = match verdict {
+                    Verdict::Duplicate | Verdict::Dropped => continue,
+                    _ => pair.to_exchange(&mut run.summary.losses),
+                };
+                place(args, &mut writer, &mut kept, run, verdict, ex, pair)?;
+            }
+            continue;
+        }
+        for item in formats::read(format, input, read_opts)? {
+            let ex = match item {
+                Ok(ex) => ex,
+                Err(e) if args.keep_going && e.is_recoverable() => {
+                    run.summary.invalid += 1;
+                    if run.summary.invalid_examples.len() < convert::MAX_KEPT_ERRORS {
+                        run.summary.invalid_examples.push(e.to_string());
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            // The pair is only the comparison key here; what capture mode would drop
+            // (request headers) stays in the exchange that is written.
+            let mut scratch = Losses::default();
+            let Some(pair) = Pair::from_exchange(&ex, &mut scratch) else {
+                run.unpairable += 1;
+                write_one(&mut writer, run, &ex)?;
+                continue;
+            };
+            let verdict = offer(&mut run.pairs, &pair)?;
+            if matches!(verdict, Verdict::Duplicate | Verdict::Dropped) {
+                continue;
+            }
+            place(args, &mut writer, &mut kept, run, verdict, Some(ex), &pair)?;
+        }
+    }
+    if let Kept::Held(held) = kept {
+        for ex in held {
+            match ex {
+                Some(ex) => write_one(&mut writer, run, &ex)?,
+                None => run.not_written += 1,
+            }
+        }
+    }
+    Ok(writer.finish()?)
+}
+
+fn offer(d: &mut Deduper, pair: &Pair) -> Result<Verdict, ConflictError> {
+    d.offer(
+        digest(&pair.request),
+        digest(&pair.response),
+        || describe(pair),
+        || pair.source.to_string(),
+    )
+}
+
+fn write_one<W: Write>(writer: &mut Writer<W>, run: &mut Run, ex: &Exchange) -> Result<()> {
+    if writer.write(ex, &mut run.summary.losses)? {
+        run.written += 1;
+    } else {
+        run.not_written += 1;
+    }
+    Ok(())
+}
+
+fn place<W: Write>(
+    args: &MergeArgs,
+    writer: &mut Writer<W>,
+    kept: &mut Kept,
+    run: &mut Run,
+    verdict: Verdict,
+    ex: Option<Exchange>,
+    pair: &Pair,
+) -> Result<()> {
+    let ex = ex.map(|mut ex| {
+        if args.provenance {
+            ex.extra
+                .insert("source".to_owned(), pair.source.to_string().into());
+        }
+        ex
+    });
+    match kept {
+        Kept::Streamed => match ex {
+            Some(ex) => write_one(writer, run, &ex)?,
+            None => run.not_written += 1,
+        },
+        Kept::Held(held) => match verdict {
+            Verdict::Replace(at) => held[at] = ex,
+            _ => held.push(ex),
+        },
+    }
+    Ok(())
+}

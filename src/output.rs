@@ -84,6 +84,16 @@ impl AtomicFile {
             .writer
             .into_inner()
             .map_err(|e| persist(e.into_error()))?;
+        // Temporary files are created private (0600); the result should look like any other
+        // file the user writes: the replaced file's mode, else rw-r--r--.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(&self.dest).map_or(0o644, |m| m.permissions().mode());
+            tmp.as_file()
+                .set_permissions(fs::Permissions::from_mode(mode))
+                .map_err(persist)?;
+        }
         tmp.as_file().sync_all().map_err(persist)?;
         tmp.persist(&self.dest).map_err(|e| persist(e.error))?;
         Ok(())
@@ -115,6 +125,14 @@ mod tests {
         assert!(!dest.exists());
         f.commit().unwrap();
         assert_eq!(fs::read(&dest).unwrap(), b"x\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(
+                fs::metadata(&dest).unwrap().permissions().mode() & 0o777,
+                0o644
+            );
+        }
     }
 
     #[test]

@@ -66,24 +66,13 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
 }
 
 /// `meta.timeExported` when no flag gives it: SOURCE_DATE_EPOCH (reproducible builds), else
-/// the input's own, else now.
+/// the input's own (`None`), else now.
 fn time_exported(args: &ConvertArgs, sim: &Simulation) -> Option<Timestamp> {
-    if args.time_exported.is_some() {
-        return args.time_exported;
-    }
-    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-    {
-        return Some(Timestamp::from_unix(secs, 0));
-    }
-    if sim.meta.time_exported.is_some() {
+    let forced = args.time_exported.is_some() || std::env::var_os("SOURCE_DATE_EPOCH").is_some();
+    if !forced && sim.meta.time_exported.is_some() {
         return None;
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Some(Timestamp::from_unix(now, 0))
+    Some(super::export_time(args.time_exported))
 }
 
 /// Conversions from or to Hoverfly: through the simulation model, whole-document.

@@ -29,6 +29,7 @@ fn count_one(name: &str, args: &CountArgs, by: Option<By>) -> Result<Tally> {
     let format = input.detect(args.from)?;
     let opts = ReadOptions {
         max_line_bytes: args.max_line_bytes,
+        ..ReadOptions::default()
     };
     let exchanges = formats::read(format, input, &opts)?;
     Ok(count::count_exchanges(exchanges, by, args.keep_going)?)

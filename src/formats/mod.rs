@@ -6,6 +6,7 @@
 
 pub mod http_types;
 pub mod json;
+pub mod pcap;
 pub mod query;
 
 use crate::loss::Losses;
@@ -190,12 +191,15 @@ impl Input {
 pub struct ReadOptions {
     /// The longest JSONL line accepted.
     pub max_line_bytes: usize,
+    /// How captures are read, and where their account goes.
+    pub capture: crate::capture::Options,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         Self {
             max_line_bytes: http_types::MAX_LINE_BYTES,
+            capture: crate::capture::Options::default(),
         }
     }
 }
@@ -207,6 +211,9 @@ pub enum Error {
     /// An http-types line could not be read.
     #[error(transparent)]
     HttpTypes(#[from] http_types::Error),
+    /// A capture could not be read.
+    #[error(transparent)]
+    Capture(#[from] pcap::CaptureError),
     /// The format cannot be read, or written, by this build yet.
     #[error("{format} {direction} is not implemented yet")]
     Unsupported {
@@ -252,8 +259,8 @@ pub fn read(format: Format, input: Input, opts: &ReadOptions) -> Result<Exchange
             http_types::Reader::new(input.reader, input.name, opts.max_line_bytes)
                 .map(|r| r.map_err(Error::from)),
         )),
-        Format::Pcap
-        | Format::Hoverfly
+        Format::Pcap => pcap::read(input, opts.capture.clone()),
+        Format::Hoverfly
         | Format::HoverflyV1Records
         | Format::HoverflyV1Templates
         | Format::HoverflyV1Delays

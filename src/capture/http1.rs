@@ -770,6 +770,7 @@ pub struct Connection {
     /// Time spent in content decoding, in nanoseconds.
     pub decode_ns: u64,
     not_http: bool,
+    after_server_gap: bool,
 }
 
 impl Connection {
@@ -790,6 +791,7 @@ impl Connection {
             responses: 0,
             decode_ns: 0,
             not_http: false,
+            after_server_gap: false,
         }
     }
 
@@ -841,6 +843,7 @@ impl Connection {
                         }
                     }
                     Role::Response => {
+                        self.after_server_gap = true;
                         if self.server.gap(n) {
                             if let Some(cur) = self.current.take() {
                                 self.lose_response(cur);
@@ -980,6 +983,9 @@ impl Connection {
                 },
                 start,
             ) => {
+                if std::mem::take(&mut self.after_server_gap) {
+                    self.skip_answered_in_gap(start);
+                }
                 let slot = (self.answered < self.slots.len()).then_some(self.answered);
                 let method = slot.map(|i| self.slots[i].request.method.clone());
                 if slot.is_none() {
@@ -1096,6 +1102,39 @@ impl Connection {
         self.server.stop();
     }
 
+    /// After a gap in the responses, the first response found may not answer the oldest open
+    /// request: whole responses can be in the gap. Without pipelining a client sends its next
+    /// request only after the previous response, so every open request followed by another
+    /// request sent before this response began was answered inside the gap: those are marked
+    /// lost. (With pipelining this guess can drop too many; it never pairs wrongly in the
+    /// non-pipelined case, which is what the FIFO rule alone would do.)
+    fn skip_answered_in_gap(&mut self, response_start: Origin) {
+        let open = self.answered..self.slots.len();
+        let Some(last_before) = open
+            .clone()
+            .rev()
+            .find(|&i| self.slots[i].start.packet < response_start.packet)
+        else {
+            return;
+        };
+        for i in open.start..last_before {
+            let slot = &mut self.slots[i];
+            slot.damaged = true;
+            slot.done = true;
+            slot.response = Some(Response {
+                status: 0,
+                reason: None,
+                version: None,
+                headers: Headers::new(),
+                trailers: Headers::new(),
+                body: Body::default(),
+                timestamp: None,
+                interim: Vec::new(),
+            });
+            self.answered += 1;
+        }
+    }
+
     /// A response lost in the middle: its request still takes its turn, marked damaged.
     fn lose_response(&mut self, cur: CurrentResponse) {
         if cur.interim {
@@ -1121,18 +1160,21 @@ impl Connection {
             .flatten()
             .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or(""));
         let authority = absolute.or_else(|| headers.first("host")).unwrap_or("");
-        let (mut host, port) = crate::model::split_authority(authority.trim());
+        // The Host header (or an absolute target) names the origin, port included when it is
+        // not the default; only without one do the server's address and port stand in.
+        let (mut host, mut port) = crate::model::split_authority(authority.trim());
         if host.is_empty() {
             host = match self.info.server.ip() {
                 IpAddr::V4(ip) => ip.to_string(),
                 IpAddr::V6(ip) => format!("[{ip}]"),
             };
+            port = Some(self.info.server.port());
         }
         Request {
             method,
             scheme: Scheme::Http,
             host,
-            port: port.or(Some(self.info.server.port())),
+            port,
             target,
             version: Some(version),
             headers,

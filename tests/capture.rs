@@ -414,3 +414,234 @@ fn output_is_ordered_by_request_time_across_flows() {
         ["GET api.test/a1 -> 200 a1", "GET api.test/b1 -> 200 b1"]
     );
 }
+
+// ---- The binary on real captures (testdata/pcap, made by testdata/make_captures.sh) ----
+
+use snapbox::cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// The committed real captures: (file under testdata/pcap, whether tshark sees every message).
+/// tshark reports all five pipelined requests but only two of their five responses, so for that
+/// capture its view must be contained in ours rather than equal to it.
+const REAL: [(&str, bool); 3] = [
+    ("curl-keepalive.pcap", true),
+    ("http10-any.pcapng", true),
+    ("pipelined-nano.pcap", false),
+];
+
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+fn wirecap() -> Command {
+    Command::new(snapbox::cmd::cargo_bin("wirecap")).current_dir(testdata())
+}
+
+fn case_name(file: &str) -> &str {
+    file.rsplit_once('.').map_or(file, |(n, _)| n)
+}
+
+/// Compares `actual` with a golden file byte for byte (snapbox's text mode would turn the
+/// backslashes of JSON escapes into slashes). `SNAPSHOTS=overwrite` rewrites the file instead.
+fn check_golden(path: &Path, actual: &[u8]) {
+    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+        std::fs::write(path, actual).expect("writing the golden");
+        return;
+    }
+    let expected = std::fs::read(path).unwrap_or_default();
+    if expected != actual {
+        let (e, a) = (
+            String::from_utf8_lossy(&expected),
+            String::from_utf8_lossy(actual),
+        );
+        let first = e.lines().zip(a.lines()).position(|(x, y)| x != y);
+        panic!(
+            "{} differs (first differing line: {first:?}); update with SNAPSHOTS=overwrite and review\nactual:\n{a}",
+            path.display()
+        );
+    }
+}
+
+/// Update with `SNAPSHOTS=overwrite cargo test --test capture`, then review the diff.
+#[test]
+fn real_captures_match_their_goldens() {
+    for (file, _) in REAL {
+        let case = case_name(file);
+        let expected = testdata().join("expected");
+        let out = wirecap()
+            .args(["convert", &format!("pcap/{file}")])
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        check_golden(&expected.join(format!("{case}.jsonl")), &out.stdout);
+        check_golden(&expected.join(format!("{case}.stderr")), &out.stderr);
+    }
+}
+
+/// Multiset difference: what `a` has that `b` lacks.
+fn missing(a: &[String], b: &[String]) -> Vec<String> {
+    let mut rest = b.to_vec();
+    let mut out = Vec::new();
+    for x in a {
+        match rest.iter().position(|y| y == x) {
+            Some(i) => {
+                rest.swap_remove(i);
+            }
+            None => out.push(x.clone()),
+        }
+    }
+    out
+}
+
+/// tshark's view (expected/<case>.tshark.tsv, made by testdata/tshark_view.sh) against ours:
+/// the requests (method and URI) and the status codes, interim ones included.
+#[test]
+fn real_captures_agree_with_tshark() {
+    for (file, tshark_sees_all) in REAL {
+        let case = case_name(file);
+        let tsv = std::fs::read_to_string(testdata().join(format!("expected/{case}.tshark.tsv")))
+            .expect("tshark view is committed");
+        let (mut their_reqs, mut their_codes) = (Vec::new(), Vec::new());
+        for line in tsv.lines() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let col = |i: usize| cols.get(i).copied().unwrap_or("");
+            if !col(0).is_empty() {
+                for (m, u) in col(0).split(';').zip(col(1).split(';')) {
+                    their_reqs.push(format!("{m} {u}"));
+                }
+            }
+            if !col(2).is_empty() {
+                their_codes.extend(col(2).split(';').map(str::to_owned));
+            }
+        }
+        let bytes = std::fs::read(testdata().join("pcap").join(file)).expect("capture");
+        let input = Input {
+            name: file.into(),
+            reader: Box::new(Cursor::new(bytes)),
+        };
+        let (mut our_reqs, mut our_codes) = (Vec::new(), Vec::new());
+        for ex in formats::read(Format::Pcap, input, &ReadOptions::default()).expect("opens") {
+            let ex = ex.expect("reads");
+            our_reqs.push(format!("{} {}", ex.request.method, ex.request.target));
+            if let Some(r) = &ex.response {
+                our_codes.extend(r.interim.iter().map(u16::to_string));
+                our_codes.push(r.status.to_string());
+            }
+        }
+        assert_eq!(
+            missing(&their_reqs, &our_reqs),
+            Vec::<String>::new(),
+            "{case}: requests tshark saw that we did not"
+        );
+        assert_eq!(
+            missing(&their_codes, &our_codes),
+            Vec::<String>::new(),
+            "{case}: status codes"
+        );
+        if tshark_sees_all {
+            their_reqs.sort();
+            our_reqs.sort();
+            their_codes.sort();
+            our_codes.sort();
+            assert_eq!(our_reqs, their_reqs, "{case}");
+            assert_eq!(our_codes, their_codes, "{case}");
+        } else {
+            assert!(
+                our_codes.len() > their_codes.len(),
+                "{case}: tshark now sees every response; make it an equality"
+            );
+        }
+    }
+}
+
+/// The shared corpus capture, when `../shared` is present (it is not committed: 3.9 MB).
+fn shared_small() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/small.pcap");
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("skipping ../shared/captures/small.pcap: not present");
+        None
+    }
+}
+
+#[test]
+fn threads_1_and_2_give_identical_bytes() {
+    let mut inputs: Vec<PathBuf> = REAL
+        .iter()
+        .map(|(f, _)| testdata().join("pcap").join(f))
+        .collect();
+    inputs.extend(shared_small());
+    for input in inputs {
+        let run = |threads: &str| {
+            wirecap()
+                .args(["--threads", threads, "convert", "-q"])
+                .arg(&input)
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone()
+        };
+        let one = run("1");
+        assert!(!one.is_empty());
+        assert!(
+            one == run("2"),
+            "{} differs between --threads 1 and 2",
+            input.display()
+        );
+    }
+}
+
+#[test]
+fn shared_small_capture_matches_tshark_counts() {
+    let Some(path) = shared_small() else { return };
+    let counts = std::fs::read_to_string(path.with_extension("counts")).expect("small.counts");
+    let field = |k: &str| -> u64 {
+        counts
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+            .and_then(|v| v.parse().ok())
+            .expect("field in small.counts")
+    };
+    let input = Input::open(path.to_str().expect("utf-8 path")).expect("opens");
+    let (mut requests, mut finals, mut interim) = (0u64, 0u64, 0u64);
+    for ex in formats::read(Format::Pcap, input, &ReadOptions::default()).expect("reads") {
+        let ex = ex.expect("reads");
+        requests += 1;
+        if let Some(r) = &ex.response {
+            finals += 1;
+            interim += r.interim.len() as u64;
+        }
+    }
+    assert_eq!(requests, field("http_requests"));
+    assert_eq!(finals + interim, field("http_responses"));
+}
+
+#[test]
+fn split_by_host_and_summary_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = dir.path().join("summary.json");
+    wirecap()
+        .args([
+            "convert",
+            "-q",
+            "pcap/curl-keepalive.pcap",
+            "--split-by-host",
+        ])
+        .arg(dir.path().join("out"))
+        .arg("--summary-json")
+        .arg(&summary)
+        .assert()
+        .success();
+    let out = std::fs::read_to_string(dir.path().join("out/127.0.0.1:18181-recordings.jsonl"))
+        .expect("one file for the one host");
+    assert_eq!(out.lines().count(), 17);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
+    assert_eq!(json["written"], 17);
+    assert_eq!(json["capture"]["http"]["exchanges"], 17);
+    assert_eq!(json["capture"]["tcp"]["httpFlows"], 1);
+    assert!(json["capture"]["timings"]["readMs"].is_number());
+}

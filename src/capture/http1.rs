@@ -247,9 +247,29 @@ impl MessageParser {
     }
 
     /// Appends stream bytes.
-    pub fn push(&mut self, data: &[u8], origin: Origin) {
+    pub fn push(&mut self, mut data: &[u8], origin: Origin) {
         if self.phase == Phase::Stopped {
             return;
+        }
+        // Fast path: body bytes of known length go straight into the body, not via `buf`.
+        self.compact();
+        if let (Phase::Length(rem), true) = (self.phase, self.buf.is_empty()) {
+            let take = rem.min(data.len() as u64) as usize;
+            let room = MAX_BODY_BYTES.saturating_sub(self.body.len());
+            if take > room {
+                self.truncated = true;
+            }
+            self.body.extend_from_slice(&data[..take.min(room)]);
+            self.phase = Phase::Length(rem - take as u64);
+            self.base += take as u64;
+            self.last = Some(origin);
+            data = &data[take..];
+            self.marks.clear();
+            if data.is_empty() {
+                // Keep one mark so the origin of later bytes is known.
+                self.marks.push_back((self.base, origin));
+                return;
+            }
         }
         let offset = self.base + self.buf.len() as u64;
         self.marks.push_back((offset, origin));

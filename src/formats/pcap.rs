@@ -14,7 +14,6 @@ use crate::model::{Exchange, Timestamp};
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
-use std::collections::VecDeque;
 use std::io::{BufRead, Read};
 use std::time::Instant;
 
@@ -60,15 +59,18 @@ struct Interface {
     offset: i64,
 }
 
-/// Streams exchanges out of a capture.
-pub struct Reader {
+/// Exchanges ready for the writer, per batch, queued between the reading thread and the writer.
+/// Two batches let reading, flow work and writing overlap without holding more.
+pub const QUEUED_BATCHES: usize = 2;
+
+/// Reads records and runs the pipeline, one batch at a time.
+struct Batches {
     name: String,
     records: Box<dyn PcapReaderIterator + Send>,
     interfaces: Vec<Interface>,
     /// Legacy pcap: one interface, this resolution.
     legacy: Option<Interface>,
     pipeline: Pipeline,
-    out: VecDeque<Exchange>,
     packets: u64,
     blocks: u64,
     done: bool,
@@ -85,12 +87,62 @@ pub fn read(mut input: Input, opts: crate::capture::Options) -> Result<Exchanges
     } else {
         Box::new(input.reader)
     };
-    Ok(Box::new(Reader::new(input.name, reader, opts)?))
+    Ok(Box::new(Reader::spawn(Batches::new(input.name, reader, opts)?)))
+}
+
+/// Streams exchanges out of a capture. Reading and the flow work run on a thread of their own
+/// (the flows themselves on rayon's pool), so they overlap with whatever consumes the
+/// exchanges, typically a writer; the order is fixed before the exchanges leave that thread.
+pub struct Reader {
+    batches: std::sync::mpsc::Receiver<Result<Vec<Exchange>, Error>>,
+    current: std::vec::IntoIter<Exchange>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Reader {
-    /// A reader over `reader`, named `name` in messages.
-    pub fn new(name: String, reader: Box<dyn Read + Send>, opts: Options) -> Result<Self, Error> {
+    fn spawn(mut batches: Batches) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUED_BATCHES);
+        let thread = std::thread::spawn(move || {
+            while let Some(batch) = batches.next_batch() {
+                if tx.send(batch).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            batches: rx,
+            current: Vec::new().into_iter(),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Iterator for Reader {
+    type Item = Result<Exchange, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(ex) = self.current.next() {
+                return Some(Ok(ex));
+            }
+            match self.batches.recv() {
+                Ok(Ok(batch)) => self.current = batch.into_iter(),
+                Ok(Err(e)) => return Some(Err(e)),
+                Err(_) => {
+                    // The thread has published its stats and ended.
+                    if let Some(t) = self.thread.take() {
+                        let _ = t.join();
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+impl Batches {
+    /// A batch source over `reader`, named `name` in messages.
+    fn new(name: String, reader: Box<dyn Read + Send>, opts: Options) -> Result<Self, Error> {
         let records =
             pcap_parser::create_reader(READ_BUFFER_BYTES, reader).map_err(|e| match e {
                 PcapError::ReadError => CaptureError::Read { file: name.clone() },
@@ -103,7 +155,6 @@ impl Reader {
             interfaces: Vec::new(),
             legacy: None,
             pipeline,
-            out: VecDeque::new(),
             packets: 0,
             blocks: 0,
             done: false,
@@ -271,30 +322,23 @@ fn timestamp(raw: u64, iface: &Interface) -> Timestamp {
     Timestamp::from_unix(secs, nanos)
 }
 
-impl Iterator for Reader {
-    type Item = Result<Exchange, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(ex) = self.out.pop_front() {
-                return Some(Ok(ex));
-            }
-            if self.done {
-                return None;
-            }
-            let eof = match self.fill_batch() {
-                Ok(eof) => eof,
-                Err(e) => {
-                    self.done = true;
-                    self.pipeline.publish();
-                    return Some(Err(e));
-                }
-            };
-            self.out.extend(self.pipeline.end_batch(eof));
-            if eof {
-                self.done = true;
-            }
-            self.pipeline.publish();
+impl Batches {
+    /// The next batch of ordered exchanges; `None` after the last.
+    fn next_batch(&mut self) -> Option<Result<Vec<Exchange>, Error>> {
+        if self.done {
+            return None;
         }
+        let eof = match self.fill_batch() {
+            Ok(eof) => eof,
+            Err(e) => {
+                self.done = true;
+                self.pipeline.publish();
+                return Some(Err(e));
+            }
+        };
+        let batch = self.pipeline.end_batch(eof);
+        self.done = eof;
+        self.pipeline.publish();
+        Some(Ok(batch))
     }
 }

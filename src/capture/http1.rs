@@ -1416,20 +1416,34 @@ fn decode_body(
 
 /// Decodes one content coding (RFC 9110 §8.4.1).
 fn decode(coding: &str, data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
-    use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
+    use flate2::bufread::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
+    // A first guess at the decoded size saves regrowing the output: gzip records it (mod 2^32)
+    // in its last four bytes (RFC 1952 §2.3.1 ISIZE); otherwise assume 4:1.
+    let guess = match coding.to_ascii_lowercase().as_str() {
+        "gzip" | "x-gzip" if data.len() >= 18 => {
+            let tail: [u8; 4] = data[data.len() - 4..].try_into().expect("4 bytes");
+            u32::from_le_bytes(tail) as usize
+        }
+        _ => data.len().saturating_mul(4),
+    };
+    let capacity = guess.min(limit).min(data.len().saturating_mul(64)) + 1;
     match coding.to_ascii_lowercase().as_str() {
-        "gzip" | "x-gzip" => read_limited(MultiGzDecoder::new(data), limit),
+        "gzip" | "x-gzip" => read_limited(MultiGzDecoder::new(data), limit, capacity),
         // "deflate" is zlib-wrapped (RFC 9110 §8.4.1.2), but some servers send it raw.
-        "deflate" => read_limited(ZlibDecoder::new(data), limit)
-            .or_else(|_| read_limited(DeflateDecoder::new(data), limit)),
-        "br" => read_limited(brotli::Decompressor::new(data, 64 << 10), limit),
+        "deflate" => read_limited(ZlibDecoder::new(data), limit, capacity)
+            .or_else(|_| read_limited(DeflateDecoder::new(data), limit, capacity)),
+        "br" => read_limited(
+            brotli::Decompressor::new(data, 64 << 10),
+            limit,
+            capacity,
+        ),
         other => Err(format!("unsupported content coding {other:?}")),
     }
 }
 
 /// Reads a whole decoder, stopping past `limit`.
-fn read_limited(mut r: impl Read, limit: usize) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
+fn read_limited(mut r: impl Read, limit: usize, capacity: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(capacity);
     let n = r
         .by_ref()
         .take(limit as u64 + 1)

@@ -393,6 +393,48 @@ fn snapshot_length_and_truncated_last_record() {
 }
 
 #[test]
+fn port_reuse_after_close_starts_a_new_connection() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    c.client(&get("/first"));
+    c.server(&response(200, "1"));
+    c.close();
+    let mut again = Conv::new(Link::Ethernet, false).with_isn(90_000, 70_000);
+    again.now_us = c.now_us;
+    again.handshake();
+    again.client(&get("/second"));
+    again.server(&response(200, "2"));
+    again.close();
+    c.frames.extend(again.frames);
+    let (got, stats) = read(capture_of(&c));
+    assert_eq!(
+        got,
+        [
+            "GET api.test/first -> 200 1",
+            "GET api.test/second -> 200 2"
+        ]
+    );
+    assert_eq!(stats.tcp.flows, 2);
+}
+
+#[test]
+fn requests_lost_in_a_gap_do_not_shift_the_pairing() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    c.client(&get("/a"));
+    c.server(&response(200, "a"));
+    // The next request is never captured; its response is.
+    c.advance(true, get("/lost").len() as u32);
+    c.server(&response(200, "lost"));
+    c.client(&get("/b"));
+    c.server(&response(200, "b"));
+    c.close();
+    let (got, stats) = read(capture_of(&c));
+    assert_eq!(got, ["GET api.test/a -> 200 a", "GET api.test/b -> 200 b"]);
+    assert_eq!(stats.notes.count(Note::OrphanResponse), 1);
+}
+
+#[test]
 fn output_is_ordered_by_request_time_across_flows() {
     let mut a = Conv::new(Link::Ethernet, false);
     let mut b = Conv::new(Link::Ethernet, false).with_client_port(40001);

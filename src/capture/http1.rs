@@ -1006,7 +1006,12 @@ impl Connection {
                 if std::mem::take(&mut self.after_server_gap) {
                     self.skip_answered_in_gap(start);
                 }
-                let slot = (self.answered < self.slots.len()).then_some(self.answered);
+                let mut slot = (self.answered < self.slots.len()).then_some(self.answered);
+                // A response cannot begin before its request: after requests were lost in a gap,
+                // a response to one of them finds a later request first. It has no request here.
+                if slot.is_some_and(|i| self.slots[i].start.packet > start.packet) {
+                    slot = None;
+                }
                 let method = slot.map(|i| self.slots[i].request.method.clone());
                 if slot.is_none() {
                     self.notes.record(Note::OrphanResponse, || {
@@ -1432,11 +1437,7 @@ fn decode(coding: &str, data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
         // "deflate" is zlib-wrapped (RFC 9110 §8.4.1.2), but some servers send it raw.
         "deflate" => read_limited(ZlibDecoder::new(data), limit, capacity)
             .or_else(|_| read_limited(DeflateDecoder::new(data), limit, capacity)),
-        "br" => read_limited(
-            brotli::Decompressor::new(data, 64 << 10),
-            limit,
-            capacity,
-        ),
+        "br" => read_limited(brotli::Decompressor::new(data, 64 << 10), limit, capacity),
         other => Err(format!("unsupported content coding {other:?}")),
     }
 }

@@ -32,13 +32,18 @@ use tcp_reassembly::{Chunk, Endpoint, FlowKey, HalfStream, Origin, Side, TcpHead
 pub const BATCH_PACKETS: usize = 1 << 16;
 
 /// TCP payload bytes per batch; with [`BATCH_PACKETS`] this bounds the batch buffer.
-pub const BATCH_BYTES: usize = 32 << 20;
+pub const BATCH_BYTES: usize = 16 << 20;
 
 /// Seconds a flow may stay silent before it is flushed, as if it had closed.
 pub const IDLE_TIMEOUT_SECS: u64 = 300;
 
 /// Open flows tracked at once; past it, flows idle in the current batch are flushed early.
 pub const MAX_OPEN_FLOWS: usize = 1 << 20;
+
+/// Finished exchanges held back to keep request-time order (an open flow may still produce an
+/// earlier one). Past it the oldest are released anyway, with a note, so a request that never
+/// gets its response cannot make memory grow with the capture.
+pub const MAX_HELD_EXCHANGES: usize = 50_000;
 
 /// Something that did not become (part of) an exchange, or was changed on the way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -366,6 +371,10 @@ struct Flow {
     syn_from_client: bool,
     reassembly_ns: u64,
     http_ns: u64,
+    /// A FIN or RST was seen when packets were sorted into flows.
+    closing: bool,
+    /// Replaced in the flow table by a new connection on the same ports.
+    retired: bool,
 }
 
 impl Flow {
@@ -381,6 +390,8 @@ impl Flow {
             syn_from_client: false,
             reassembly_ns: 0,
             http_ns: 0,
+            closing: false,
+            retired: false,
         }
     }
 
@@ -567,8 +578,6 @@ pub struct Pipeline {
     next_ordinal: u64,
     arena: Vec<u8>,
     segs: Vec<(u64, Seg)>,
-    /// Flows replaced in the table (port reuse) and waiting to be finished.
-    retired: Vec<Flow>,
     queue: BTreeMap<Key, Exchange>,
     last_ts: Option<Timestamp>,
     links: BTreeMap<LinkType, u64>,
@@ -593,7 +602,6 @@ impl Pipeline {
             next_ordinal: 0,
             arena: Vec::new(),
             segs: Vec::new(),
-            retired: Vec::new(),
             queue: BTreeMap::new(),
             last_ts: None,
             links: BTreeMap::new(),
@@ -701,19 +709,33 @@ impl Pipeline {
         let (key, side) = FlowKey::new(src, dst);
         let id = match self.table.get(&key) {
             Some(&id) => {
-                let reopened = tcp.syn
-                    && tcp.ack.is_none()
-                    && self.flows.get(&id).is_some_and(|f| f.finished());
+                // A new SYN after a FIN or RST reuses the port pair for a new connection: the
+                // old flow stays in `flows` (its segments of this batch still go to it) and is
+                // finished at the end of the batch.
+                let flow = self.flows.get_mut(&id);
+                let reopened =
+                    tcp.syn && tcp.ack.is_none() && flow.as_ref().is_some_and(|f| f.closing);
                 if reopened {
-                    if let Some(old) = self.flows.remove(&id) {
-                        self.retired.push(old);
+                    if let Some(old) = flow {
+                        old.retired = true;
                     }
                     self.new_flow(key, frame.ts)
                 } else {
+                    if tcp.fin || tcp.rst {
+                        if let Some(f) = flow {
+                            f.closing = true;
+                        }
+                    }
                     id
                 }
             }
-            None => self.new_flow(key, frame.ts),
+            None => {
+                let id = self.new_flow(key, frame.ts);
+                if let Some(f) = self.flows.get_mut(&id).filter(|_| tcp.fin || tcp.rst) {
+                    f.closing = true;
+                }
+                id
+            }
         };
         let start = self.arena.len();
         self.arena.extend_from_slice(data);
@@ -782,14 +804,15 @@ impl Pipeline {
             .flows
             .values()
             .filter(|f| {
-                eof || f.finished()
+                eof || f.retired
+                    || f.finished()
                     || f.last_seen.unix_secs().saturating_add(timeout) < now.unix_secs()
                     || (crowded && f.last_seen < now)
             })
             .map(|f| f.ordinal)
             .collect();
         ending.sort_unstable();
-        let mut done: Vec<Flow> = std::mem::take(&mut self.retired);
+        let mut done: Vec<Flow> = Vec::new();
         for id in ending {
             if let Some(f) = self.flows.remove(&id) {
                 if self.table.get(&f.key) == Some(&id) {
@@ -830,6 +853,19 @@ impl Pipeline {
                 break;
             }
             out.push(entry.remove());
+        }
+        if self.queue.len() > MAX_HELD_EXCHANGES {
+            let (n, file) = (self.queue.len() - MAX_HELD_EXCHANGES, self.file.clone());
+            self.stats.notes.add(Note::Limit, n as u64, || {
+                format!(
+                    "{file}: over {MAX_HELD_EXCHANGES} exchanges held for ordering; released early"
+                )
+            });
+            while self.queue.len() > MAX_HELD_EXCHANGES {
+                if let Some(entry) = self.queue.first_entry() {
+                    out.push(entry.remove());
+                }
+            }
         }
         out
     }

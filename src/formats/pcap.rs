@@ -60,8 +60,8 @@ struct Interface {
 }
 
 /// Exchanges ready for the writer, per batch, queued between the reading thread and the writer.
-/// Two batches let reading, flow work and writing overlap without holding more.
-pub const QUEUED_BATCHES: usize = 2;
+/// One batch lets reading, flow work and writing overlap without holding more.
+pub const QUEUED_BATCHES: usize = 1;
 
 /// Reads records and runs the pipeline, one batch at a time.
 struct Batches {
@@ -87,7 +87,9 @@ pub fn read(mut input: Input, opts: crate::capture::Options) -> Result<Exchanges
     } else {
         Box::new(input.reader)
     };
-    Ok(Box::new(Reader::spawn(Batches::new(input.name, reader, opts)?)))
+    Ok(Box::new(Reader::spawn(Batches::new(
+        input.name, reader, opts,
+    )?)))
 }
 
 /// Streams exchanges out of a capture. Reading and the flow work run on a thread of their own

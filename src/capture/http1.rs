@@ -13,8 +13,14 @@
 //! After a gap, or when a capture starts mid-connection, a parser resynchronises at the next
 //! line that starts a message (a known method and `HTTP/1.x`, or an `HTTP/1.x nnn` status
 //! line). A gap inside a body of known length keeps the parser in step: that one message is
-//! dropped (counted), the next one is found where the length says. What this does not do yet:
-//! when a gap swallows whole requests, the pairing that follows can be off.
+//! dropped (counted), the next one is found where the length says. When a gap swallows whole
+//! messages, pairing is repaired with two rules: a response cannot start before its request
+//! (else it is an orphan), and after a gap in the responses every open request followed by a
+//! later request sent before the next response began is taken as answered inside the gap.
+//! Both assume no pipelining across the gap; with pipelining there, pairs can still be off.
+//!
+//! Header values that are not UTF-8 (obs-text) are kept with U+FFFD in place of the bad bytes,
+//! because the model holds header values as strings.
 
 use super::tcp_reassembly::{Chunk, Origin};
 use super::{Note, Notes};

@@ -9,8 +9,9 @@
 //! flow ordinal, index) and leave it once no open flow can still produce an earlier one.
 //!
 //! Batches are cut by packet and byte counts only, and flows merge back in ordinal order, so
-//! the output and the accounting are the same bytes for any thread count. Memory is bounded
-//! by the open connections: flows idle past [`Options::idle_timeout_secs`] are flushed.
+//! the output and the counts are the same for any thread count (only the timings vary). Memory
+//! is bounded by the open connections: flows idle past [`Options::idle_timeout_secs`] are
+//! flushed, and at most [`MAX_HELD_EXCHANGES`] wait for their turn in the output order.
 
 pub mod http1;
 pub mod ip;
@@ -218,7 +219,9 @@ pub struct HttpStats {
     pub incomplete: u64,
 }
 
-/// Where the reader's time went, in milliseconds. Flow work is summed over threads.
+/// Where the reader's time went, in milliseconds of wall-clock time spent inside each stage.
+/// Flow stages are summed over threads, so on a busy machine they include time the threads
+/// waited for a core; `flowsWallMs` is the stage's elapsed time.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Timings {

@@ -140,6 +140,23 @@ pub struct ConvertArgs {
     /// Do not print the summary (warnings and errors are still printed).
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Captures: keep bodies as sent instead of undoing Content-Encoding gzip, deflate and br.
+    #[arg(long)]
+    pub keep_encoding: bool,
+
+    /// Captures: leave out requests that got no response (by default they are kept).
+    #[arg(long)]
+    pub drop_incomplete: bool,
+
+    /// Write one file per host into DIR, named `{host}-recordings.jsonl` as HMT's recorder
+    /// names them, instead of one output.
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    pub split_by_host: Option<PathBuf>,
+
+    /// Also write the run's summary (and, for captures, the full account) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
 }
 
 /// How `count` prints.

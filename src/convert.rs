@@ -1,11 +1,14 @@
 //! The conversion loop shared by `convert` and `merge`: exchanges from a reader into a writer,
 //! with bad records either stopping the run or, with `keep_going`, skipped and counted.
 
-use crate::formats::{self, Exchanges, Writer};
+use crate::formats::{self, Exchanges, Format, Writer};
 use crate::loss::Losses;
 use crate::model::{Exchange, Simulation};
+use crate::output::AtomicFile;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// How many skipped-record messages a summary keeps; the rest are only counted.
 pub const MAX_KEPT_ERRORS: usize = 20;
@@ -34,6 +37,12 @@ pub struct Summary {
     pub invalid_examples: Vec<String>,
     /// What could not be carried across, by kind.
     pub losses: Losses,
+    /// The capture reader's account (packets, flows, what did not become an exchange).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<crate::capture::Stats>,
+    /// With `--split-by-host`: the files written, and how many exchanges each holds.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, u64>,
 }
 
 /// Why a conversion stopped.
@@ -46,7 +55,16 @@ pub enum Error {
     /// Writing the output failed.
     #[error("writing the output")]
     Write(#[source] std::io::Error),
+    /// An output file could not be created or committed.
+    #[error(transparent)]
+    Output(#[from] crate::output::Error),
+    /// More hosts than [`MAX_SPLIT_FILES`].
+    #[error("more than {MAX_SPLIT_FILES} hosts: too many files for --split-by-host")]
+    TooManyFiles,
 }
+
+/// Most files `--split-by-host` writes in one run (each stays open until the end).
+pub const MAX_SPLIT_FILES: usize = 4096;
 
 /// Reads every exchange from `input` into `writer` and tallies what happened.
 pub fn run<W: Write>(
@@ -78,6 +96,91 @@ pub fn run<W: Write>(
         }
     }
     Ok(())
+}
+
+/// The file `--split-by-host` writes an exchange to: `{host}-recordings.jsonl`, as HMT's
+/// recorder names them (HMT builds one OpenAPI spec per host). The host is the one the
+/// http-types writer puts in `request.host` (`host[:port]`); characters that do not belong in
+/// a file name become `_`.
+pub fn split_file_name(ex: &Exchange, format: Format) -> String {
+    let mut host = ex.request.authority();
+    if host.is_empty() {
+        host = ex
+            .request
+            .headers
+            .first("host")
+            .unwrap_or("unknown-host")
+            .to_owned();
+    }
+    let safe: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = if safe.starts_with('.') {
+        format!("_{safe}")
+    } else {
+        safe
+    };
+    let ext = if format == Format::HttpTypes {
+        "jsonl"
+    } else {
+        "json"
+    };
+    format!("{safe}-recordings.{ext}")
+}
+
+/// Like [`run`], but writes each host's exchanges to its own file in `dir` (see
+/// [`split_file_name`]). Files appear only when every one of them was written.
+pub fn run_split(
+    input: Exchanges,
+    dir: &Path,
+    format: Format,
+    inputs: &[&Path],
+    opts: Options,
+    summary: &mut Summary,
+) -> Result<Vec<PathBuf>, Error> {
+    let mut writers: BTreeMap<String, Writer<AtomicFile>> = BTreeMap::new();
+    for item in input {
+        match item {
+            Ok(ex) => {
+                summary.read += 1;
+                let name = split_file_name(&ex, format);
+                if !writers.contains_key(&name) {
+                    if writers.len() >= MAX_SPLIT_FILES {
+                        return Err(Error::TooManyFiles);
+                    }
+                    let file = AtomicFile::create(&dir.join(&name), inputs)?;
+                    writers.insert(name.clone(), Writer::new(format, file)?);
+                }
+                let w = writers.get_mut(&name).expect("inserted above");
+                if w.write(&ex, &mut summary.losses).map_err(Error::Write)? {
+                    summary.written += 1;
+                    *summary.files.entry(name).or_default() += 1;
+                } else {
+                    summary.not_written += 1;
+                }
+            }
+            Err(e) if opts.keep_going && e.is_recoverable() => {
+                summary.invalid += 1;
+                if summary.invalid_examples.len() < MAX_KEPT_ERRORS {
+                    summary.invalid_examples.push(e.to_string());
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut paths = Vec::new();
+    for (name, w) in writers {
+        w.finish().map_err(Error::Write)?.commit()?;
+        paths.push(dir.join(name));
+    }
+    Ok(paths)
 }
 
 /// Collects every exchange of `input` (for a simulation output), tallying like [`run`].

@@ -5,6 +5,8 @@ use crate::cli::ConvertArgs;
 use anyhow::{Context as _, Result};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use wirecap::capture;
 use wirecap::convert::{self, Options, Summary};
 use wirecap::formats::hoverfly_v2::{Upgrade, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
@@ -18,6 +20,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         .to
         .or_else(|| output.and_then(Format::from_extension))
         .unwrap_or(Format::HttpTypes);
+    let stats = (from == Format::Pcap).then(|| Arc::new(Mutex::new(capture::Stats::default())));
     let read_opts = ReadOptions {
         max_line_bytes: args.max_line_bytes,
         hoverfly_upgrade: if args.hoverfly_compat {
@@ -25,22 +28,42 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         } else {
             Upgrade::Faithful
         },
+        capture: capture::Options {
+            keep_encoding: args.keep_encoding,
+            drop_incomplete: args.drop_incomplete,
+            stats: stats.clone(),
+            ..capture::Options::default()
+        },
     };
     if from.is_simulation() || to.is_simulation() {
         return run_simulation(&args, input, from, to, output, &read_opts);
     }
     let exchanges = formats::read(from, input, &read_opts)?;
-    let sink = Sink::create(output, &[Path::new(&args.input)])?;
-    let mut writer = Writer::new(to, sink)?;
     let mut summary = Summary::default();
     let opts = Options {
         keep_going: args.keep_going,
     };
-    let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
-    convert::run(exchanges, &mut writer, opts, &mut summary)?;
-    let sink = writer
-        .finish()
-        .with_context(|| format!("writing {out_name}"))?;
+    let inputs = [Path::new(&args.input)];
+    let (sink, out_name) = if let Some(dir) = &args.split_by_host {
+        let out_name = dir.display().to_string();
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {out_name}"))?;
+        if args.strict {
+            anyhow::bail!("--strict cannot be combined with --split-by-host");
+        }
+        convert::run_split(exchanges, dir, to, &inputs, opts, &mut summary)
+            .with_context(|| format!("converting {} into {out_name}", args.input))?;
+        (None, out_name)
+    } else {
+        let sink = Sink::create(output, &inputs)?;
+        let mut writer = Writer::new(to, sink)?;
+        let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
+        convert::run(exchanges, &mut writer, opts, &mut summary)?;
+        let sink = writer
+            .finish()
+            .with_context(|| format!("writing {out_name}"))?;
+        (Some(sink), out_name)
+    };
+    summary.capture = stats.and_then(|s| s.lock().ok().map(|s| s.clone()));
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
     if args.strict && !summary.losses.is_empty() {
@@ -50,9 +73,21 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    sink.commit()
-        .with_context(|| format!("writing {out_name}"))?;
+    if let Some(sink) = sink {
+        sink.commit()
+            .with_context(|| format!("writing {out_name}"))?;
+    }
+    if let Some(path) = &args.summary_json {
+        let mut json = serde_json::to_vec_pretty(&summary).context("serialising the summary")?;
+        json.push(b'\n');
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
     if !args.quiet {
+        if let Some(stats) = &summary.capture {
+            for line in stats.report_lines() {
+                eprintln!("wirecap: {line}");
+            }
+        }
         eprintln!(
             "wirecap: {} ({from}) -> {out_name} ({to}): read {} exchanges, wrote {}, {} not written, {} invalid records skipped",
             args.input, summary.read, summary.written, summary.not_written, summary.invalid

@@ -36,6 +36,7 @@ fn count_one(name: &str, args: &CountArgs, by: Option<By>) -> Result<Tally> {
         } else {
             Upgrade::Faithful
         },
+        ..ReadOptions::default()
     };
     if format.is_simulation() {
         let sim = formats::read_simulation(format, input, &opts, &mut Losses::default())?;

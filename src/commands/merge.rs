@@ -53,6 +53,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         } else {
             Upgrade::Faithful
         },
+        ..ReadOptions::default()
     };
     let mut run = Run {
         pairs: Deduper::new(policy),

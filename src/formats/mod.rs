@@ -8,6 +8,7 @@ pub mod hoverfly_v1;
 pub mod hoverfly_v2;
 pub mod http_types;
 pub mod json;
+pub mod pcap;
 pub mod query;
 
 use crate::loss::Losses;
@@ -206,6 +207,8 @@ pub struct ReadOptions {
     pub max_line_bytes: usize,
     /// How older Hoverfly files are upgraded.
     pub hoverfly_upgrade: hoverfly_v2::Upgrade,
+    /// How captures are read, and where their account goes.
+    pub capture: crate::capture::Options,
 }
 
 impl Default for ReadOptions {
@@ -213,6 +216,7 @@ impl Default for ReadOptions {
         Self {
             max_line_bytes: http_types::MAX_LINE_BYTES,
             hoverfly_upgrade: hoverfly_v2::Upgrade::default(),
+            capture: crate::capture::Options::default(),
         }
     }
 }
@@ -227,6 +231,9 @@ pub enum Error {
     /// A Hoverfly file could not be read.
     #[error(transparent)]
     Hoverfly(#[from] hoverfly_v2::Error),
+    /// A capture could not be read.
+    #[error(transparent)]
+    Capture(#[from] pcap::CaptureError),
     /// The format cannot be read, or written, by this build yet.
     #[error("{format} {direction} is not implemented yet")]
     Unsupported {
@@ -274,8 +281,8 @@ pub fn read(format: Format, input: Input, opts: &ReadOptions) -> Result<Exchange
             http_types::Reader::new(input.reader, input.name, opts.max_line_bytes)
                 .map(|r| r.map_err(Error::from)),
         )),
-        Format::Pcap
-        | Format::Hoverfly
+        Format::Pcap => pcap::read(input, opts.capture.clone()),
+        Format::Hoverfly
         | Format::HoverflyV1Records
         | Format::HoverflyV1Templates
         | Format::HoverflyV1Delays

@@ -1,0 +1,204 @@
+//! Link layers: strips the frame header a capture's link type puts in front of the IP packet.
+//!
+//! Second step of the capture pipeline (after the pcap reader, before [`super::ip`]). The
+//! headers are fixed-size and few, so they are sliced by hand here; the IP and TCP layers after
+//! them carry the variable parts. Link types follow <https://www.tcpdump.org/linktypes.html>.
+
+/// Most VLAN tags stacked on one Ethernet frame that are unwrapped (802.1Q inside 802.1ad and
+/// the old 0x9100 QinQ tag); deeper stacks are counted as unsupported.
+pub const MAX_VLAN_TAGS: usize = 4;
+
+/// The link types wirecap reads, named as tcpdump's `LINKTYPE_*` list names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LinkType {
+    /// `LINKTYPE_NULL` (0): BSD loopback, a 4-byte address family in the writer's byte order.
+    Null,
+    /// `LINKTYPE_ETHERNET` (1), with any 802.1Q/802.1ad VLAN tags.
+    Ethernet,
+    /// `LINKTYPE_RAW` (101, and 12/14 on some systems): the frame is an IPv4 or IPv6 packet.
+    Raw,
+    /// `LINKTYPE_LOOP` (108): OpenBSD loopback, a big-endian 4-byte address family.
+    Loop,
+    /// `LINKTYPE_LINUX_SLL` (113): Linux cooked capture v1.
+    LinuxSll,
+    /// `LINKTYPE_IPV4` (228).
+    Ipv4,
+    /// `LINKTYPE_IPV6` (229).
+    Ipv6,
+    /// `LINKTYPE_LINUX_SLL2` (276): Linux cooked capture v2.
+    LinuxSll2,
+    /// Any other link type, by number: counted, not decoded.
+    Other(i32),
+}
+
+impl LinkType {
+    /// The link type for a pcap/pcapng `LINKTYPE_*` number.
+    pub fn from_number(n: i32) -> Self {
+        match n {
+            0 => LinkType::Null,
+            1 => LinkType::Ethernet,
+            12 | 14 | 101 => LinkType::Raw,
+            108 => LinkType::Loop,
+            113 => LinkType::LinuxSll,
+            228 => LinkType::Ipv4,
+            229 => LinkType::Ipv6,
+            276 => LinkType::LinuxSll2,
+            other => LinkType::Other(other),
+        }
+    }
+
+    /// A short name for the summary.
+    pub fn name(self) -> String {
+        match self {
+            LinkType::Null => "null".into(),
+            LinkType::Ethernet => "ethernet".into(),
+            LinkType::Raw => "raw".into(),
+            LinkType::Loop => "loop".into(),
+            LinkType::LinuxSll => "linux-sll".into(),
+            LinkType::Ipv4 => "raw-ipv4".into(),
+            LinkType::Ipv6 => "raw-ipv6".into(),
+            LinkType::LinuxSll2 => "linux-sll2".into(),
+            LinkType::Other(n) => format!("linktype-{n}"),
+        }
+    }
+}
+
+/// What a frame held once its link header was removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload<'a> {
+    /// An IPv4 packet (or its captured prefix).
+    Ipv4(&'a [u8]),
+    /// An IPv6 packet (or its captured prefix).
+    Ipv6(&'a [u8]),
+    /// Something else: ARP, LLDP, an unknown link type, a frame too short for its header.
+    Other(&'static str),
+}
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
+const ETHERTYPE_VLAN: [u16; 3] = [0x8100, 0x88a8, 0x9100];
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+fn by_ethertype(ethertype: u16, rest: &[u8]) -> Payload<'_> {
+    match ethertype {
+        ETHERTYPE_IPV4 => Payload::Ipv4(rest),
+        ETHERTYPE_IPV6 => Payload::Ipv6(rest),
+        _ => Payload::Other("non-ip"),
+    }
+}
+
+fn by_version(packet: &[u8]) -> Payload<'_> {
+    match packet.first().map(|b| b >> 4) {
+        Some(4) => Payload::Ipv4(packet),
+        Some(6) => Payload::Ipv6(packet),
+        _ => Payload::Other("non-ip"),
+    }
+}
+
+/// BSD address families that mean IPv4 (2) and IPv6 (24, 28, 30 on the BSDs and macOS).
+fn by_family(family: u32, rest: &[u8]) -> Payload<'_> {
+    match family {
+        2 => Payload::Ipv4(rest),
+        24 | 28 | 30 => Payload::Ipv6(rest),
+        _ => Payload::Other("non-ip"),
+    }
+}
+
+/// Removes the link header of one frame.
+pub fn parse_frame(link: LinkType, frame: &[u8]) -> Payload<'_> {
+    const SHORT: Payload<'static> = Payload::Other("short-frame");
+    match link {
+        LinkType::Ethernet => {
+            let Some(mut ethertype) = be16(frame, 12) else {
+                return SHORT;
+            };
+            let mut at = 14;
+            for _ in 0..MAX_VLAN_TAGS {
+                if !ETHERTYPE_VLAN.contains(&ethertype) {
+                    break;
+                }
+                let Some(inner) = be16(frame, at + 2) else {
+                    return SHORT;
+                };
+                ethertype = inner;
+                at += 4;
+            }
+            if ETHERTYPE_VLAN.contains(&ethertype) {
+                return Payload::Other("vlan-too-deep");
+            }
+            by_ethertype(ethertype, frame.get(at..).unwrap_or_default())
+        }
+        LinkType::LinuxSll => match be16(frame, 14) {
+            Some(proto) => by_ethertype(proto, &frame[16..]),
+            None => SHORT,
+        },
+        LinkType::LinuxSll2 => match (be16(frame, 0), frame.get(20..)) {
+            (Some(proto), Some(rest)) => by_ethertype(proto, rest),
+            _ => SHORT,
+        },
+        LinkType::Null => match frame.get(..4) {
+            // The family is in the byte order of the machine that wrote the file, which the
+            // file does not say; families are small, so whichever order gives one wins.
+            Some(b) => {
+                let le = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                let be = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+                by_family(le.min(be), &frame[4..])
+            }
+            None => SHORT,
+        },
+        LinkType::Loop => match frame.get(..4) {
+            Some(b) => by_family(u32::from_be_bytes([b[0], b[1], b[2], b[3]]), &frame[4..]),
+            None => SHORT,
+        },
+        LinkType::Raw => by_version(frame),
+        LinkType::Ipv4 => Payload::Ipv4(frame),
+        LinkType::Ipv6 => Payload::Ipv6(frame),
+        LinkType::Other(_) => Payload::Other("unsupported-link-type"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! frame {
+        ($link:expr, $bytes:expr => $want:expr) => {
+            assert_eq!(parse_frame($link, &$bytes), $want, "{:?}", $link)
+        };
+    }
+
+    #[test]
+    fn strips_each_link_header() {
+        let ip4 = [0x45u8, 0, 0, 20];
+        let mut eth = vec![0u8; 12];
+        eth.extend([0x08, 0x00]);
+        eth.extend(ip4);
+        frame!(LinkType::Ethernet, eth => Payload::Ipv4(&ip4));
+        let mut qinq = vec![0u8; 12];
+        qinq.extend([0x88, 0xa8, 0, 1, 0x81, 0x00, 0, 2, 0x86, 0xdd, 0x60]);
+        frame!(LinkType::Ethernet, qinq => Payload::Ipv6(&[0x60]));
+        let mut sll = vec![0u8; 14];
+        sll.extend([0x08, 0x00]);
+        sll.extend(ip4);
+        frame!(LinkType::LinuxSll, sll => Payload::Ipv4(&ip4));
+        let mut sll2 = vec![0x86, 0xdd];
+        sll2.extend([0u8; 18]);
+        sll2.push(0x60);
+        frame!(LinkType::LinuxSll2, sll2 => Payload::Ipv6(&[0x60]));
+        frame!(LinkType::Null, [2, 0, 0, 0, 0x45] => Payload::Ipv4(&[0x45]));
+        frame!(LinkType::Null, [0, 0, 0, 30, 0x60] => Payload::Ipv6(&[0x60]));
+        frame!(LinkType::Loop, [0, 0, 0, 2, 0x45] => Payload::Ipv4(&[0x45]));
+        frame!(LinkType::Raw, [0x60, 1] => Payload::Ipv6(&[0x60, 1]));
+    }
+
+    #[test]
+    fn short_and_foreign_frames_are_named() {
+        frame!(LinkType::Ethernet, [0u8; 5] => Payload::Other("short-frame"));
+        frame!(LinkType::Ethernet, [0u8; 14] => Payload::Other("non-ip"));
+        frame!(LinkType::Other(147), [0u8; 14] => Payload::Other("unsupported-link-type"));
+        frame!(LinkType::Null, [7, 0, 0, 0] => Payload::Other("non-ip"));
+    }
+}

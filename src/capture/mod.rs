@@ -1,0 +1,911 @@
+//! The capture pipeline: packets in, HTTP/1.x exchanges out, with an account of everything
+//! that did not become an exchange.
+//!
+//! [`crate::formats::pcap`] reads records and hands each frame to a [`Pipeline`]:
+//! [`link`] strips the link header, [`ip`] reads IPv4/IPv6 and reassembles fragments, and the
+//! TCP payload is copied into a batch, keyed by flow. At the end of each batch the touched
+//! flows are processed in parallel with rayon ([`tcp_reassembly`] orders the bytes, [`http1`]
+//! parses and pairs messages). Finished exchanges wait in a queue ordered by (request time,
+//! flow ordinal, index) and leave it once no open flow can still produce an earlier one.
+//!
+//! Batches are cut by packet and byte counts only, and flows merge back in ordinal order, so
+//! the output and the counts are the same for any thread count (only the timings vary). Memory
+//! is bounded by the open connections: flows idle past [`Options::idle_timeout_secs`] are
+//! flushed, and at most [`MAX_HELD_EXCHANGES`] wait for their turn in the output order.
+
+pub mod http1;
+pub mod ip;
+pub mod link;
+pub mod tcp_reassembly;
+
+use crate::model::{Exchange, Timestamp};
+use http1::{Connection, FlowInfo, HttpOptions, Ready, Role};
+use link::{LinkType, Payload};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tcp_reassembly::{Chunk, Endpoint, FlowKey, HalfStream, Origin, Side, TcpHeader};
+
+/// Packets per batch: flows are processed in parallel once per batch.
+pub const BATCH_PACKETS: usize = 1 << 16;
+
+/// TCP payload bytes per batch; with [`BATCH_PACKETS`] this bounds the batch buffer.
+pub const BATCH_BYTES: usize = 16 << 20;
+
+/// Seconds a flow may stay silent before it is flushed, as if it had closed.
+pub const IDLE_TIMEOUT_SECS: u64 = 300;
+
+/// Open flows tracked at once; past it, flows idle in the current batch are flushed early.
+pub const MAX_OPEN_FLOWS: usize = 1 << 20;
+
+/// Finished exchanges held back to keep request-time order (an open flow may still produce an
+/// earlier one). Past it the oldest are released anyway, with a note, so a request that never
+/// gets its response cannot make memory grow with the capture.
+pub const MAX_HELD_EXCHANGES: usize = 50_000;
+
+/// Something that did not become (part of) an exchange, or was changed on the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Note {
+    /// A TCP flow whose bytes are not HTTP/1.x.
+    NonHttpFlow,
+    /// Bytes missing from a TCP stream (lost before or during capture).
+    Gap,
+    /// An exchange dropped because bytes of it were in a gap.
+    LostToGap,
+    /// A message head that did not parse.
+    UnparseableHead,
+    /// A message cut off by the end of its connection or capture.
+    Truncated,
+    /// A connection that switched protocols (101) or became a CONNECT tunnel.
+    Upgrade,
+    /// A request without a response.
+    Incomplete,
+    /// A response without a request (capture started after it was sent).
+    OrphanResponse,
+    /// A body whose content coding could not be undone; kept as sent.
+    DecodeFailed,
+    /// Trailer fields on a request body, which the model cannot hold.
+    RequestTrailers,
+    /// A resource limit was hit.
+    Limit,
+    /// Packets of a link type wirecap does not decode.
+    UnsupportedLink,
+    /// Packets cut short by the capture's snapshot length.
+    SnapLength,
+    /// The capture file ended in the middle of a record.
+    TruncatedFile,
+    /// IPv4 fragments that never completed a datagram, or IPv6 fragments.
+    Fragments,
+}
+
+impl Note {
+    /// A phrase for the summary.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Note::NonHttpFlow => "TCP flows that are not HTTP/1.x",
+            Note::Gap => "gaps in TCP streams (bytes never captured)",
+            Note::LostToGap => "exchanges dropped because part of them was in a gap",
+            Note::UnparseableHead => "message heads that did not parse",
+            Note::Truncated => "messages cut off by the end of their connection",
+            Note::Upgrade => "connections that left HTTP/1.x (101 upgrade or CONNECT tunnel)",
+            Note::Incomplete => "requests without a response",
+            Note::OrphanResponse => "responses without a request",
+            Note::DecodeFailed => "bodies whose Content-Encoding could not be undone",
+            Note::RequestTrailers => "request trailer fields left out",
+            Note::Limit => "resource limits reached",
+            Note::UnsupportedLink => "packets of an unsupported link type",
+            Note::SnapLength => "packets cut short by the snapshot length",
+            Note::TruncatedFile => "capture file ends inside a record",
+            Note::Fragments => "IP fragments not reassembled",
+        }
+    }
+}
+
+/// One note's tally and first example.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoteCount {
+    /// Occurrences.
+    pub count: u64,
+    /// The first occurrence, for the reader to look at.
+    pub first: String,
+}
+
+/// Notes by kind, in a stable order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Notes(BTreeMap<Note, NoteCount>);
+
+impl Notes {
+    /// Records one occurrence; `example` runs only for the first of its kind.
+    pub fn record(&mut self, note: Note, example: impl FnOnce() -> String) {
+        self.add(note, 1, example);
+    }
+
+    /// Records `n` occurrences.
+    pub fn add(&mut self, note: Note, n: u64, example: impl FnOnce() -> String) {
+        if n == 0 {
+            return;
+        }
+        self.0
+            .entry(note)
+            .and_modify(|c| c.count += n)
+            .or_insert_with(|| NoteCount {
+                count: n,
+                first: example(),
+            });
+    }
+
+    /// Adds `other` in, keeping the earlier first example.
+    pub fn merge(&mut self, other: Notes) {
+        for (note, c) in other.0 {
+            self.0
+                .entry(note)
+                .and_modify(|mine| mine.count += c.count)
+                .or_insert(c);
+        }
+    }
+
+    /// How many times `note` was recorded.
+    pub fn count(&self, note: Note) -> u64 {
+        self.0.get(&note).map_or(0, |c| c.count)
+    }
+
+    /// Tallies in kind order.
+    pub fn iter(&self) -> impl Iterator<Item = (Note, &NoteCount)> {
+        self.0.iter().map(|(k, c)| (*k, c))
+    }
+}
+
+/// Packets by what they carried.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Protocols {
+    /// IPv4 packets (fragments counted once per datagram).
+    pub ipv4: u64,
+    /// IPv6 packets.
+    pub ipv6: u64,
+    /// TCP segments.
+    pub tcp: u64,
+    /// UDP datagrams.
+    pub udp: u64,
+    /// Other IP protocols (ICMP, …).
+    pub other_ip: u64,
+    /// Frames that held no IP packet (ARP, LLDP, unknown link types).
+    pub non_ip: u64,
+    /// IP or TCP headers that did not parse.
+    pub malformed: u64,
+    /// IPv4 fragments held for reassembly.
+    pub fragments: u64,
+}
+
+/// TCP-level counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TcpStats {
+    /// Connections that carried data.
+    pub flows: u64,
+    /// Of those, connections where HTTP/1.x was found.
+    pub http_flows: u64,
+    /// Connections without any payload (handshakes, stray ACKs).
+    pub empty_flows: u64,
+    /// Payload bytes of non-HTTP connections.
+    pub non_http_bytes: u64,
+    /// Bytes dropped as retransmitted or overlapping.
+    pub duplicate_bytes: u64,
+    /// Segments that arrived ahead of a hole.
+    pub out_of_order_segments: u64,
+    /// Bytes in gaps.
+    pub gap_bytes: u64,
+    /// Bytes skipped while looking for the next message start.
+    pub resync_skipped_bytes: u64,
+}
+
+/// HTTP-level counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpStats {
+    /// Request heads parsed.
+    pub requests: u64,
+    /// Final responses parsed.
+    pub responses: u64,
+    /// Exchanges handed on (with or without a response).
+    pub exchanges: u64,
+    /// Of those, requests without a response.
+    pub incomplete: u64,
+}
+
+/// Where the reader's time went, in milliseconds of wall-clock time spent inside each stage.
+/// Flow stages are summed over threads, so on a busy machine they include time the threads
+/// waited for a core; `flowsWallMs` is the stage's elapsed time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timings {
+    /// Reading records and slicing link, IP and TCP headers (one thread).
+    pub read_ms: f64,
+    /// TCP reassembly, summed over threads.
+    pub reassembly_ms: f64,
+    /// HTTP parsing and pairing, summed over threads (decoding excluded).
+    pub http_ms: f64,
+    /// Content decoding (gzip, deflate, br), summed over threads.
+    pub decoding_ms: f64,
+    /// Wall time of the parallel flow stage.
+    pub flows_wall_ms: f64,
+}
+
+/// The account of one capture: what was read and what became of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Records read.
+    pub packets: u64,
+    /// Bytes of those records as captured.
+    pub captured_bytes: u64,
+    /// Packets by link type.
+    pub links: BTreeMap<String, u64>,
+    /// Packets by protocol.
+    pub protocols: Protocols,
+    /// TCP counts.
+    pub tcp: TcpStats,
+    /// HTTP counts.
+    pub http: HttpStats,
+    /// Everything not turned into an exchange, by reason.
+    pub notes: Notes,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+impl Stats {
+    /// The summary printed on stderr: one line per topic, then one per note. Timings are left
+    /// out so the text is the same on every run (they are in `--summary-json`).
+    pub fn report_lines(&self) -> Vec<String> {
+        let links = self
+            .links
+            .iter()
+            .map(|(l, n)| format!("{l} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let p = &self.protocols;
+        let t = &self.tcp;
+        let h = &self.http;
+        let mut lines = vec![
+            format!(
+                "capture: {} packets ({} bytes); links: {}",
+                self.packets,
+                self.captured_bytes,
+                if links.is_empty() {
+                    "none".into()
+                } else {
+                    links
+                }
+            ),
+            format!(
+                "capture: ipv4 {}, ipv6 {}, tcp {}, udp {}, other ip {}, non-ip {}, malformed {}",
+                p.ipv4, p.ipv6, p.tcp, p.udp, p.other_ip, p.non_ip, p.malformed
+            ),
+            format!(
+                "capture: tcp flows {} ({} http, {} empty); {} bytes retransmitted, {} out-of-order segments, {} bytes in gaps",
+                t.flows,
+                t.http_flows,
+                t.empty_flows,
+                t.duplicate_bytes,
+                t.out_of_order_segments,
+                t.gap_bytes
+            ),
+            format!(
+                "capture: http requests {}, responses {}, exchanges {} ({} without response)",
+                h.requests, h.responses, h.exchanges, h.incomplete
+            ),
+        ];
+        for (note, c) in self.notes.iter() {
+            lines.push(format!(
+                "capture: not an exchange or changed: {}: {} (first: {})",
+                note.describe(),
+                c.count,
+                c.first
+            ));
+        }
+        lines
+    }
+}
+
+/// A handle the reader fills in and the caller reads once the exchanges are consumed.
+pub type StatsHandle = Arc<Mutex<Stats>>;
+
+/// Choices for reading captures.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Keep content-encoded bodies as sent.
+    pub keep_encoding: bool,
+    /// Leave out requests without a response.
+    pub drop_incomplete: bool,
+    /// Seconds of silence after which a flow is flushed.
+    pub idle_timeout_secs: u64,
+    /// Where to leave the stats, if anyone wants them.
+    pub stats: Option<StatsHandle>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            keep_encoding: false,
+            drop_incomplete: false,
+            idle_timeout_secs: IDLE_TIMEOUT_SECS,
+            stats: None,
+        }
+    }
+}
+
+/// One captured frame, borrowed from the reader's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// The interface's link type.
+    pub link: LinkType,
+    /// Capture time.
+    pub ts: Timestamp,
+    /// The captured bytes.
+    pub data: &'a [u8],
+    /// 1-based record number.
+    pub number: u64,
+}
+
+#[derive(Debug)]
+struct Seg {
+    tcp: TcpHeader,
+    side: Side,
+    start: usize,
+    len: usize,
+    origin: Origin,
+}
+
+#[derive(Debug)]
+struct Flow {
+    key: FlowKey,
+    ordinal: u64,
+    halves: [HalfStream; 2],
+    client: Option<Side>,
+    conn: Option<Connection>,
+    last_seen: Timestamp,
+    payload_bytes: u64,
+    syn_from_client: bool,
+    reassembly_ns: u64,
+    http_ns: u64,
+    /// A FIN or RST was seen when packets were sorted into flows.
+    closing: bool,
+    /// Replaced in the flow table by a new connection on the same ports.
+    retired: bool,
+}
+
+impl Flow {
+    fn new(key: FlowKey, ordinal: u64, ts: Timestamp) -> Self {
+        Self {
+            key,
+            ordinal,
+            halves: [HalfStream::default(), HalfStream::default()],
+            client: None,
+            conn: None,
+            last_seen: ts,
+            payload_bytes: 0,
+            syn_from_client: false,
+            reassembly_ns: 0,
+            http_ns: 0,
+            closing: false,
+            retired: false,
+        }
+    }
+
+    fn finished(&self) -> bool {
+        let [a, b] = &self.halves;
+        (a.finished() && b.finished()) || a.rst_seen || b.rst_seen
+    }
+
+    /// Decides which side is the client, from the handshake or else the first data.
+    fn pick_client(&mut self, seg: &Seg, data: &[u8]) {
+        if self.client.is_some() {
+            return;
+        }
+        if seg.tcp.syn {
+            self.client = Some(if seg.tcp.ack.is_some() {
+                seg.side.other()
+            } else {
+                seg.side
+            });
+            self.syn_from_client = seg.tcp.ack.is_none();
+            return;
+        }
+        if data.is_empty() {
+            return;
+        }
+        self.client = Some(if data.starts_with(b"HTTP/") {
+            seg.side.other()
+        } else if http1::looks_like_start(Role::Request, data) != Some(false) {
+            seg.side
+        } else {
+            // Neither: guess the lower port is the server's.
+            let port = |s: Side| self.key.addr(s).port();
+            if port(seg.side) < port(seg.side.other()) {
+                seg.side.other()
+            } else {
+                seg.side
+            }
+        });
+    }
+
+    fn conn(&mut self, file: &Arc<str>, opts: HttpOptions) -> Option<&mut Connection> {
+        let client = self.client?;
+        if self.conn.is_none() {
+            let server = self.key.addr(client.other());
+            let label = format!(
+                "{} -> {}",
+                Endpoint(self.key.addr(client)),
+                Endpoint(server)
+            );
+            let from_start = self.syn_from_client;
+            self.conn = Some(Connection::new(
+                FlowInfo {
+                    file: file.clone(),
+                    label,
+                    server,
+                },
+                opts,
+                from_start,
+            ));
+        }
+        self.conn.as_mut()
+    }
+
+    fn process(&mut self, segs: &[Seg], arena: &[u8], file: &Arc<str>, opts: HttpOptions) {
+        for seg in segs {
+            let data = &arena[seg.start..seg.start + seg.len];
+            self.payload_bytes += data.len() as u64;
+            self.pick_client(seg, data);
+            let Some(client) = self.client else { continue };
+            let role = |side: Side| {
+                if side == client {
+                    Role::Request
+                } else {
+                    Role::Response
+                }
+            };
+            let started = Instant::now();
+            let mut http_ns = 0u64;
+            let Some(conn) = self.conn(file, opts) else {
+                continue;
+            };
+            if conn.stopped() {
+                // Not HTTP, upgraded or tunnelled: only FIN/RST still matter.
+                let h = &mut self.halves[seg.side.index()];
+                h.push(&seg.tcp, &[], seg.origin, &mut |_| {});
+                continue;
+            }
+            let conn = self.conn.as_mut().expect("created above");
+            let mut feed = |r: Role, c: Chunk<'_>| {
+                let t = Instant::now();
+                conn.feed(r, c);
+                http_ns += t.elapsed().as_nanos() as u64;
+            };
+            if let Some(ack) = seg.tcp.ack {
+                let other = seg.side.other();
+                self.halves[other.index()].acknowledged(ack, &mut |c| feed(role(other), c));
+            }
+            let side = seg.side;
+            self.halves[side.index()]
+                .push(&seg.tcp, data, seg.origin, &mut |c| feed(role(side), c));
+            let total = started.elapsed().as_nanos() as u64;
+            self.http_ns += http_ns;
+            self.reassembly_ns += total.saturating_sub(http_ns);
+        }
+    }
+
+    /// Flushes buffered data and ends the connection.
+    fn finish(&mut self) {
+        let Some(client) = self.client else { return };
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        for side in [client, client.other()] {
+            let role = if side == client {
+                Role::Request
+            } else {
+                Role::Response
+            };
+            self.halves[side.index()].flush(&mut |c| conn.feed(role, c));
+        }
+        conn.finish();
+    }
+
+    /// Adds this flow's counts to `stats` once it is over.
+    fn account(&self, stats: &mut Stats) {
+        for h in &self.halves {
+            stats.tcp.duplicate_bytes += h.stats.duplicate_bytes;
+            stats.tcp.out_of_order_segments += h.stats.out_of_order;
+            stats.tcp.gap_bytes += h.stats.gap_bytes;
+        }
+        stats.timings.reassembly_ms += self.reassembly_ns as f64 / 1e6;
+        stats.timings.http_ms += self.http_ns as f64 / 1e6;
+        if self.payload_bytes == 0 {
+            stats.tcp.empty_flows += 1;
+            return;
+        }
+        stats.tcp.flows += 1;
+        let Some(conn) = &self.conn else {
+            stats.tcp.non_http_bytes += self.payload_bytes;
+            stats.notes.record(Note::NonHttpFlow, || {
+                format!("{} <-> {}", Endpoint(self.key.low), Endpoint(self.key.high))
+            });
+            return;
+        };
+        stats.timings.decoding_ms += conn.decode_ns as f64 / 1e6;
+        stats.timings.http_ms -= conn.decode_ns as f64 / 1e6;
+        if conn.not_http() || (conn.requests == 0 && conn.responses == 0) {
+            stats.tcp.non_http_bytes += self.payload_bytes;
+            stats.notes.record(Note::NonHttpFlow, || {
+                format!("{} <-> {}", Endpoint(self.key.low), Endpoint(self.key.high))
+            });
+        } else {
+            stats.tcp.http_flows += 1;
+            stats.tcp.resync_skipped_bytes += conn.skipped();
+        }
+        stats.http.requests += conn.requests;
+        stats.http.responses += conn.responses;
+        stats.notes.merge(conn.notes.clone());
+    }
+
+    /// The time of the oldest byte that could still become part of an exchange.
+    fn oldest_pending(&self) -> Option<Timestamp> {
+        let conn = self.conn.as_ref().and_then(Connection::oldest_pending);
+        let buffered = self
+            .halves
+            .iter()
+            .filter_map(HalfStream::oldest_buffered)
+            .min();
+        [conn, buffered].into_iter().flatten().min()
+    }
+}
+
+/// The sort key of an exchange: request time, flow ordinal, index within the flow.
+type Key = (Timestamp, u64, u64);
+
+/// Turns frames into exchanges; see the module documentation.
+pub struct Pipeline {
+    file: Arc<str>,
+    opts: Options,
+    http: HttpOptions,
+    defrag: ip::Defragmenter,
+    table: HashMap<FlowKey, u64>,
+    flows: HashMap<u64, Flow>,
+    next_ordinal: u64,
+    arena: Vec<u8>,
+    segs: Vec<(u64, Seg)>,
+    queue: BTreeMap<Key, Exchange>,
+    last_ts: Option<Timestamp>,
+    links: BTreeMap<LinkType, u64>,
+    stats: Stats,
+    read_ns: u64,
+}
+
+impl Pipeline {
+    /// A pipeline for the capture named `file`.
+    pub fn new(file: &str, opts: Options) -> Self {
+        let http = HttpOptions {
+            keep_encoding: opts.keep_encoding,
+            drop_incomplete: opts.drop_incomplete,
+        };
+        Self {
+            file: Arc::from(file),
+            opts,
+            http,
+            defrag: ip::Defragmenter::default(),
+            table: HashMap::new(),
+            flows: HashMap::new(),
+            next_ordinal: 0,
+            arena: Vec::new(),
+            segs: Vec::new(),
+            queue: BTreeMap::new(),
+            last_ts: None,
+            links: BTreeMap::new(),
+            stats: Stats::default(),
+            read_ns: 0,
+        }
+    }
+
+    /// Whether the current batch is full and [`Pipeline::end_batch`] should run.
+    pub fn batch_full(&self) -> bool {
+        self.segs.len() >= BATCH_PACKETS || self.arena.len() >= BATCH_BYTES
+    }
+
+    /// Records a note that does not belong to a flow (file-level problems).
+    pub fn note(&mut self, note: Note, example: impl FnOnce() -> String) {
+        self.stats.notes.record(note, example);
+    }
+
+    /// Adds time spent reading records, for the summary.
+    pub fn add_read_time(&mut self, ns: u64) {
+        self.read_ns += ns;
+    }
+
+    /// Takes one frame.
+    pub fn packet(&mut self, frame: Frame<'_>) {
+        let started = Instant::now();
+        self.packet_inner(frame);
+        self.read_ns += started.elapsed().as_nanos() as u64;
+    }
+
+    fn packet_inner(&mut self, frame: Frame<'_>) {
+        self.stats.packets += 1;
+        self.stats.captured_bytes += frame.data.len() as u64;
+        *self.links.entry(frame.link).or_default() += 1;
+        if self.last_ts.is_none_or(|t| frame.ts > t) {
+            self.last_ts = Some(frame.ts);
+        }
+        let p = &mut self.stats.protocols;
+        let parsed = match link::parse_frame(frame.link, frame.data) {
+            Payload::Ipv4(b) => {
+                let r = ip::parse_ipv4(b, &mut self.defrag);
+                if !matches!(r, Err(ip::Skip::FragmentHeld)) {
+                    p.ipv4 += 1;
+                }
+                r
+            }
+            Payload::Ipv6(b) => {
+                p.ipv6 += 1;
+                ip::parse_ipv6(b)
+            }
+            Payload::Other(why) => {
+                p.non_ip += 1;
+                if why == "unsupported-link-type" {
+                    let link = frame.link;
+                    self.stats.notes.record(Note::UnsupportedLink, || {
+                        format!("packet {}: {}", frame.number, link.name())
+                    });
+                }
+                return;
+            }
+        };
+        let packet = match parsed {
+            Ok(packet) => packet,
+            Err(ip::Skip::FragmentHeld) => {
+                p.fragments += 1;
+                return;
+            }
+            Err(ip::Skip::Malformed) => {
+                p.malformed += 1;
+                return;
+            }
+            Err(ip::Skip::FragmentDropped | ip::Skip::Ipv6Fragment) => {
+                self.stats.notes.record(Note::Fragments, || {
+                    format!("packet {}: fragment not reassembled", frame.number)
+                });
+                return;
+            }
+        };
+        match packet.protocol {
+            ip::PROTO_TCP => p.tcp += 1,
+            ip::PROTO_UDP => {
+                p.udp += 1;
+                return;
+            }
+            _ => {
+                p.other_ip += 1;
+                return;
+            }
+        }
+        let Some(tcp) = tcp_reassembly::parse_tcp(&packet.payload) else {
+            p.malformed += 1;
+            return;
+        };
+        if packet.missing > 0 {
+            self.stats.notes.record(Note::SnapLength, || {
+                format!(
+                    "packet {}: {} bytes not captured",
+                    frame.number, packet.missing
+                )
+            });
+        }
+        let data = &packet.payload[tcp.header_len..];
+        let src = SocketAddr::new(packet.src, tcp.src_port);
+        let dst = SocketAddr::new(packet.dst, tcp.dst_port);
+        let (key, side) = FlowKey::new(src, dst);
+        let id = match self.table.get(&key) {
+            Some(&id) => {
+                // A new SYN after a FIN or RST reuses the port pair for a new connection: the
+                // old flow stays in `flows` (its segments of this batch still go to it) and is
+                // finished at the end of the batch.
+                let flow = self.flows.get_mut(&id);
+                let reopened =
+                    tcp.syn && tcp.ack.is_none() && flow.as_ref().is_some_and(|f| f.closing);
+                if reopened {
+                    if let Some(old) = flow {
+                        old.retired = true;
+                    }
+                    self.new_flow(key, frame.ts)
+                } else {
+                    if tcp.fin || tcp.rst {
+                        if let Some(f) = flow {
+                            f.closing = true;
+                        }
+                    }
+                    id
+                }
+            }
+            None => {
+                let id = self.new_flow(key, frame.ts);
+                if let Some(f) = self.flows.get_mut(&id).filter(|_| tcp.fin || tcp.rst) {
+                    f.closing = true;
+                }
+                id
+            }
+        };
+        let start = self.arena.len();
+        self.arena.extend_from_slice(data);
+        self.segs.push((
+            id,
+            Seg {
+                tcp,
+                side,
+                start,
+                len: data.len(),
+                origin: Origin {
+                    ts: frame.ts,
+                    packet: frame.number,
+                },
+            },
+        ));
+    }
+
+    fn new_flow(&mut self, key: FlowKey, ts: Timestamp) -> u64 {
+        let id = self.next_ordinal;
+        self.next_ordinal += 1;
+        self.table.insert(key, id);
+        self.flows.insert(id, Flow::new(key, id, ts));
+        id
+    }
+
+    /// Processes the batch: reassembles and parses the touched flows in parallel, flushes
+    /// flows that closed or went idle (all of them when `eof`), and returns the exchanges that
+    /// are now in final order.
+    pub fn end_batch(&mut self, eof: bool) -> Vec<Exchange> {
+        let started = Instant::now();
+        // Group segments by flow, keeping capture order within each flow.
+        let mut groups: BTreeMap<u64, Vec<Seg>> = BTreeMap::new();
+        for (id, seg) in self.segs.drain(..) {
+            groups.entry(id).or_default().push(seg);
+        }
+        let mut work: Vec<(Flow, Vec<Seg>)> = groups
+            .into_iter()
+            .filter_map(|(id, segs)| {
+                let mut flow = self.flows.remove(&id)?;
+                if let Some(last) = segs.last() {
+                    flow.last_seen = flow.last_seen.max(last.origin.ts);
+                }
+                Some((flow, segs))
+            })
+            .collect();
+        let arena = &self.arena;
+        let file = &self.file;
+        let http = self.http;
+        work.par_iter_mut()
+            .for_each(|(flow, segs)| flow.process(segs, arena, file, http));
+        self.arena.clear();
+        for (flow, _) in work {
+            self.flows.insert(flow.ordinal, flow);
+        }
+        // Flows to finish: closed, idle, retired, or everything at the end.
+        let now = self.last_ts.unwrap_or(Timestamp::from_unix(0, 0));
+        let timeout = i64::try_from(self.opts.idle_timeout_secs).unwrap_or(i64::MAX);
+        let crowded = self.flows.len() > MAX_OPEN_FLOWS;
+        if crowded {
+            self.stats.notes.record(Note::Limit, || {
+                format!("more than {MAX_OPEN_FLOWS} open flows: idle ones flushed early")
+            });
+        }
+        let mut ending: Vec<u64> = self
+            .flows
+            .values()
+            .filter(|f| {
+                eof || f.retired
+                    || f.finished()
+                    || f.last_seen.unix_secs().saturating_add(timeout) < now.unix_secs()
+                    || (crowded && f.last_seen < now)
+            })
+            .map(|f| f.ordinal)
+            .collect();
+        ending.sort_unstable();
+        let mut done: Vec<Flow> = Vec::new();
+        for id in ending {
+            if let Some(f) = self.flows.remove(&id) {
+                if self.table.get(&f.key) == Some(&id) {
+                    self.table.remove(&f.key);
+                }
+                done.push(f);
+            }
+        }
+        done.par_iter_mut().for_each(Flow::finish);
+        done.sort_by_key(|f| f.ordinal);
+        // Collect exchanges from all flows in ordinal order.
+        let mut ids: Vec<u64> = self.flows.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            if let Some(conn) = self.flows.get_mut(&id).and_then(|f| f.conn.as_mut()) {
+                let ready = std::mem::take(&mut conn.ready);
+                enqueue(&mut self.queue, &mut self.stats, id, ready);
+            }
+        }
+        for mut f in done {
+            if let Some(conn) = f.conn.as_mut() {
+                let ready = std::mem::take(&mut conn.ready);
+                enqueue(&mut self.queue, &mut self.stats, f.ordinal, ready);
+            }
+            f.account(&mut self.stats);
+        }
+        self.stats.timings.flows_wall_ms += started.elapsed().as_secs_f64() * 1e3;
+        // Release what no open flow can precede.
+        let watermark = if eof {
+            None
+        } else {
+            let oldest = self.flows.values().filter_map(Flow::oldest_pending).min();
+            Some(oldest.map_or(now, |o| o.min(now)))
+        };
+        let mut out = Vec::new();
+        while let Some(entry) = self.queue.first_entry() {
+            if watermark.is_some_and(|w| entry.key().0 >= w) {
+                break;
+            }
+            out.push(entry.remove());
+        }
+        if self.queue.len() > MAX_HELD_EXCHANGES {
+            let (n, file) = (self.queue.len() - MAX_HELD_EXCHANGES, self.file.clone());
+            self.stats.notes.add(Note::Limit, n as u64, || {
+                format!(
+                    "{file}: over {MAX_HELD_EXCHANGES} exchanges held for ordering; released early"
+                )
+            });
+            while self.queue.len() > MAX_HELD_EXCHANGES {
+                if let Some(entry) = self.queue.first_entry() {
+                    out.push(entry.remove());
+                }
+            }
+        }
+        out
+    }
+
+    /// The account so far; complete after the last batch.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats.clone();
+        s.links = self.links.iter().map(|(l, n)| (l.name(), *n)).collect();
+        s.timings.read_ms = self.read_ns as f64 / 1e6;
+        let pending = self.defrag.pending() as u64 + self.defrag.dropped;
+        s.notes.add(Note::Fragments, pending, || {
+            "IPv4 datagram never completed".into()
+        });
+        s
+    }
+
+    /// Publishes the stats to the handle in the options, if there is one.
+    pub fn publish(&self) {
+        if let Some(handle) = &self.opts.stats {
+            if let Ok(mut s) = handle.lock() {
+                *s = self.stats();
+            }
+        }
+    }
+}
+
+fn enqueue(
+    queue: &mut BTreeMap<Key, Exchange>,
+    stats: &mut Stats,
+    ordinal: u64,
+    ready: Vec<Ready>,
+) {
+    for r in ready {
+        stats.http.exchanges += 1;
+        if r.exchange.response.is_none() {
+            stats.http.incomplete += 1;
+        }
+        queue.insert((r.ts, ordinal, r.index), r.exchange);
+    }
+}

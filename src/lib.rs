@@ -16,3 +16,4 @@ pub mod formats;
 pub mod loss;
 pub mod model;
 pub mod output;
+pub mod validate;

@@ -3,6 +3,8 @@
 
 mod convert;
 mod count;
+mod schema;
+mod validate;
 
 use crate::cli::{Cli, Command};
 use anyhow::{Context as _, Result};
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Convert(args) => convert::run(args),
         Command::Count(args) => count::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Schema(args) => schema::run(args),
     }
 }
 

@@ -1,0 +1,704 @@
+//! `wirecap validate`: checks files against wirecap's own versioned JSON Schemas and against
+//! semantic rules the schemas cannot express, and reports each problem with a real line and
+//! column.
+//!
+//! The module works on JSON values, never on the format readers, so a file that the readers
+//! would reject still gets every problem reported. Per file:
+//! 1. detect the format and version (`--schema` first, then the extension, then the content:
+//!    http-types JSONL by its first key, Hoverfly by `meta.schemaVersion` or the shape of
+//!    `data`);
+//! 2. JSON documents are parsed whole; JSONL is read in chunks of whole lines that are
+//!    validated in parallel (rayon) and reported in input order, so memory stays bounded;
+//! 3. the schema runs ([`schemas`]), then the semantic rules ([`rules`]);
+//! 4. each finding's JSON pointer is turned into a line and column ([`locate`]), only for
+//!    documents that have findings.
+
+mod fast;
+pub mod locate;
+pub mod render;
+pub mod rules;
+pub mod schemas;
+
+use rayon::prelude::*;
+use schemas::Schema;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, BufRead, Read};
+use std::path::{Path, PathBuf};
+
+/// The largest single JSON document (not JSONL) read into memory.
+pub const MAX_DOCUMENT_BYTES: usize = 1 << 30;
+
+/// How many bytes of JSONL are gathered before a chunk is validated in parallel. Memory use
+/// is a small multiple of this, whatever the file size.
+pub const CHUNK_BYTES: usize = 8 << 20;
+
+/// The longest message kept from a schema error; instances quoted in messages are cut.
+const MAX_MESSAGE_CHARS: usize = 240;
+
+/// How strictly http-types lines are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// What the real readers (py-http-types, which hmt uses) require.
+    #[default]
+    Strict,
+    /// The published http-types JSON Schema only.
+    Schema,
+}
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Fails the run.
+    Error,
+    /// Reported; fails the run only with `--deny-warnings`.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A problem in one document, before it is given a line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// RFC 6901 pointer into the document.
+    pub pointer: String,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+    /// The stable rule id (see [`rules::RULES`]).
+    pub rule: Cow<'static, str>,
+    /// Error or warning.
+    pub severity: Severity,
+}
+
+/// A located problem in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// 1-based column (characters) in that line.
+    pub column: usize,
+    /// What, where and how bad.
+    pub finding: Finding,
+}
+
+impl fmt::Display for Problem {
+    /// `LINE:COLUMN: /pointer: [warning: ]message [rule]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.finding;
+        let pointer = if p.pointer.is_empty() {
+            "/"
+        } else {
+            &p.pointer
+        };
+        let sev = match p.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
+        write!(
+            f,
+            "{}:{}: {pointer}: {sev}{} [{}]",
+            self.line, self.column, p.message, p.rule
+        )
+    }
+}
+
+/// What to validate against and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Use this schema for every file instead of detecting one.
+    pub schema: Option<&'static Schema>,
+    /// The http-types profile.
+    pub profile: Profile,
+    /// The longest JSONL line accepted.
+    pub max_line_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            schema: None,
+            profile: Profile::Strict,
+            max_line_bytes: crate::formats::http_types::MAX_LINE_BYTES,
+        }
+    }
+}
+
+/// Counts for one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The schema used (`format/version`), when one was chosen.
+    pub schema: Option<String>,
+    /// Documents checked: 1 for a JSON file, one per non-blank line for JSONL.
+    pub documents: u64,
+    /// Problems of severity error.
+    pub errors: u64,
+    /// Problems of severity warning.
+    pub warnings: u64,
+}
+
+/// Why a file could not be validated at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading failed.
+    #[error("reading {file}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The file is larger than [`MAX_DOCUMENT_BYTES`].
+    #[error("{file}: a JSON document larger than {MAX_DOCUMENT_BYTES} bytes")]
+    TooLarge {
+        /// The file.
+        file: String,
+    },
+    /// An argument named nothing.
+    #[error("{0}: no such file, directory or glob match")]
+    NotFound(String),
+    /// A glob pattern did not parse.
+    #[error("bad glob pattern {pattern:?}")]
+    Glob {
+        /// The pattern.
+        pattern: String,
+        /// The cause.
+        #[source]
+        source: glob::PatternError,
+    },
+}
+
+/// Extensions a directory walk picks up.
+const WALKED_EXTENSIONS: &[&str] = &["json", "jsonl", "ndjson"];
+
+/// Turns arguments into files: `-` stays, directories are walked (files ending in .json,
+/// .jsonl or .ndjson, sorted), and glob patterns are expanded (sorted).
+pub fn expand_inputs(args: &[String]) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for arg in args {
+        let path = Path::new(arg);
+        if arg == "-" || path.is_file() {
+            out.push(path.to_path_buf());
+        } else if path.is_dir() {
+            walk(path, &mut out);
+        } else if arg.contains(['*', '?', '[']) {
+            let paths = glob::glob(arg).map_err(|source| Error::Glob {
+                pattern: arg.clone(),
+                source,
+            })?;
+            let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(Error::NotFound(arg.clone()));
+            }
+            for p in found {
+                if p.is_dir() {
+                    walk(&p, &mut out);
+                } else {
+                    out.push(p);
+                }
+            }
+        } else {
+            return Err(Error::NotFound(arg.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut found: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| WALKED_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    found.sort();
+    out.extend(found);
+}
+
+/// Validates the file at `path` (`-` for standard input), passing each problem to `sink` in
+/// file order.
+pub fn validate_path(
+    path: &Path,
+    opts: &Options,
+    sink: &mut dyn FnMut(Problem),
+) -> Result<Summary, Error> {
+    let name = path.display().to_string();
+    let io_err = |source| Error::Io {
+        file: name.clone(),
+        source,
+    };
+    let reader: Box<dyn Read + Send> = if path == Path::new("-") {
+        Box::new(io::stdin())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(io_err)?)
+    };
+    let reader = io::BufReader::with_capacity(crate::formats::READ_BUFFER_BYTES, reader);
+    validate_reader(&name, reader, opts, sink)
+}
+
+/// Validates one input stream named `name` (the name's extension takes part in detection).
+pub fn validate_reader(
+    name: &str,
+    mut reader: impl BufRead,
+    opts: &Options,
+    sink: &mut dyn FnMut(Problem),
+) -> Result<Summary, Error> {
+    let io_err = |source| Error::Io {
+        file: name.to_owned(),
+        source,
+    };
+    let jsonl = match opts.schema {
+        Some(s) => s.format.starts_with("http-types"),
+        None => {
+            let ext = Path::new(name)
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
+            matches!(ext.as_deref(), Some("jsonl" | "ndjson"))
+                || crate::formats::Format::sniff(reader.fill_buf().map_err(io_err)?)
+                    == Some(crate::formats::Format::HttpTypes)
+        }
+    };
+    let mut counter = Counter::new(sink);
+    if jsonl {
+        let schema = opts
+            .schema
+            .unwrap_or_else(|| http_types_schema(opts.profile));
+        counter.summary.schema = Some(schema.name());
+        jsonl_stream(name, reader, schema, opts, &mut counter)?;
+    } else {
+        let mut bytes = Vec::new();
+        reader
+            .take(MAX_DOCUMENT_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io_err)?;
+        if bytes.len() > MAX_DOCUMENT_BYTES {
+            return Err(Error::TooLarge {
+                file: name.to_owned(),
+            });
+        }
+        let (schema, problems) = check_document(&bytes, opts.schema);
+        counter.summary.schema = schema.map(Schema::name);
+        counter.summary.documents = 1;
+        for p in problems {
+            counter.emit(p);
+        }
+    }
+    Ok(counter.summary)
+}
+
+/// The http-types schema for `profile`.
+pub fn http_types_schema(profile: Profile) -> &'static Schema {
+    let name = match profile {
+        Profile::Strict => "http-types-strict",
+        Profile::Schema => "http-types",
+    };
+    schemas::find(name).expect("both http-types schemas are embedded")
+}
+
+struct Counter<'a> {
+    summary: Summary,
+    sink: &'a mut dyn FnMut(Problem),
+}
+
+impl<'a> Counter<'a> {
+    fn new(sink: &'a mut dyn FnMut(Problem)) -> Self {
+        Self {
+            summary: Summary::default(),
+            sink,
+        }
+    }
+    fn emit(&mut self, p: Problem) {
+        match p.finding.severity {
+            Severity::Error => self.summary.errors += 1,
+            Severity::Warning => self.summary.warnings += 1,
+        }
+        (self.sink)(p);
+    }
+}
+
+/// Gives findings a line and column in `text` (whose first line is `first_line`), sorted by
+/// position; findings at the same place keep their order.
+fn locate_all(text: &[u8], first_line: usize, findings: Vec<Finding>) -> Vec<Problem> {
+    let mut out: Vec<Problem> = findings
+        .into_iter()
+        .map(|f| {
+            let (line, column) = locate::line_column(text, locate::offset_of(text, &f.pointer));
+            Problem {
+                line: line + first_line.saturating_sub(1),
+                column,
+                finding: f,
+            }
+        })
+        .collect();
+    out.sort_by_key(|p| (p.line, p.column));
+    out
+}
+
+fn finding(severity: Severity, rule: &'static str, pointer: &str, message: String) -> Finding {
+    Finding {
+        pointer: pointer.to_owned(),
+        message,
+        rule: rule.into(),
+        severity,
+    }
+}
+
+fn syntax_problem(e: &serde_json::Error, first_line: usize) -> Problem {
+    Problem {
+        line: e.line() + first_line.saturating_sub(1),
+        column: e.column().max(1),
+        finding: finding(Severity::Error, "json-syntax", "", syntax_message(e)),
+    }
+}
+
+/// serde_json's message without its " at line L column C" suffix (the position is ours).
+fn syntax_message(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg,
+    }
+}
+
+/// Runs `schema` over `value`, one finding per error.
+fn schema_findings(schema: &'static Schema, value: &Value, out: &mut Vec<Finding>) {
+    for e in schema.validator().iter_errors(value) {
+        let mut message = e.to_string();
+        if message.chars().count() > MAX_MESSAGE_CHARS {
+            message = message.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
+        }
+        out.push(Finding {
+            pointer: e.instance_path().as_str().to_owned(),
+            message,
+            rule: format!("schema/{}", e.kind().keyword()).into(),
+            severity: Severity::Error,
+        });
+    }
+}
+
+/// The Hoverfly schemaVersions wirecap has schemas for.
+const SIMULATION_VERSIONS: &[&str] = &["v1", "v2", "v3", "v4", "v5", "v5.1", "v5.2", "v5.3"];
+
+/// Checks one whole JSON document; returns the schema used and the located problems.
+pub fn check_document(
+    bytes: &[u8],
+    forced: Option<&'static Schema>,
+) -> (Option<&'static Schema>, Vec<Problem>) {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return (None, vec![syntax_problem(&e, 1)]),
+    };
+    let (schema, findings) = check_value(&value, forced);
+    (schema, locate_all(bytes, 1, findings))
+}
+
+fn check_value(
+    value: &Value,
+    forced: Option<&'static Schema>,
+) -> (Option<&'static Schema>, Vec<Finding>) {
+    let mut out = Vec::new();
+    let schema = match forced {
+        Some(s) => Some(s),
+        None => detect_document(value, &mut out),
+    };
+    let Some(schema) = schema else {
+        return (None, out);
+    };
+    schema_findings(schema, value, &mut out);
+    match schema.format {
+        "hoverfly-simulation" => {
+            rules::hoverfly_simulation(value, schema.version.starts_with("v5"), &mut out)
+        }
+        "hoverfly-records" => rules::hoverfly_legacy(value, Some("request"), &mut out),
+        "hoverfly-templates" => rules::hoverfly_legacy(value, Some("requestTemplate"), &mut out),
+        "hoverfly-delays" => rules::hoverfly_legacy(value, None, &mut out),
+        _ => rules::http_types(value, &mut out),
+    }
+    (Some(schema), out)
+}
+
+/// Which schema a parsed JSON document needs, from its shape and `meta.schemaVersion`.
+fn detect_document(value: &Value, out: &mut Vec<Finding>) -> Option<&'static Schema> {
+    let Some(obj) = value.as_object() else {
+        out.push(finding(
+            Severity::Error,
+            "unknown-format",
+            "",
+            "expected a JSON object: a Hoverfly simulation or legacy body, or http-types lines"
+                .into(),
+        ));
+        return None;
+    };
+    if let Some(items) = obj.get("data").and_then(Value::as_array) {
+        if !obj.contains_key("meta") {
+            let first = items.first().and_then(Value::as_object);
+            let name = match first {
+                Some(f) if f.contains_key("requestTemplate") => "hoverfly-templates/v1",
+                Some(f) if f.contains_key("urlPattern") || f.contains_key("delay") => {
+                    "hoverfly-delays/v1"
+                }
+                _ => "hoverfly-records/v1",
+            };
+            return schemas::find(name);
+        }
+    }
+    if !obj.contains_key("data") && !obj.contains_key("meta") {
+        if obj.contains_key("request") {
+            return Some(http_types_schema(Profile::Strict));
+        }
+        out.push(finding(
+            Severity::Error,
+            "unknown-format",
+            "",
+            "no \"data\" or \"meta\": not a Hoverfly simulation or legacy body".into(),
+        ));
+        return None;
+    }
+    let Some(meta) = obj.get("meta") else {
+        out.push(finding(
+            Severity::Error,
+            "schema-version",
+            "",
+            "missing \"meta\" object: Hoverfly cannot tell the schemaVersion".into(),
+        ));
+        return None;
+    };
+    let version = match meta.get("schemaVersion") {
+        Some(Value::String(v)) => v.as_str(),
+        Some(_) => {
+            out.push(finding(
+                Severity::Error,
+                "schema-version",
+                "/meta/schemaVersion",
+                "meta.schemaVersion must be a string".into(),
+            ));
+            return None;
+        }
+        None => {
+            out.push(finding(
+                Severity::Error,
+                "schema-version",
+                "/meta",
+                "missing meta.schemaVersion".into(),
+            ));
+            return None;
+        }
+    };
+    if SIMULATION_VERSIONS.contains(&version) {
+        return schemas::lookup("hoverfly-simulation", version);
+    }
+    if version.starts_with("v5") {
+        out.push(finding(
+            Severity::Warning,
+            "schema-version",
+            "/meta/schemaVersion",
+            format!("unknown schemaVersion {version:?}: Hoverfly v1.10+ reads it as v5.3, older ones reject it"),
+        ));
+        return schemas::lookup("hoverfly-simulation", "v5.3");
+    }
+    out.push(finding(
+        Severity::Error,
+        "schema-version",
+        "/meta/schemaVersion",
+        format!(
+            "schema version {version:?} is not supported by Hoverfly (v1, v2, v3, v4 and v5.x are)"
+        ),
+    ));
+    None
+}
+
+/// Checks one http-types line; `line` is its 1-based line number in the file.
+fn check_line(
+    bytes: &[u8],
+    line: usize,
+    schema: &'static Schema,
+    profile: Profile,
+) -> Vec<Problem> {
+    if fast::accepts(bytes, schema, profile) {
+        return Vec::new();
+    }
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return vec![syntax_problem(&e, line)],
+    };
+    let mut out = Vec::new();
+    schema_findings(schema, &value, &mut out);
+    rules::http_types(&value, &mut out);
+    if out.is_empty() {
+        return Vec::new();
+    }
+    locate_all(bytes, line, out)
+}
+
+fn jsonl_stream(
+    name: &str,
+    mut reader: impl Read,
+    schema: &'static Schema,
+    opts: &Options,
+    counter: &mut Counter<'_>,
+) -> Result<(), Error> {
+    let io_err = |source| Error::Io {
+        file: name.to_owned(),
+        source,
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_BYTES + (64 << 10));
+    let mut next_line = 1usize;
+    let mut eof = false;
+    let mut target = CHUNK_BYTES;
+    // While a line is longer than the limit, its remaining bytes are dropped as they come.
+    let mut skipping = false;
+    loop {
+        while buf.len() < target && !eof {
+            let len = buf.len();
+            let want = (target - len).max(64 << 10);
+            buf.resize(len + want, 0);
+            match reader.read(&mut buf[len..]) {
+                Ok(0) => {
+                    buf.truncate(len);
+                    eof = true;
+                }
+                Ok(n) => buf.truncate(len + n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
+                Err(e) => return Err(io_err(e)),
+            }
+        }
+        if skipping {
+            match memchr::memchr(b'\n', &buf) {
+                Some(i) => {
+                    buf.drain(..=i);
+                    skipping = false;
+                    next_line += 1;
+                }
+                None => {
+                    buf.clear();
+                    if eof {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if buf.is_empty() && eof {
+            break;
+        }
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None if buf.len() > opts.max_line_bytes => {
+                    counter.summary.documents += 1;
+                    counter.emit(Problem {
+                        line: next_line,
+                        column: 1,
+                        finding: finding(
+                            Severity::Error,
+                            "line-too-long",
+                            "",
+                            format!(
+                                "line longer than {} bytes (--max-line-bytes)",
+                                opts.max_line_bytes
+                            ),
+                        ),
+                    });
+                    skipping = true;
+                    buf.clear();
+                    target = CHUNK_BYTES;
+                    continue;
+                }
+                None => {
+                    target = buf.len() * 2;
+                    continue;
+                }
+            }
+        };
+        target = CHUNK_BYTES;
+        next_line = check_chunk(&buf[..cut], next_line, schema, opts, counter);
+        buf.drain(..cut);
+    }
+    Ok(())
+}
+
+/// Validates the whole lines in `chunk` in parallel; returns the next line number.
+fn check_chunk(
+    chunk: &[u8],
+    first_line: usize,
+    schema: &'static Schema,
+    opts: &Options,
+    counter: &mut Counter<'_>,
+) -> usize {
+    let mut lines: Vec<(usize, &[u8])> = Vec::new();
+    let mut start = 0;
+    let mut n = first_line;
+    for end in memchr::memchr_iter(b'\n', chunk)
+        .chain((!chunk.ends_with(b"\n") && !chunk.is_empty()).then_some(chunk.len()))
+    {
+        let mut line = &chunk[start..end];
+        if let Some(l) = line.strip_suffix(b"\r") {
+            line = l;
+        }
+        lines.push((n, line));
+        n += 1;
+        start = end + 1;
+    }
+    let results: Vec<Vec<Problem>> = lines
+        .par_iter()
+        .with_min_len(64)
+        .map(|&(n, line)| {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                return vec![Problem {
+                    line: n,
+                    column: 1,
+                    finding: finding(
+                        Severity::Warning,
+                        "blank-line",
+                        "",
+                        "blank line (py-http-types cannot read it; hmt skips it)".into(),
+                    ),
+                }];
+            }
+            if line.len() > opts.max_line_bytes {
+                return vec![Problem {
+                    line: n,
+                    column: 1,
+                    finding: finding(
+                        Severity::Error,
+                        "line-too-long",
+                        "",
+                        format!(
+                            "line longer than {} bytes (--max-line-bytes)",
+                            opts.max_line_bytes
+                        ),
+                    ),
+                }];
+            }
+            check_line(line, n, schema, opts.profile)
+        })
+        .collect();
+    for (&(_, line), problems) in lines.iter().zip(results) {
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            counter.summary.documents += 1;
+        }
+        for p in problems {
+            counter.emit(p);
+        }
+    }
+    n
+}

@@ -221,15 +221,13 @@ schemas = [
                "response": LEGACY_RESPONSE}}),
     legacy("hoverfly-delays", "Hoverfly legacy delays",
            "The body of Hoverfly's legacy /api/delays endpoint (v0.7.1-v0.11.2). Hoverfly "
-           "rejects an empty urlPattern and a zero delay.",
-           {"type": "object", "required": ["urlPattern", "delay"], "properties": {
-               "urlPattern": {"type": "string", "minLength": 1},
-               "httpMethod": STR,
-               "delay": {"type": "integer", "not": {"const": 0}}}}),
+           "also rejects an empty or invalid urlPattern and a zero delay (wirecap's delay rule).",
+           {"type": "object", "properties": {
+               "urlPattern": STR, "httpMethod": STR, "delay": INT}}),
 ]
 
 # http-types: one HttpExchange per JSONL line.
-STR_OR_LIST = {"anyOf": [STR, STR_LIST]}
+STR_OR_LIST = {"type": ["string", "array"], "items": STR}
 HT_MAP = {"type": "object", "additionalProperties": STR_OR_LIST}
 METHODS = ["get", "put", "post", "patch", "delete", "options", "trace", "head", "connect"]
 TS = {"type": "string", "format": "date-time"}
@@ -248,7 +246,9 @@ def http_types(strict):
     request = {"type": "object", "additionalProperties": False, "properties": req_props,
                "required": ["method", "protocol", "host"] if strict else ["method"]}
     if strict:
-        request["anyOf"] = [{"required": ["path"]}, {"required": ["pathname", "query"]}]
+        # py-http-types builds path from pathname and query when path is absent.
+        request["if"] = {"not": {"required": ["path"]}}
+        request["then"] = {"required": ["pathname", "query"]}
     response = {"type": "object", "additionalProperties": False,
                 "required": ["statusCode", "headers"] if strict else ["statusCode"],
                 "properties": {"statusCode": INT if strict else {"type": "number"},

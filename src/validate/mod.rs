@@ -271,8 +271,7 @@ pub fn validate_reader(
                 .and_then(|e| e.to_str())
                 .map(str::to_ascii_lowercase);
             matches!(ext.as_deref(), Some("jsonl" | "ndjson"))
-                || crate::formats::Format::sniff(reader.fill_buf().map_err(io_err)?)
-                    == Some(crate::formats::Format::HttpTypes)
+                || starts_like_http_types(reader.fill_buf().map_err(io_err)?)
         }
     };
     let mut counter = Counter::new(sink);
@@ -301,6 +300,20 @@ pub fn validate_reader(
         }
     }
     Ok(counter.summary)
+}
+
+/// Whether the first key of the first object is `request` or `response`, as in every
+/// http-types line (and in no Hoverfly document).
+fn starts_like_http_types(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let Some(start) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    let Some(rest) = head[start..].strip_prefix(b"{") else {
+        return false;
+    };
+    let rest = rest.trim_ascii_start();
+    rest.starts_with(b"\"request\"") || rest.starts_with(b"\"response\"")
 }
 
 /// The http-types schema for `profile`.
@@ -480,6 +493,15 @@ fn detect_document(value: &Value, out: &mut Vec<Finding>) -> Option<&'static Sch
         ));
         return None;
     };
+    if !meta.is_object() {
+        out.push(finding(
+            Severity::Error,
+            "schema-version",
+            "/meta",
+            "meta must be an object holding schemaVersion".into(),
+        ));
+        return None;
+    }
     let version = match meta.get("schemaVersion") {
         Some(Value::String(v)) => v.as_str(),
         Some(_) => {
@@ -566,16 +588,11 @@ fn jsonl_stream(
     let mut skipping = false;
     loop {
         while buf.len() < target && !eof {
-            let len = buf.len();
-            let want = (target - len).max(64 << 10);
-            buf.resize(len + want, 0);
-            match reader.read(&mut buf[len..]) {
-                Ok(0) => {
-                    buf.truncate(len);
-                    eof = true;
-                }
-                Ok(n) => buf.truncate(len + n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(len),
+            let want = (target - buf.len()) as u64;
+            match (&mut reader).take(want).read_to_end(&mut buf) {
+                Ok(0) => eof = true,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(io_err(e)),
             }
         }

@@ -209,7 +209,8 @@ fn hoverfly_response(resp: &Value, ptr: &str, out: &mut Vec<Finding>) {
                     "encoded-body",
                     format!("{ptr}/body"),
                     format!(
-                        "encodedBody is true but the body is not base64 ({e}); Hoverfly would serve an empty body"
+                        "encodedBody is true but the body is not base64 ({}); Hoverfly would serve an empty body",
+                        e.to_string().trim_end_matches('.').to_lowercase()
                     ),
                 );
             }
@@ -246,12 +247,19 @@ fn check_delays(delays: Option<&Value>, ptr: &str, out: &mut Vec<Finding>) {
         let Some(d) = d.as_object() else { continue };
         let p = format!("{ptr}/{i}");
         match d.get("urlPattern").and_then(Value::as_str) {
-            None | Some("") => push(
+            None => push(
                 out,
                 Severity::Error,
                 "delay",
                 p.clone(),
                 "the delay has no urlPattern".into(),
+            ),
+            Some("") => push(
+                out,
+                Severity::Error,
+                "delay",
+                format!("{p}/urlPattern"),
+                "urlPattern is empty".into(),
             ),
             Some(pat) => {
                 if let Err(e) = regex::Regex::new(pat) {
@@ -269,14 +277,22 @@ fn check_delays(delays: Option<&Value>, ptr: &str, out: &mut Vec<Finding>) {
                 }
             }
         }
-        if d.get("delay").and_then(Value::as_i64) == Some(0) {
-            push(
+        match d.get("delay") {
+            None => push(
+                out,
+                Severity::Error,
+                "delay",
+                p.clone(),
+                "the delay has no delay (milliseconds)".into(),
+            ),
+            Some(v) if v.as_i64() == Some(0) => push(
                 out,
                 Severity::Error,
                 "delay",
                 format!("{p}/delay"),
                 "the delay is 0".into(),
-            );
+            ),
+            Some(_) => {}
         }
     }
 }
@@ -497,20 +513,14 @@ pub fn http_types(doc: &Value, out: &mut Vec<Finding>) {
     let resp = doc.get("response").and_then(Value::as_object);
     if let Some(r) = resp {
         check_status(r.get("statusCode"), "/response/statusCode".into(), out);
-        let body_len = r.get("body").and_then(Value::as_str).map(str::len);
+        let body_len = body_len(r.get("body"));
         let no_body = req
             .and_then(|q| q.get("method"))
             .and_then(Value::as_str)
             .is_some_and(|m| m.eq_ignore_ascii_case("head"))
             || r.get("statusCode").and_then(Value::as_f64) == Some(304.0);
         if !no_body {
-            check_content_length(
-                r.get("headers"),
-                "/response/headers",
-                body_len.or(Some(0)),
-                true,
-                out,
-            );
+            check_content_length(r.get("headers"), "/response/headers", body_len, true, out);
         }
     }
     let Some(req) = req else { return };
@@ -540,6 +550,15 @@ pub fn http_types(doc: &Value, out: &mut Vec<Finding>) {
                 "the response is timestamped before its request".into(),
             );
         }
+    }
+}
+
+/// An http-types body's length in bytes: absent is empty; a non-string is the schema's problem.
+fn body_len(body: Option<&Value>) -> Option<usize> {
+    match body {
+        None => Some(0),
+        Some(Value::String(s)) => Some(s.len()),
+        Some(_) => None,
     }
 }
 

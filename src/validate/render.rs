@@ -84,6 +84,12 @@ pub fn summary_line(files: usize, total: &Summary) -> String {
     )
 }
 
+fn counts(s: &Summary) -> String {
+    let line = summary_line(1, s);
+    // Drop "1 file, N documents, " to keep "K errors, W warnings".
+    line.splitn(3, ", ").nth(2).unwrap_or_default().to_owned()
+}
+
 /// One file's results, for JUnit.
 #[derive(Debug)]
 pub struct FileResult {
@@ -150,9 +156,8 @@ pub fn junit(out: &mut impl Write, results: &[FileResult], deny_warnings: bool) 
                 writeln!(out, ">")?;
                 writeln!(
                     out,
-                    r#"      <failure message="{} errors, {} warnings" type="invalid">{}</failure>"#,
-                    s.errors,
-                    s.warnings,
+                    r#"      <failure message="{}" type="invalid">{}</failure>"#,
+                    counts(s),
                     xml(&lines.join("\n"))
                 )?;
             }

@@ -202,6 +202,10 @@ pub struct ValidateArgs {
     /// The longest JSONL line accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
+
+    /// Build a full JSON value for every http-types line (for benchmarks; same results).
+    #[arg(long, hide = true)]
+    pub no_fast_path: bool,
 }
 
 /// Arguments of `wirecap schema`.

@@ -26,6 +26,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
             ValidateProfile::Schema => Profile::Schema,
         },
         max_line_bytes: args.max_line_bytes,
+        fast_path: !args.no_fast_path,
     };
     let format = match args.format {
         ValidateFormat::Text => OutputFormat::Text,

@@ -120,6 +120,9 @@ pub struct Options {
     pub profile: Profile,
     /// The longest JSONL line accepted.
     pub max_line_bytes: usize,
+    /// Accept valid http-types lines without building a JSON value (see `fast.rs`); off only
+    /// to measure it. Results are the same either way.
+    pub fast_path: bool,
 }
 
 impl Default for Options {
@@ -128,6 +131,7 @@ impl Default for Options {
             schema: None,
             profile: Profile::Strict,
             max_line_bytes: crate::formats::http_types::MAX_LINE_BYTES,
+            fast_path: true,
         }
     }
 }
@@ -547,15 +551,15 @@ fn detect_document(value: &Value, out: &mut Vec<Finding>) -> Option<&'static Sch
 }
 
 /// Checks one http-types line; `line` is its 1-based line number in the file.
-fn check_line(
-    bytes: &[u8],
-    line: usize,
-    schema: &'static Schema,
-    profile: Profile,
-) -> Vec<Problem> {
-    if fast::accepts(bytes, schema, profile) {
+fn check_line(bytes: &[u8], line: usize, schema: &'static Schema, opts: &Options) -> Vec<Problem> {
+    if opts.fast_path && fast::accepts(bytes, schema, opts.profile) {
         return Vec::new();
     }
+    check_line_full(bytes, line, schema)
+}
+
+/// [`check_line`] without the fast path: parse, schema, rules, locate.
+fn check_line_full(bytes: &[u8], line: usize, schema: &'static Schema) -> Vec<Problem> {
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => return vec![syntax_problem(&e, line)],
@@ -706,7 +710,7 @@ fn check_chunk(
                     ),
                 }];
             }
-            check_line(line, n, schema, opts.profile)
+            check_line(line, n, schema, opts)
         })
         .collect();
     for (&(_, line), problems) in lines.iter().zip(results) {
@@ -718,4 +722,116 @@ fn check_chunk(
         }
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines built from `base` by changing one thing each, valid and invalid alike.
+    fn variants(base: &Value) -> Vec<Vec<u8>> {
+        let edits: Vec<(&str, Option<Value>)> = vec![
+            ("/request/method", Some("head".into())),
+            ("/request/method", Some("HEAD".into())),
+            ("/request/host", Some("".into())),
+            ("/request/path", None),
+            ("/request/path", Some("/a?x=1&x=2".into())),
+            ("/request/path", Some("/a?x=%31#frag".into())),
+            ("/request/pathname", None),
+            ("/request/query", None),
+            ("/request/query", Some(serde_json::json!({"x": ["1"]}))),
+            ("/request/query", Some(serde_json::json!({"x": ["1", "2"]}))),
+            ("/request/query", Some(serde_json::json!({"x": 1}))),
+            ("/request/timestamp", Some("2023-11-14T22:13:22Z".into())),
+            ("/request/timestamp", Some("2023-11-14t22:13:20z".into())),
+            ("/request/timestamp", Some("2016-12-31T23:59:60Z".into())),
+            ("/request/body", Some(Value::Null)),
+            ("/request/body", Some("é\"x".into())),
+            (
+                "/request/headers",
+                Some(serde_json::json!({"Content-Length": "3", "content-length": "0"})),
+            ),
+            (
+                "/request/headers",
+                Some(serde_json::json!({"content-length": []})),
+            ),
+            (
+                "/request/headers",
+                Some(serde_json::json!({"content-length": ["0", "9"]})),
+            ),
+            (
+                "/request/headers",
+                Some(serde_json::json!({"content-length": " 0 "})),
+            ),
+            ("/response/statusCode", Some(serde_json::json!(200.0))),
+            ("/response/statusCode", Some(serde_json::json!(304))),
+            ("/response/statusCode", Some(serde_json::json!(-1))),
+            ("/response/headers", Some(serde_json::json!({}))),
+            (
+                "/response/headers",
+                Some(serde_json::json!({"content-encoding": "gzip", "content-length": "1"})),
+            ),
+            (
+                "/response/headers",
+                Some(serde_json::json!({"transfer-encoding": "chunked", "content-length": "2"})),
+            ),
+            ("/response/body", None),
+            ("/response/timestamp", None),
+            ("/meta", Some(Value::Null)),
+            ("/meta", Some(serde_json::json!({"a": [1, {"b": null}]}))),
+            ("/request/url", Some("http://x/".into())),
+        ];
+        let mut out = Vec::new();
+        for (ptr, value) in edits {
+            let mut v = base.clone();
+            let (parent, key) = ptr.rsplit_once('/').unwrap();
+            let obj = v.pointer_mut(parent).unwrap().as_object_mut().unwrap();
+            match value {
+                Some(x) => {
+                    obj.insert(key.to_owned(), x);
+                }
+                None => {
+                    obj.shift_remove(key);
+                }
+            }
+            out.push(serde_json::to_vec(&v).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn the_fast_path_only_accepts_what_the_full_check_accepts() {
+        let strict = http_types_schema(Profile::Strict);
+        let loose = http_types_schema(Profile::Schema);
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for dir in ["testdata/invalid/http-types", "testdata/valid"] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "jsonl") {
+                    let text = std::fs::read(&path).unwrap();
+                    lines.extend(text.split(|&b| b == b'\n').map(<[u8]>::to_vec));
+                }
+            }
+        }
+        let base: Value = serde_json::from_slice(&lines[0]).unwrap();
+        lines.extend(variants(&base));
+        let mut accepted = 0;
+        for line in &lines {
+            for schema in [strict, loose] {
+                if fast::accepts(line, schema, Profile::Strict) {
+                    accepted += 1;
+                    let full = check_line_full(line, 1, schema);
+                    assert!(
+                        full.is_empty(),
+                        "fast path accepted {} but: {full:?}",
+                        String::from_utf8_lossy(line)
+                    );
+                }
+            }
+        }
+        assert!(
+            accepted > 20,
+            "the fast path accepted only {accepted} lines"
+        );
+    }
 }

@@ -30,7 +30,11 @@ pub fn accepts(line: &[u8], schema: &Schema, _profile: Profile) -> bool {
     if !schema.format.starts_with("http-types") {
         return false;
     }
-    match serde_json::from_slice::<ExchangeView<'_>>(line) {
+    // One UTF-8 check for the whole line (fast on ASCII) lets serde_json skip it per string.
+    let Ok(line) = std::str::from_utf8(line) else {
+        return false;
+    };
+    match serde_json::from_str::<ExchangeView<'_>>(line) {
         Ok(ex) => ex.passes_rules(),
         Err(_) => false,
     }

@@ -259,7 +259,7 @@ pub fn validate_path(
 /// Validates one input stream named `name` (the name's extension takes part in detection).
 pub fn validate_reader(
     name: &str,
-    mut reader: impl BufRead,
+    mut reader: impl BufRead + Send,
     opts: &Options,
     sink: &mut dyn FnMut(Problem),
 ) -> Result<Summary, Error> {
@@ -284,7 +284,7 @@ pub fn validate_reader(
             .schema
             .unwrap_or_else(|| http_types_schema(opts.profile));
         counter.summary.schema = Some(schema.name());
-        jsonl_stream(name, reader, schema, opts, &mut counter)?;
+        jsonl_stream(name, reader, schema, opts, CHUNK_BYTES, &mut counter)?;
     } else {
         let mut bytes = Vec::new();
         reader
@@ -573,49 +573,39 @@ fn check_line_full(bytes: &[u8], line: usize, schema: &'static Schema) -> Vec<Pr
     locate_all(bytes, line, out)
 }
 
+/// Appends to `buf` from `reader` until it holds `target` bytes or the input ends; returns
+/// whether it ended.
+fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
+    while buf.len() < target {
+        let want = (target - buf.len()) as u64;
+        match reader.by_ref().take(want).read_to_end(buf) {
+            Ok(0) => return Ok(true),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// Validates JSONL from `reader` chunk by chunk: while one chunk's lines are validated in
+/// parallel, the next chunk is read, so reading overlaps checking. Memory holds two chunks.
 fn jsonl_stream(
     name: &str,
-    mut reader: impl Read,
+    mut reader: impl Read + Send,
     schema: &'static Schema,
     opts: &Options,
+    chunk_bytes: usize,
     counter: &mut Counter<'_>,
 ) -> Result<(), Error> {
     let io_err = |source| Error::Io {
         file: name.to_owned(),
         source,
     };
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_BYTES + (64 << 10));
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk_bytes + (64 << 10));
+    let mut eof = fill(&mut reader, &mut buf, chunk_bytes).map_err(io_err)?;
     let mut next_line = 1usize;
-    let mut eof = false;
-    let mut target = CHUNK_BYTES;
-    // While a line is longer than the limit, its remaining bytes are dropped as they come.
-    let mut skipping = false;
     loop {
-        while buf.len() < target && !eof {
-            let want = (target - buf.len()) as u64;
-            match (&mut reader).take(want).read_to_end(&mut buf) {
-                Ok(0) => eof = true,
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(io_err(e)),
-            }
-        }
-        if skipping {
-            match memchr::memchr(b'\n', &buf) {
-                Some(i) => {
-                    buf.drain(..=i);
-                    skipping = false;
-                    next_line += 1;
-                }
-                None => {
-                    buf.clear();
-                    if eof {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
         if buf.is_empty() && eof {
             break;
         }
@@ -629,62 +619,96 @@ fn jsonl_stream(
                     counter.emit(Problem {
                         line: next_line,
                         column: 1,
-                        finding: finding(
-                            Severity::Error,
-                            "line-too-long",
-                            "",
-                            format!(
-                                "line longer than {} bytes (--max-line-bytes)",
-                                opts.max_line_bytes
-                            ),
-                        ),
+                        finding: too_long(opts),
                     });
-                    skipping = true;
-                    buf.clear();
-                    target = CHUNK_BYTES;
+                    // Drop the rest of the line as it comes.
+                    loop {
+                        buf.clear();
+                        eof = fill(&mut reader, &mut buf, chunk_bytes).map_err(io_err)?;
+                        if let Some(i) = memchr::memchr(b'\n', &buf) {
+                            buf.drain(..=i);
+                            break;
+                        }
+                        if eof {
+                            buf.clear();
+                            break;
+                        }
+                    }
+                    next_line += 1;
                     continue;
                 }
                 None => {
-                    target = buf.len() * 2;
+                    // A line longer than a chunk: read more of it.
+                    let target = (buf.len() * 2).max(buf.len() + chunk_bytes);
+                    eof = fill(&mut reader, &mut buf, target).map_err(io_err)?;
                     continue;
                 }
             }
         };
-        target = CHUNK_BYTES;
-        next_line = check_chunk(&buf[..cut], next_line, schema, opts, counter);
-        buf.drain(..cut);
+        let mut next: Vec<u8> = Vec::with_capacity(chunk_bytes + (64 << 10));
+        next.extend_from_slice(&buf[cut..]);
+        let (read, results) = rayon::join(
+            || {
+                if eof {
+                    Ok(true)
+                } else {
+                    fill(&mut reader, &mut next, chunk_bytes)
+                }
+            },
+            || check_chunk(&buf[..cut], next_line, schema, opts),
+        );
+        for (blank, problems) in results {
+            next_line += 1;
+            if !blank {
+                counter.summary.documents += 1;
+            }
+            for p in problems {
+                counter.emit(p);
+            }
+        }
+        eof = read.map_err(io_err)?;
+        buf = next;
     }
     Ok(())
 }
 
-/// Validates the whole lines in `chunk` in parallel; returns the next line number.
+fn too_long(opts: &Options) -> Finding {
+    finding(
+        Severity::Error,
+        "line-too-long",
+        "",
+        format!(
+            "line longer than {} bytes (--max-line-bytes)",
+            opts.max_line_bytes
+        ),
+    )
+}
+
+/// Validates the lines of `chunk` (whole lines; the last may lack its newline) in parallel;
+/// returns, per line in order, whether it was blank and its problems.
 fn check_chunk(
     chunk: &[u8],
     first_line: usize,
     schema: &'static Schema,
     opts: &Options,
-    counter: &mut Counter<'_>,
-) -> usize {
-    let mut lines: Vec<(usize, &[u8])> = Vec::new();
+) -> Vec<(bool, Vec<Problem>)> {
+    let mut lines: Vec<&[u8]> = Vec::new();
     let mut start = 0;
-    let mut n = first_line;
     for end in memchr::memchr_iter(b'\n', chunk)
         .chain((!chunk.ends_with(b"\n") && !chunk.is_empty()).then_some(chunk.len()))
     {
-        let mut line = &chunk[start..end];
-        if let Some(l) = line.strip_suffix(b"\r") {
-            line = l;
-        }
-        lines.push((n, line));
-        n += 1;
+        let line = &chunk[start..end];
+        lines.push(line.strip_suffix(b"\r").unwrap_or(line));
         start = end + 1;
     }
-    let results: Vec<Vec<Problem>> = lines
+    lines
         .par_iter()
+        .enumerate()
         .with_min_len(64)
-        .map(|&(n, line)| {
+        .map(|(i, &line)| {
+            let n = first_line + i;
             if line.iter().all(u8::is_ascii_whitespace) {
-                return vec![Problem {
+                let blank = Problem {
                     line: n,
                     column: 1,
                     finding: finding(
@@ -693,35 +717,20 @@ fn check_chunk(
                         "",
                         "blank line (py-http-types cannot read it; hmt skips it)".into(),
                     ),
-                }];
+                };
+                return (true, vec![blank]);
             }
             if line.len() > opts.max_line_bytes {
-                return vec![Problem {
+                let p = Problem {
                     line: n,
                     column: 1,
-                    finding: finding(
-                        Severity::Error,
-                        "line-too-long",
-                        "",
-                        format!(
-                            "line longer than {} bytes (--max-line-bytes)",
-                            opts.max_line_bytes
-                        ),
-                    ),
-                }];
+                    finding: too_long(opts),
+                };
+                return (false, vec![p]);
             }
-            check_line(line, n, schema, opts)
+            (false, check_line(line, n, schema, opts))
         })
-        .collect();
-    for (&(_, line), problems) in lines.iter().zip(results) {
-        if !line.iter().all(u8::is_ascii_whitespace) {
-            counter.summary.documents += 1;
-        }
-        for p in problems {
-            counter.emit(p);
-        }
-    }
-    n
+        .collect()
 }
 
 #[cfg(test)]
@@ -797,6 +806,50 @@ mod tests {
             out.push(serde_json::to_vec(&v).unwrap());
         }
         out
+    }
+
+    #[test]
+    fn chunk_boundaries_do_not_change_results() {
+        let mut text = Vec::new();
+        for f in [
+            "valid/http-types-two-exchanges.jsonl",
+            "invalid/http-types/status-99.jsonl",
+            "invalid/http-types/blank-line.jsonl",
+            "invalid/http-types/truncated-line.jsonl",
+        ] {
+            text.extend(std::fs::read(format!("testdata/{f}")).unwrap());
+        }
+        text.extend(b"{\"request\":{}}\r\n");
+        text.extend(vec![b'x'; 3000]);
+        text.extend(b"\n{\"request\":1}");
+        let schema = http_types_schema(Profile::Strict);
+        let opts = Options {
+            max_line_bytes: 2000,
+            ..Options::default()
+        };
+        let run = |chunk: usize| {
+            let mut got = Vec::new();
+            let mut sink = |p: Problem| got.push(p);
+            let mut counter = Counter::new(&mut sink);
+            jsonl_stream("t", &text[..], schema, &opts, chunk, &mut counter).unwrap();
+            let summary = counter.summary;
+            (got, summary)
+        };
+        let (whole, summary) = run(1 << 20);
+        assert_eq!(summary.documents, 13);
+        assert!(
+            whole
+                .iter()
+                .any(|p| p.finding.rule == "line-too-long" && p.line == 13)
+        );
+        assert_eq!(whole.last().unwrap().line, 14);
+        for chunk in [1, 7, 100, 333, 1000, 2500] {
+            assert_eq!(
+                run(chunk),
+                (whole.clone(), summary.clone()),
+                "chunk {chunk}"
+            );
+        }
     }
 
     #[test]

@@ -72,6 +72,19 @@ pub enum Command {
         after_help = "Examples:\n  wirecap count recording.jsonl\n  wirecap count --by host --format text a.jsonl b.jsonl"
     )]
     Count(CountArgs),
+    /// Check files against wirecap's versioned JSON Schemas and semantic rules.
+    ///
+    /// Detects each file's format and version (http-types JSONL; Hoverfly simulations by
+    /// meta.schemaVersion; legacy records, templates and delays by shape) unless --schema names
+    /// one. Directories are walked for .json, .jsonl and .ndjson files, and glob patterns are
+    /// expanded. Each problem prints as FILE:LINE:COLUMN: /json/pointer: message [rule]; the
+    /// run ends with a summary on stderr. Exit status: 0 valid, 1 invalid, 2 could not run.
+    #[command(
+        after_help = "Examples:\n  wirecap validate recording.jsonl simulations/\n  wirecap validate --format github 'mocks/**/*.json'\n  wirecap validate --schema hoverfly-simulation/v5.2 sim.json"
+    )]
+    Validate(ValidateArgs),
+    /// List or print the JSON Schemas wirecap embeds.
+    Schema(SchemaArgs),
 }
 
 fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
@@ -283,4 +296,78 @@ pub struct MergeArgs {
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {
     Timestamp::parse_rfc3339(s).map_err(|e| e.to_string())
+}
+
+/// How `validate` prints problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// FILE:LINE:COLUMN: /pointer: message [rule]
+    Text,
+    /// One JSON object per problem.
+    Json,
+    /// GitHub Actions annotations (::error file=…,line=…::…).
+    Github,
+    /// One JUnit XML report.
+    Junit,
+}
+
+/// Which http-types requirements `validate` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateProfile {
+    /// What py-http-types and hmt really require (response, protocol, host, path, headers).
+    Strict,
+    /// The published http-types JSON Schema only.
+    Schema,
+}
+
+/// Arguments of `wirecap validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Files, directories or glob patterns (`-` for standard input).
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+
+    /// Validate every input against this schema (see `wirecap schema list`).
+    #[arg(long, value_name = "NAME")]
+    pub schema: Option<String>,
+
+    /// How strictly http-types lines are checked.
+    #[arg(long, value_enum, default_value_t = ValidateProfile::Strict)]
+    pub profile: ValidateProfile,
+
+    /// How to print problems.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+
+    /// The longest JSONL line accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+
+    /// Build a full JSON value for every http-types line (for benchmarks; same results).
+    #[arg(long, hide = true)]
+    pub no_fast_path: bool,
+}
+
+/// Arguments of `wirecap schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: SchemaAction,
+}
+
+/// `wirecap schema` actions.
+#[derive(Debug, Subcommand)]
+pub enum SchemaAction {
+    /// List the embedded schemas: NAME and title.
+    List,
+    /// Print one schema's JSON.
+    Show {
+        /// The schema, as `schema list` names it (a bare format means its newest version).
+        name: String,
+    },
 }

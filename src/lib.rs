@@ -18,3 +18,4 @@ pub mod loss;
 pub mod merge;
 pub mod model;
 pub mod output;
+pub mod validate;

@@ -4,6 +4,8 @@
 mod convert;
 mod count;
 mod merge;
+mod schema;
+mod validate;
 
 use crate::cli::{Cli, Command};
 use anyhow::{Context as _, Result};
@@ -25,6 +27,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Convert(args) => convert::run(args),
         Command::Count(args) => count::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Schema(args) => schema::run(args),
     }
 }
 

@@ -1,0 +1,890 @@
+//! `wirecap validate`: checks files against wirecap's own versioned JSON Schemas and against
+//! semantic rules the schemas cannot express, and reports each problem with a real line and
+//! column.
+//!
+//! The module works on JSON values, never on the format readers, so a file that the readers
+//! would reject still gets every problem reported. Per file:
+//! 1. detect the format and version (`--schema` first, then the extension, then the content:
+//!    http-types JSONL by its first key, Hoverfly by `meta.schemaVersion` or the shape of
+//!    `data`);
+//! 2. JSON documents are parsed whole; JSONL is read in chunks of whole lines that are
+//!    validated in parallel (rayon) and reported in input order, so memory stays bounded;
+//! 3. the schema runs ([`schemas`]), then the semantic rules ([`rules`]);
+//! 4. each finding's JSON pointer is turned into a line and column ([`locate`]), only for
+//!    documents that have findings.
+
+mod fast;
+pub mod locate;
+pub mod render;
+pub mod rules;
+pub mod schemas;
+
+use rayon::prelude::*;
+use schemas::Schema;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, BufRead, Read};
+use std::path::{Path, PathBuf};
+
+/// The largest single JSON document (not JSONL) read into memory.
+pub const MAX_DOCUMENT_BYTES: usize = 1 << 30;
+
+/// How many bytes of JSONL are gathered before a chunk is validated in parallel. Memory use
+/// is a small multiple of this, whatever the file size.
+pub const CHUNK_BYTES: usize = 8 << 20;
+
+/// The longest message kept from a schema error; instances quoted in messages are cut.
+const MAX_MESSAGE_CHARS: usize = 240;
+
+/// How strictly http-types lines are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// What the real readers (py-http-types, which hmt uses) require.
+    #[default]
+    Strict,
+    /// The published http-types JSON Schema only.
+    Schema,
+}
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Fails the run.
+    Error,
+    /// Reported; fails the run only with `--deny-warnings`.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A problem in one document, before it is given a line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// RFC 6901 pointer into the document.
+    pub pointer: String,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+    /// The stable rule id (see [`rules::RULES`]).
+    pub rule: Cow<'static, str>,
+    /// Error or warning.
+    pub severity: Severity,
+}
+
+/// A located problem in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// 1-based column (characters) in that line.
+    pub column: usize,
+    /// What, where and how bad.
+    pub finding: Finding,
+}
+
+impl fmt::Display for Problem {
+    /// `LINE:COLUMN: /pointer: [warning: ]message [rule]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.finding;
+        let pointer = if p.pointer.is_empty() {
+            "/"
+        } else {
+            &p.pointer
+        };
+        let sev = match p.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
+        write!(
+            f,
+            "{}:{}: {pointer}: {sev}{} [{}]",
+            self.line, self.column, p.message, p.rule
+        )
+    }
+}
+
+/// What to validate against and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Use this schema for every file instead of detecting one.
+    pub schema: Option<&'static Schema>,
+    /// The http-types profile.
+    pub profile: Profile,
+    /// The longest JSONL line accepted.
+    pub max_line_bytes: usize,
+    /// Accept valid http-types lines without building a JSON value (see `fast.rs`); off only
+    /// to measure it. Results are the same either way.
+    pub fast_path: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            schema: None,
+            profile: Profile::Strict,
+            max_line_bytes: crate::formats::http_types::MAX_LINE_BYTES,
+            fast_path: true,
+        }
+    }
+}
+
+/// Counts for one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The schema used (`format/version`), when one was chosen.
+    pub schema: Option<String>,
+    /// Documents checked: 1 for a JSON file, one per non-blank line for JSONL.
+    pub documents: u64,
+    /// Problems of severity error.
+    pub errors: u64,
+    /// Problems of severity warning.
+    pub warnings: u64,
+}
+
+/// Why a file could not be validated at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading failed.
+    #[error("reading {file}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The file is larger than [`MAX_DOCUMENT_BYTES`].
+    #[error("{file}: a JSON document larger than {MAX_DOCUMENT_BYTES} bytes")]
+    TooLarge {
+        /// The file.
+        file: String,
+    },
+    /// An argument named nothing.
+    #[error("{0}: no such file, directory or glob match")]
+    NotFound(String),
+    /// A glob pattern did not parse.
+    #[error("bad glob pattern {pattern:?}")]
+    Glob {
+        /// The pattern.
+        pattern: String,
+        /// The cause.
+        #[source]
+        source: glob::PatternError,
+    },
+}
+
+/// Extensions a directory walk picks up.
+const WALKED_EXTENSIONS: &[&str] = &["json", "jsonl", "ndjson"];
+
+/// Turns arguments into files: `-` stays, directories are walked (files ending in .json,
+/// .jsonl or .ndjson, sorted), and glob patterns are expanded (sorted).
+pub fn expand_inputs(args: &[String]) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for arg in args {
+        let path = Path::new(arg);
+        if arg == "-" || path.is_file() {
+            out.push(path.to_path_buf());
+        } else if path.is_dir() {
+            walk(path, &mut out);
+        } else if arg.contains(['*', '?', '[']) {
+            let paths = glob::glob(arg).map_err(|source| Error::Glob {
+                pattern: arg.clone(),
+                source,
+            })?;
+            let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(Error::NotFound(arg.clone()));
+            }
+            for p in found {
+                if p.is_dir() {
+                    walk(&p, &mut out);
+                } else {
+                    out.push(p);
+                }
+            }
+        } else {
+            return Err(Error::NotFound(arg.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut found: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| WALKED_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    found.sort();
+    out.extend(found);
+}
+
+/// Validates the file at `path` (`-` for standard input), passing each problem to `sink` in
+/// file order.
+pub fn validate_path(
+    path: &Path,
+    opts: &Options,
+    sink: &mut dyn FnMut(Problem),
+) -> Result<Summary, Error> {
+    let name = path.display().to_string();
+    let io_err = |source| Error::Io {
+        file: name.clone(),
+        source,
+    };
+    let reader: Box<dyn Read + Send> = if path == Path::new("-") {
+        Box::new(io::stdin())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(io_err)?)
+    };
+    let reader = io::BufReader::with_capacity(crate::formats::READ_BUFFER_BYTES, reader);
+    validate_reader(&name, reader, opts, sink)
+}
+
+/// Validates one input stream named `name` (the name's extension takes part in detection).
+pub fn validate_reader(
+    name: &str,
+    mut reader: impl BufRead + Send,
+    opts: &Options,
+    sink: &mut dyn FnMut(Problem),
+) -> Result<Summary, Error> {
+    let io_err = |source| Error::Io {
+        file: name.to_owned(),
+        source,
+    };
+    let jsonl = match opts.schema {
+        Some(s) => s.format.starts_with("http-types"),
+        None => {
+            let ext = Path::new(name)
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
+            matches!(ext.as_deref(), Some("jsonl" | "ndjson"))
+                || starts_like_http_types(reader.fill_buf().map_err(io_err)?)
+        }
+    };
+    let mut counter = Counter::new(sink);
+    if jsonl {
+        let schema = opts
+            .schema
+            .unwrap_or_else(|| http_types_schema(opts.profile));
+        counter.summary.schema = Some(schema.name());
+        jsonl_stream(name, reader, schema, opts, CHUNK_BYTES, &mut counter)?;
+    } else {
+        let mut bytes = Vec::new();
+        reader
+            .take(MAX_DOCUMENT_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io_err)?;
+        if bytes.len() > MAX_DOCUMENT_BYTES {
+            return Err(Error::TooLarge {
+                file: name.to_owned(),
+            });
+        }
+        let (schema, problems) = check_document(&bytes, opts.schema);
+        counter.summary.schema = schema.map(Schema::name);
+        counter.summary.documents = 1;
+        for p in problems {
+            counter.emit(p);
+        }
+    }
+    Ok(counter.summary)
+}
+
+/// Whether the first key of the first object is `request` or `response`, as in every
+/// http-types line (and in no Hoverfly document).
+fn starts_like_http_types(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let Some(start) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    let Some(rest) = head[start..].strip_prefix(b"{") else {
+        return false;
+    };
+    let rest = rest.trim_ascii_start();
+    rest.starts_with(b"\"request\"") || rest.starts_with(b"\"response\"")
+}
+
+/// The http-types schema for `profile`.
+pub fn http_types_schema(profile: Profile) -> &'static Schema {
+    let name = match profile {
+        Profile::Strict => "http-types-strict",
+        Profile::Schema => "http-types",
+    };
+    schemas::find(name).expect("both http-types schemas are embedded")
+}
+
+struct Counter<'a> {
+    summary: Summary,
+    sink: &'a mut dyn FnMut(Problem),
+}
+
+impl<'a> Counter<'a> {
+    fn new(sink: &'a mut dyn FnMut(Problem)) -> Self {
+        Self {
+            summary: Summary::default(),
+            sink,
+        }
+    }
+    fn emit(&mut self, p: Problem) {
+        match p.finding.severity {
+            Severity::Error => self.summary.errors += 1,
+            Severity::Warning => self.summary.warnings += 1,
+        }
+        (self.sink)(p);
+    }
+}
+
+/// Gives findings a line and column in `text` (whose first line is `first_line`), sorted by
+/// position; findings at the same place keep their order.
+fn locate_all(text: &[u8], first_line: usize, findings: Vec<Finding>) -> Vec<Problem> {
+    let mut out: Vec<Problem> = findings
+        .into_iter()
+        .map(|f| {
+            let (line, column) = locate::line_column(text, locate::offset_of(text, &f.pointer));
+            Problem {
+                line: line + first_line.saturating_sub(1),
+                column,
+                finding: f,
+            }
+        })
+        .collect();
+    out.sort_by_key(|p| (p.line, p.column));
+    out
+}
+
+fn finding(severity: Severity, rule: &'static str, pointer: &str, message: String) -> Finding {
+    Finding {
+        pointer: pointer.to_owned(),
+        message,
+        rule: rule.into(),
+        severity,
+    }
+}
+
+fn syntax_problem(e: &serde_json::Error, first_line: usize) -> Problem {
+    Problem {
+        line: e.line() + first_line.saturating_sub(1),
+        column: e.column().max(1),
+        finding: finding(Severity::Error, "json-syntax", "", syntax_message(e)),
+    }
+}
+
+/// serde_json's message without its " at line L column C" suffix (the position is ours).
+fn syntax_message(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg,
+    }
+}
+
+/// Runs `schema` over `value`, one finding per error.
+fn schema_findings(schema: &'static Schema, value: &Value, out: &mut Vec<Finding>) {
+    for e in schema.validator().iter_errors(value) {
+        let mut message = e.to_string();
+        if message.chars().count() > MAX_MESSAGE_CHARS {
+            message = message.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
+        }
+        out.push(Finding {
+            pointer: e.instance_path().as_str().to_owned(),
+            message,
+            rule: format!("schema/{}", e.kind().keyword()).into(),
+            severity: Severity::Error,
+        });
+    }
+}
+
+/// The Hoverfly schemaVersions wirecap has schemas for.
+const SIMULATION_VERSIONS: &[&str] = &["v1", "v2", "v3", "v4", "v5", "v5.1", "v5.2", "v5.3"];
+
+/// Checks one whole JSON document; returns the schema used and the located problems.
+pub fn check_document(
+    bytes: &[u8],
+    forced: Option<&'static Schema>,
+) -> (Option<&'static Schema>, Vec<Problem>) {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return (None, vec![syntax_problem(&e, 1)]),
+    };
+    let (schema, findings) = check_value(&value, forced);
+    (schema, locate_all(bytes, 1, findings))
+}
+
+fn check_value(
+    value: &Value,
+    forced: Option<&'static Schema>,
+) -> (Option<&'static Schema>, Vec<Finding>) {
+    let mut out = Vec::new();
+    let schema = match forced {
+        Some(s) => Some(s),
+        None => detect_document(value, &mut out),
+    };
+    let Some(schema) = schema else {
+        return (None, out);
+    };
+    schema_findings(schema, value, &mut out);
+    match schema.format {
+        "hoverfly-simulation" => {
+            rules::hoverfly_simulation(value, schema.version.starts_with("v5"), &mut out)
+        }
+        "hoverfly-records" => rules::hoverfly_legacy(value, Some("request"), &mut out),
+        "hoverfly-templates" => rules::hoverfly_legacy(value, Some("requestTemplate"), &mut out),
+        "hoverfly-delays" => rules::hoverfly_legacy(value, None, &mut out),
+        _ => rules::http_types(value, &mut out),
+    }
+    (Some(schema), out)
+}
+
+/// Which schema a parsed JSON document needs, from its shape and `meta.schemaVersion`.
+fn detect_document(value: &Value, out: &mut Vec<Finding>) -> Option<&'static Schema> {
+    let Some(obj) = value.as_object() else {
+        out.push(finding(
+            Severity::Error,
+            "unknown-format",
+            "",
+            "expected a JSON object: a Hoverfly simulation or legacy body, or http-types lines"
+                .into(),
+        ));
+        return None;
+    };
+    if let Some(items) = obj.get("data").and_then(Value::as_array) {
+        if !obj.contains_key("meta") {
+            let first = items.first().and_then(Value::as_object);
+            let name = match first {
+                Some(f) if f.contains_key("requestTemplate") => "hoverfly-templates/v1",
+                Some(f) if f.contains_key("urlPattern") || f.contains_key("delay") => {
+                    "hoverfly-delays/v1"
+                }
+                _ => "hoverfly-records/v1",
+            };
+            return schemas::find(name);
+        }
+    }
+    if !obj.contains_key("data") && !obj.contains_key("meta") {
+        if obj.contains_key("request") {
+            return Some(http_types_schema(Profile::Strict));
+        }
+        out.push(finding(
+            Severity::Error,
+            "unknown-format",
+            "",
+            "no \"data\" or \"meta\": not a Hoverfly simulation or legacy body".into(),
+        ));
+        return None;
+    }
+    let Some(meta) = obj.get("meta") else {
+        out.push(finding(
+            Severity::Error,
+            "schema-version",
+            "",
+            "missing \"meta\" object: Hoverfly cannot tell the schemaVersion".into(),
+        ));
+        return None;
+    };
+    if !meta.is_object() {
+        out.push(finding(
+            Severity::Error,
+            "schema-version",
+            "/meta",
+            "meta must be an object holding schemaVersion".into(),
+        ));
+        return None;
+    }
+    let version = match meta.get("schemaVersion") {
+        Some(Value::String(v)) => v.as_str(),
+        Some(_) => {
+            out.push(finding(
+                Severity::Error,
+                "schema-version",
+                "/meta/schemaVersion",
+                "meta.schemaVersion must be a string".into(),
+            ));
+            return None;
+        }
+        None => {
+            out.push(finding(
+                Severity::Error,
+                "schema-version",
+                "/meta",
+                "missing meta.schemaVersion".into(),
+            ));
+            return None;
+        }
+    };
+    if SIMULATION_VERSIONS.contains(&version) {
+        return schemas::lookup("hoverfly-simulation", version);
+    }
+    if version.starts_with("v5") {
+        out.push(finding(
+            Severity::Warning,
+            "schema-version",
+            "/meta/schemaVersion",
+            format!("unknown schemaVersion {version:?}: Hoverfly v1.10+ reads it as v5.3, older ones reject it"),
+        ));
+        return schemas::lookup("hoverfly-simulation", "v5.3");
+    }
+    out.push(finding(
+        Severity::Error,
+        "schema-version",
+        "/meta/schemaVersion",
+        format!(
+            "schema version {version:?} is not supported by Hoverfly (v1, v2, v3, v4 and v5.x are)"
+        ),
+    ));
+    None
+}
+
+/// Checks one http-types line; `line` is its 1-based line number in the file.
+fn check_line(bytes: &[u8], line: usize, schema: &'static Schema, opts: &Options) -> Vec<Problem> {
+    if opts.fast_path && fast::accepts(bytes, schema, opts.profile) {
+        return Vec::new();
+    }
+    check_line_full(bytes, line, schema)
+}
+
+/// [`check_line`] without the fast path: parse, schema, rules, locate.
+fn check_line_full(bytes: &[u8], line: usize, schema: &'static Schema) -> Vec<Problem> {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return vec![syntax_problem(&e, line)],
+    };
+    let mut out = Vec::new();
+    schema_findings(schema, &value, &mut out);
+    rules::http_types(&value, &mut out);
+    if out.is_empty() {
+        return Vec::new();
+    }
+    locate_all(bytes, line, out)
+}
+
+/// Appends to `buf` from `reader` until it holds `target` bytes or the input ends; returns
+/// whether it ended.
+fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
+    while buf.len() < target {
+        let want = (target - buf.len()) as u64;
+        match reader.by_ref().take(want).read_to_end(buf) {
+            Ok(0) => return Ok(true),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// Validates JSONL from `reader` chunk by chunk: while one chunk's lines are validated in
+/// parallel, the next chunk is read, so reading overlaps checking. Memory holds two chunks.
+fn jsonl_stream(
+    name: &str,
+    mut reader: impl Read + Send,
+    schema: &'static Schema,
+    opts: &Options,
+    chunk_bytes: usize,
+    counter: &mut Counter<'_>,
+) -> Result<(), Error> {
+    let io_err = |source| Error::Io {
+        file: name.to_owned(),
+        source,
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk_bytes + (64 << 10));
+    let mut eof = fill(&mut reader, &mut buf, chunk_bytes).map_err(io_err)?;
+    let mut next_line = 1usize;
+    loop {
+        if buf.is_empty() && eof {
+            break;
+        }
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None if buf.len() > opts.max_line_bytes => {
+                    counter.summary.documents += 1;
+                    counter.emit(Problem {
+                        line: next_line,
+                        column: 1,
+                        finding: too_long(opts),
+                    });
+                    // Drop the rest of the line as it comes.
+                    loop {
+                        buf.clear();
+                        eof = fill(&mut reader, &mut buf, chunk_bytes).map_err(io_err)?;
+                        if let Some(i) = memchr::memchr(b'\n', &buf) {
+                            buf.drain(..=i);
+                            break;
+                        }
+                        if eof {
+                            buf.clear();
+                            break;
+                        }
+                    }
+                    next_line += 1;
+                    continue;
+                }
+                None => {
+                    // A line longer than a chunk: read more of it.
+                    let target = (buf.len() * 2).max(buf.len() + chunk_bytes);
+                    eof = fill(&mut reader, &mut buf, target).map_err(io_err)?;
+                    continue;
+                }
+            }
+        };
+        let mut next: Vec<u8> = Vec::with_capacity(chunk_bytes + (64 << 10));
+        next.extend_from_slice(&buf[cut..]);
+        let (read, results) = rayon::join(
+            || {
+                if eof {
+                    Ok(true)
+                } else {
+                    fill(&mut reader, &mut next, chunk_bytes)
+                }
+            },
+            || check_chunk(&buf[..cut], next_line, schema, opts),
+        );
+        for (blank, problems) in results {
+            next_line += 1;
+            if !blank {
+                counter.summary.documents += 1;
+            }
+            for p in problems {
+                counter.emit(p);
+            }
+        }
+        eof = read.map_err(io_err)?;
+        buf = next;
+    }
+    Ok(())
+}
+
+fn too_long(opts: &Options) -> Finding {
+    finding(
+        Severity::Error,
+        "line-too-long",
+        "",
+        format!(
+            "line longer than {} bytes (--max-line-bytes)",
+            opts.max_line_bytes
+        ),
+    )
+}
+
+/// Validates the lines of `chunk` (whole lines; the last may lack its newline) in parallel;
+/// returns, per line in order, whether it was blank and its problems.
+fn check_chunk(
+    chunk: &[u8],
+    first_line: usize,
+    schema: &'static Schema,
+    opts: &Options,
+) -> Vec<(bool, Vec<Problem>)> {
+    let mut lines: Vec<&[u8]> = Vec::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', chunk)
+        .chain((!chunk.ends_with(b"\n") && !chunk.is_empty()).then_some(chunk.len()))
+    {
+        let line = &chunk[start..end];
+        lines.push(line.strip_suffix(b"\r").unwrap_or(line));
+        start = end + 1;
+    }
+    lines
+        .par_iter()
+        .enumerate()
+        .with_min_len(64)
+        .map(|(i, &line)| {
+            let n = first_line + i;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                let blank = Problem {
+                    line: n,
+                    column: 1,
+                    finding: finding(
+                        Severity::Warning,
+                        "blank-line",
+                        "",
+                        "blank line (py-http-types cannot read it; hmt skips it)".into(),
+                    ),
+                };
+                return (true, vec![blank]);
+            }
+            if line.len() > opts.max_line_bytes {
+                let p = Problem {
+                    line: n,
+                    column: 1,
+                    finding: too_long(opts),
+                };
+                return (false, vec![p]);
+            }
+            (false, check_line(line, n, schema, opts))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines built from `base` by changing one thing each, valid and invalid alike.
+    fn variants(base: &Value) -> Vec<Vec<u8>> {
+        let edits: Vec<(&str, Option<Value>)> = vec![
+            ("/request/method", Some("head".into())),
+            ("/request/method", Some("HEAD".into())),
+            ("/request/host", Some("".into())),
+            ("/request/path", None),
+            ("/request/path", Some("/a?x=1&x=2".into())),
+            ("/request/path", Some("/a?x=%31#frag".into())),
+            ("/request/pathname", None),
+            ("/request/query", None),
+            ("/request/query", Some(serde_json::json!({"x": ["1"]}))),
+            ("/request/query", Some(serde_json::json!({"x": ["1", "2"]}))),
+            ("/request/query", Some(serde_json::json!({"x": 1}))),
+            ("/request/timestamp", Some("2023-11-14T22:13:22Z".into())),
+            ("/request/timestamp", Some("2023-11-14t22:13:20z".into())),
+            ("/request/timestamp", Some("2016-12-31T23:59:60Z".into())),
+            ("/request/body", Some(Value::Null)),
+            ("/request/body", Some("é\"x".into())),
+            (
+                "/request/headers",
+                Some(serde_json::json!({"Content-Length": "3", "content-length": "0"})),
+            ),
+            (
+                "/request/headers",
+                Some(serde_json::json!({"content-length": []})),
+            ),
+            (
+                "/request/headers",
+                Some(serde_json::json!({"content-length": ["0", "9"]})),
+            ),
+            (
+                "/request/headers",
+                Some(serde_json::json!({"content-length": " 0 "})),
+            ),
+            ("/response/statusCode", Some(serde_json::json!(200.0))),
+            ("/response/statusCode", Some(serde_json::json!(304))),
+            ("/response/statusCode", Some(serde_json::json!(-1))),
+            ("/response/headers", Some(serde_json::json!({}))),
+            (
+                "/response/headers",
+                Some(serde_json::json!({"content-encoding": "gzip", "content-length": "1"})),
+            ),
+            (
+                "/response/headers",
+                Some(serde_json::json!({"transfer-encoding": "chunked", "content-length": "2"})),
+            ),
+            ("/response/body", None),
+            ("/response/timestamp", None),
+            ("/meta", Some(Value::Null)),
+            ("/meta", Some(serde_json::json!({"a": [1, {"b": null}]}))),
+            ("/request/url", Some("http://x/".into())),
+        ];
+        let mut out = Vec::new();
+        for (ptr, value) in edits {
+            let mut v = base.clone();
+            let (parent, key) = ptr.rsplit_once('/').unwrap();
+            let obj = v.pointer_mut(parent).unwrap().as_object_mut().unwrap();
+            match value {
+                Some(x) => {
+                    obj.insert(key.to_owned(), x);
+                }
+                None => {
+                    obj.shift_remove(key);
+                }
+            }
+            out.push(serde_json::to_vec(&v).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn chunk_boundaries_do_not_change_results() {
+        let mut text = Vec::new();
+        for f in [
+            "valid/http-types-two-exchanges.jsonl",
+            "invalid/http-types/status-99.jsonl",
+            "invalid/http-types/blank-line.jsonl",
+            "invalid/http-types/truncated-line.jsonl",
+        ] {
+            text.extend(std::fs::read(format!("testdata/{f}")).unwrap());
+        }
+        text.extend(b"{\"request\":{}}\r\n");
+        text.extend(vec![b'x'; 3000]);
+        text.extend(b"\n{\"request\":1}");
+        let schema = http_types_schema(Profile::Strict);
+        let opts = Options {
+            max_line_bytes: 2000,
+            ..Options::default()
+        };
+        let run = |chunk: usize| {
+            let mut got = Vec::new();
+            let mut sink = |p: Problem| got.push(p);
+            let mut counter = Counter::new(&mut sink);
+            jsonl_stream("t", &text[..], schema, &opts, chunk, &mut counter).unwrap();
+            let summary = counter.summary;
+            (got, summary)
+        };
+        let (whole, summary) = run(1 << 20);
+        assert_eq!(summary.documents, 13);
+        assert!(
+            whole
+                .iter()
+                .any(|p| p.finding.rule == "line-too-long" && p.line == 13)
+        );
+        assert_eq!(whole.last().unwrap().line, 14);
+        for chunk in [1, 7, 100, 333, 1000, 2500] {
+            assert_eq!(
+                run(chunk),
+                (whole.clone(), summary.clone()),
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_fast_path_only_accepts_what_the_full_check_accepts() {
+        let strict = http_types_schema(Profile::Strict);
+        let loose = http_types_schema(Profile::Schema);
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for dir in ["testdata/invalid/http-types", "testdata/valid"] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "jsonl") {
+                    let text = std::fs::read(&path).unwrap();
+                    lines.extend(text.split(|&b| b == b'\n').map(<[u8]>::to_vec));
+                }
+            }
+        }
+        let base: Value = serde_json::from_slice(&lines[0]).unwrap();
+        lines.extend(variants(&base));
+        let mut accepted = 0;
+        for line in &lines {
+            for schema in [strict, loose] {
+                if fast::accepts(line, schema, Profile::Strict) {
+                    accepted += 1;
+                    let full = check_line_full(line, 1, schema);
+                    assert!(
+                        full.is_empty(),
+                        "fast path accepted {} but: {full:?}",
+                        String::from_utf8_lossy(line)
+                    );
+                }
+            }
+        }
+        assert!(
+            accepted > 20,
+            "the fast path accepted only {accepted} lines"
+        );
+    }
+}

@@ -66,11 +66,8 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     summary.capture = stats.and_then(|s| s.lock().ok().map(|s| s.clone()));
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
-    if args.strict && !summary.losses.is_empty() {
+    if super::refused_by_strict(args.strict, &summary.losses) {
         drop(sink);
-        eprintln!(
-            "wirecap: error: --strict: the output would lose information (see warnings); nothing was written"
-        );
         return Ok(ExitCode::from(1));
     }
     if let Some(sink) = sink {
@@ -93,11 +90,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             args.input, summary.read, summary.written, summary.not_written, summary.invalid
         );
     }
-    Ok(if summary.invalid > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::finished(summary.invalid))
 }
 
 /// `meta.timeExported` when no flag gives it: SOURCE_DATE_EPOCH (reproducible builds), else
@@ -155,11 +148,8 @@ fn run_simulation(
     }
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
-    if args.strict && !summary.losses.is_empty() {
+    if super::refused_by_strict(args.strict, &summary.losses) {
         drop(sink);
-        eprintln!(
-            "wirecap: error: --strict: the output would lose information (see warnings); nothing was written"
-        );
         return Ok(ExitCode::from(1));
     }
     sink.commit()
@@ -175,9 +165,5 @@ fn run_simulation(
             args.input, summary.read, summary.written, summary.not_written, summary.invalid
         );
     }
-    Ok(if summary.invalid > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::finished(summary.invalid))
 }

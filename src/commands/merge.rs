@@ -111,11 +111,8 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
             conflicts - reported as u64
         );
     }
-    if args.strict && !run.summary.losses.is_empty() {
+    if super::refused_by_strict(args.strict, &run.summary.losses) {
         drop(sink);
-        eprintln!(
-            "wirecap: error: --strict: the output would lose information (see warnings); nothing was written"
-        );
         return Ok(ExitCode::from(1));
     }
     sink.commit()
@@ -123,11 +120,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     if !args.quiet {
         print_summary(&args, to, &out_name, &run);
     }
-    Ok(if run.summary.invalid > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::finished(run.summary.invalid))
 }
 
 fn print_summary(args: &MergeArgs, to: Format, out_name: &str, run: &Run) {

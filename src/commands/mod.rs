@@ -135,3 +135,24 @@ pub fn export_time(flag: Option<wirecap::model::Timestamp>) -> wirecap::model::T
         .map_or(0, |d| d.as_secs() as i64);
     Timestamp::from_unix(now, 0)
 }
+
+/// Under `--strict`, any loss refuses the output: says so and returns true; the caller drops
+/// the unwritten output and exits 1.
+pub fn refused_by_strict(strict: bool, losses: &Losses) -> bool {
+    let refused = strict && !losses.is_empty();
+    if refused {
+        eprintln!(
+            "wirecap: error: --strict: the output would lose information (see warnings); nothing was written"
+        );
+    }
+    refused
+}
+
+/// The exit status of a run that wrote its output: 1 when invalid records were skipped.
+pub fn finished(invalid: u64) -> ExitCode {
+    if invalid > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -45,6 +45,21 @@ pub struct Summary {
     pub files: BTreeMap<String, u64>,
 }
 
+impl Summary {
+    /// Counts a record that did not parse and goes on when `--keep-going` allows it (one bad
+    /// record, not a broken stream); otherwise hands the error back.
+    pub fn skip_invalid(&mut self, e: formats::Error, opts: Options) -> Result<(), formats::Error> {
+        if !(opts.keep_going && e.is_recoverable()) {
+            return Err(e);
+        }
+        self.invalid += 1;
+        if self.invalid_examples.len() < MAX_KEPT_ERRORS {
+            self.invalid_examples.push(e.to_string());
+        }
+        Ok(())
+    }
+}
+
 /// Why a conversion stopped.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -86,13 +101,7 @@ pub fn run<W: Write>(
                     summary.not_written += 1;
                 }
             }
-            Err(e) if opts.keep_going && e.is_recoverable() => {
-                summary.invalid += 1;
-                if summary.invalid_examples.len() < MAX_KEPT_ERRORS {
-                    summary.invalid_examples.push(e.to_string());
-                }
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => summary.skip_invalid(e, opts)?,
         }
     }
     Ok(())
@@ -166,13 +175,7 @@ pub fn run_split(
                     summary.not_written += 1;
                 }
             }
-            Err(e) if opts.keep_going && e.is_recoverable() => {
-                summary.invalid += 1;
-                if summary.invalid_examples.len() < MAX_KEPT_ERRORS {
-                    summary.invalid_examples.push(e.to_string());
-                }
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => summary.skip_invalid(e, opts)?,
         }
     }
     let mut paths = Vec::new();
@@ -196,13 +199,7 @@ pub fn collect(
                 summary.read += 1;
                 out.push(ex);
             }
-            Err(e) if opts.keep_going && e.is_recoverable() => {
-                summary.invalid += 1;
-                if summary.invalid_examples.len() < MAX_KEPT_ERRORS {
-                    summary.invalid_examples.push(e.to_string());
-                }
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => summary.skip_invalid(e, opts)?,
         }
     }
     Ok(out)

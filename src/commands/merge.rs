@@ -250,14 +250,13 @@ fn merge_streaming(
         for item in formats::read(format, input, read_opts)? {
             let ex = match item {
                 Ok(ex) => ex,
-                Err(e) if args.keep_going && e.is_recoverable() => {
-                    run.summary.invalid += 1;
-                    if run.summary.invalid_examples.len() < convert::MAX_KEPT_ERRORS {
-                        run.summary.invalid_examples.push(e.to_string());
-                    }
+                Err(e) => {
+                    let opts = Options {
+                        keep_going: args.keep_going,
+                    };
+                    run.summary.skip_invalid(e, opts)?;
                     continue;
                 }
-                Err(e) => return Err(e.into()),
             };
             // The pair is only the comparison key here; what capture mode would drop
             // (request headers) stays in the exchange that is written.

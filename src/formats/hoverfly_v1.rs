@@ -14,6 +14,7 @@ use super::hoverfly_v2::{
 };
 use crate::loss::{LossKind, Losses};
 use crate::model::simulation::Delay;
+use crate::model::simulation::ser_fields;
 use crate::model::{Matcher, Pair, Simulation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -172,15 +173,6 @@ struct RequestV1Out {
     body: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "ser_fields")]
     headers: Vec<(String, Vec<String>)>,
-}
-
-fn ser_fields<S: serde::Serializer>(f: &[(String, Vec<String>)], s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(Some(f.len()))?;
-    for (k, v) in f {
-        m.serialize_entry(k, v)?;
-    }
-    m.end()
 }
 
 #[derive(Serialize)]

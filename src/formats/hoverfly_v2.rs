@@ -12,6 +12,7 @@
 
 use super::json::{JsonError, to_pointer};
 use crate::loss::{LossKind, Losses};
+use crate::model::simulation::ser_fields;
 use crate::model::simulation::{
     Delay, Fields, Literal, LogNormal, LogNormalDelay, SimulationMeta, Variable, query_matchers,
 };
@@ -1294,15 +1295,6 @@ pub(super) fn headers_out(h: &Headers) -> Fields<Vec<String>> {
         .into_iter()
         .map(|(n, vs)| (n.to_owned(), vs.into_iter().map(str::to_owned).collect()))
         .collect()
-}
-
-fn ser_fields<T: Serialize, S: serde::Serializer>(f: &Fields<T>, s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(Some(f.len()))?;
-    for (k, v) in f {
-        m.serialize_entry(k, v)?;
-    }
-    m.end()
 }
 
 #[derive(Serialize)]

@@ -145,18 +145,10 @@ pub fn go_path_escape(path: &str) -> String {
 }
 
 /// Builds a query string like Go's `url.Values.Encode` over pairs already in order:
-/// `QueryEscape` on names and values (space as `+`).
+/// `QueryEscape` keeps the same unreserved set as Python's `quote_plus` (space as `+`), so
+/// this is [`urlencode`].
 pub fn go_encode_pairs(pairs: &[(String, String)]) -> String {
-    let mut out = String::new();
-    for (name, value) in pairs {
-        if !out.is_empty() {
-            out.push('&');
-        }
-        quote_plus_into(name, &mut out);
-        out.push('=');
-        quote_plus_into(value, &mut out);
-    }
-    out
+    urlencode(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
 }
 
 #[cfg(test)]

@@ -20,7 +20,11 @@ use serde_json::{Map, Value};
 /// Named entries in file order, serialised as a JSON object (header and query maps, state).
 pub type Fields<T> = Vec<(String, T)>;
 
-fn ser_fields<T: Serialize, S: Serializer>(fields: &Fields<T>, s: S) -> Result<S::Ok, S::Error> {
+/// Serialises named entries as a JSON object in their order (serde `serialize_with`).
+pub fn ser_fields<T: Serialize, S: Serializer>(
+    fields: &Fields<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     let mut map = s.serialize_map(Some(fields.len()))?;
     for (k, v) in fields {
         map.serialize_entry(k, v)?;

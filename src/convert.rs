@@ -81,30 +81,50 @@ pub enum Error {
 /// Most files `--split-by-host` writes in one run (each stays open until the end).
 pub const MAX_SPLIT_FILES: usize = 4096;
 
-/// Reads every exchange from `input` into `writer` and tallies what happened.
+/// Exchanges handed to the writer at once, so their lines can be encoded in parallel.
+pub const WRITE_BATCH: usize = 256;
+
+/// Body bytes that end a write batch early, bounding the memory a batch holds.
+pub const WRITE_BATCH_BYTES: usize = 8 << 20;
+
+/// Reads every exchange from `input` into `writer` and tallies what happened. Exchanges go to
+/// the writer in batches (see [`WRITE_BATCH`]); a bad record first flushes what came before it.
 pub fn run<W: Write>(
     input: Exchanges,
     writer: &mut Writer<W>,
     opts: Options,
     summary: &mut Summary,
 ) -> Result<(), Error> {
+    let mut batch: Vec<Exchange> = Vec::with_capacity(WRITE_BATCH);
+    let mut batch_bytes = 0;
+    let mut flush = |batch: &mut Vec<Exchange>, summary: &mut Summary| {
+        let written = writer
+            .write_batch(batch, &mut summary.losses)
+            .map_err(Error::Write)?;
+        summary.written += written;
+        summary.not_written += batch.len() as u64 - written;
+        batch.clear();
+        Ok::<(), Error>(())
+    };
     for item in input {
         match item {
             Ok(ex) => {
                 summary.read += 1;
-                if writer
-                    .write(&ex, &mut summary.losses)
-                    .map_err(Error::Write)?
-                {
-                    summary.written += 1;
-                } else {
-                    summary.not_written += 1;
+                batch_bytes += ex.body_bytes();
+                batch.push(ex);
+                if batch.len() >= WRITE_BATCH || batch_bytes >= WRITE_BATCH_BYTES {
+                    flush(&mut batch, summary)?;
+                    batch_bytes = 0;
                 }
             }
-            Err(e) => summary.skip_invalid(e, opts)?,
+            Err(e) => {
+                flush(&mut batch, summary)?;
+                batch_bytes = 0;
+                summary.skip_invalid(e, opts)?;
+            }
         }
     }
-    Ok(())
+    flush(&mut batch, summary)
 }
 
 /// The file `--split-by-host` writes an exchange to: `{host}-recordings.jsonl`, as HMT's

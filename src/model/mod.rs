@@ -30,6 +30,13 @@ pub struct Exchange {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Exchange {
+    /// Bytes held in the request and response bodies.
+    pub fn body_bytes(&self) -> usize {
+        self.request.body.bytes.len() + self.response.as_ref().map_or(0, |r| r.body.bytes.len())
+    }
+}
+
 /// `http` or `https`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

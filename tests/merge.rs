@@ -131,7 +131,7 @@ fn validate_stdin(bytes: &[u8]) {
 }
 
 /// The real curl capture's exchanges (`expected/curl-keepalive.jsonl`) in shuffled order.
-const SHUFFLED: &str = "testdata/http-types/curl-keepalive-shuffled.jsonl";
+const SHUFFLED: &str = "testdata/merge/curl-keepalive-shuffled.jsonl";
 
 /// `METHOD path?query body-matcher` for each pair of a simulation file.
 fn requests(path: &str) -> Vec<String> {

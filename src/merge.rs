@@ -8,6 +8,9 @@
 //!
 //! Only 128-bit digests of what was kept are remembered, so streaming outputs (JSONL) need
 //! memory in proportion to the distinct requests, not to the inputs' size.
+//!
+//! One input is also sorted ([`sort_order`], [`sort_exchanges`]), but only where Hoverfly's
+//! first-match rule cannot notice: runs of exact pairs that can never match the same request.
 
 use crate::model::simulation::{Delay, Literal, LogNormalDelay, Variable};
 use crate::model::{Pair, Simulation, Source};
@@ -371,7 +374,7 @@ type Key<'a> = Vec<Vec<&'a str>>;
 /// header and query names are ASCII and distinct ignoring case; and it has no
 /// `requiresState` and no `deprecatedQuery`. Hoverfly compares each such field by equality
 /// with one value computed from the request (headers and query: the request's values joined
-/// with `;`, names matched case-insensitively; reference §7), so two pairs of one shape whose
+/// with `;`, names matched case-insensitively: `hoverfly.md` §7 in the shared Hoverfly reference), so two pairs of one shape whose
 /// keys differ cannot both match one request.
 fn sortable(r: &crate::model::RequestMatcher) -> Option<(Shape, Key<'_>)> {
     use crate::model::Matcher;

@@ -51,7 +51,9 @@ pub enum Command {
     /// conflict, settled by --on-conflict and reported with both sources. Global delays,
     /// log-normal delays, literals and variables are merged the same way (by pattern and
     /// method, or by name). The summary on stderr accounts for every input pair: read =
-    /// written + folded duplicates + dropped conflicts + not writable.
+    /// written + folded duplicates + dropped conflicts + not writable. Several inputs are
+    /// written in the order given; one input is also sorted where Hoverfly's answers cannot
+    /// change (see --keep-order).
     #[command(
         after_help = "Examples:\n  wirecap merge monday.jsonl tuesday.jsonl -o week.json\n  wirecap merge old-v1.json capture.jsonl team-sim.json -o all.json --on-conflict last"
     )]
@@ -288,6 +290,18 @@ pub struct MergeArgs {
     /// The longest JSONL line accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
+
+    /// With one input, keep its order instead of sorting (several inputs always keep theirs).
+    ///
+    /// One input is normalised: duplicates folded, conflicts settled, and sorted. Hoverfly
+    /// serves the first matching pair, so only runs of consecutive pairs that cannot match the
+    /// same request are sorted: every matcher a lone `exact` (or a plain `array` under a header
+    /// or query name), the same fields, header names and query keys, no requiresState. They
+    /// are ordered by path, method, query, headers, body; every other pair stays in place.
+    /// Exchanges (http-types output) are sorted by request time (none last), then the request;
+    /// this holds the whole input in memory, which --keep-order avoids.
+    #[arg(long)]
+    pub keep_order: bool,
 
     /// Do not print the summary (warnings and errors are still printed).
     #[arg(short, long)]

@@ -5,6 +5,10 @@
 //! are kept, and only digests of what was kept are remembered (`--on-conflict last` is the
 //! exception: a later answer replaces an earlier one, so the kept exchanges are held until
 //! the end).
+//!
+//! One input, without `--keep-order`, is sorted before it is written ([`merge::sort_pairs`],
+//! [`merge::sort_exchanges`]): http-types output then holds every kept exchange, as sorting
+//! needs them all. Several inputs keep the order given, so that path stays bounded.
 
 use super::{Sink, export_time, warn_invalid, warn_losses};
 use crate::cli::{MergeArgs, OnConflictArg};
@@ -64,12 +68,13 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         not_written: 0,
     };
     let inputs: Vec<&Path> = args.inputs.iter().map(Path::new).collect();
+    let sort = args.inputs.len() == 1 && !args.keep_order;
     let sink = Sink::create(output, &inputs)?;
     let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
     let merged = if to.is_simulation() {
-        merge_into_simulation(&args, to, &read_opts, &mut run, sink)
+        merge_into_simulation(&args, to, &read_opts, sort, &mut run, sink)
     } else {
-        merge_streaming(&args, to, &read_opts, &mut run, sink)
+        merge_streaming(&args, to, &read_opts, sort, &mut run, sink)
     };
     let sink = match merged {
         Ok(sink) => sink,
@@ -172,6 +177,7 @@ fn merge_into_simulation(
     args: &MergeArgs,
     to: Format,
     read_opts: &ReadOptions,
+    sort: bool,
     run: &mut Run,
     mut sink: Sink,
 ) -> Result<Sink> {
@@ -196,6 +202,9 @@ fn merge_into_simulation(
     }
     run.not_written = run.unpairable;
     let mut merged = merge::merge_simulations(sims, &mut run.pairs, &mut run.globals)?;
+    if sort {
+        merge::sort_pairs(&mut merged.pairs);
+    }
     if args.provenance {
         for pair in &mut merged.pairs {
             pair.labels.push(format!("wirecap-source={}", pair.source));
@@ -212,22 +221,33 @@ fn merge_into_simulation(
     Ok(sink)
 }
 
-/// Where kept exchanges go: straight to the writer, or held for `--on-conflict last`.
+/// Where kept exchanges go: straight to the writer, or held until the end, for
+/// `--on-conflict last` (a later answer takes the place of an earlier one) or for sorting.
 enum Kept {
     Streamed,
-    Held(Vec<Option<Exchange>>),
+    Held {
+        /// Every exchange to write, in input order; `None` for a pair with no exchange form.
+        items: Vec<Option<Exchange>>,
+        /// Where the deduper's n-th kept pair is in `items`: [`Verdict::Replace`] counts kept
+        /// pairs only, not the unpairable exchanges held between them.
+        slots: Vec<usize>,
+    },
 }
 
 fn merge_streaming(
     args: &MergeArgs,
     to: Format,
     read_opts: &ReadOptions,
+    sort: bool,
     run: &mut Run,
     sink: Sink,
 ) -> Result<Sink> {
     let mut writer = Writer::new(to, sink)?;
-    let mut kept = if args.on_conflict == OnConflictArg::Last {
-        Kept::Held(Vec::new())
+    let mut kept = if sort || args.on_conflict == OnConflictArg::Last {
+        Kept::Held {
+            items: Vec::new(),
+            slots: Vec::new(),
+        }
     } else {
         Kept::Streamed
     };
@@ -263,7 +283,10 @@ fn merge_streaming(
             let mut scratch = Losses::default();
             let Some(pair) = Pair::from_exchange(&ex, &mut scratch) else {
                 run.unpairable += 1;
-                write_one(&mut writer, run, &ex)?;
+                match &mut kept {
+                    Kept::Streamed => write_one(&mut writer, run, &ex)?,
+                    Kept::Held { items, .. } => items.push(Some(ex)),
+                }
                 continue;
             };
             let verdict = offer(&mut run.pairs, &pair)?;
@@ -273,12 +296,19 @@ fn merge_streaming(
             place(args, &mut writer, &mut kept, run, verdict, Some(ex), &pair)?;
         }
     }
-    if let Kept::Held(held) = kept {
-        for ex in held {
+    if let Kept::Held { items, .. } = kept {
+        let mut exchanges = Vec::with_capacity(items.len());
+        for ex in items {
             match ex {
-                Some(ex) => write_one(&mut writer, run, &ex)?,
+                Some(ex) => exchanges.push(ex),
                 None => run.not_written += 1,
             }
+        }
+        if sort {
+            merge::sort_exchanges(&mut exchanges);
+        }
+        for ex in &exchanges {
+            write_one(&mut writer, run, ex)?;
         }
     }
     Ok(writer.finish()?)
@@ -323,9 +353,12 @@ fn place<W: Write>(
             Some(ex) => write_one(writer, run, &ex)?,
             None => run.not_written += 1,
         },
-        Kept::Held(held) => match verdict {
-            Verdict::Replace(at) => held[at] = ex,
-            _ => held.push(ex),
+        Kept::Held { items, slots } => match verdict {
+            Verdict::Replace(at) => items[slots[at]] = ex,
+            _ => {
+                slots.push(items.len());
+                items.push(ex);
+            }
         },
     }
     Ok(())

@@ -89,7 +89,7 @@ pub const WRITE_BATCH_BYTES: usize = 8 << 20;
 
 /// Reads every exchange from `input` into `writer` and tallies what happened. Exchanges go to
 /// the writer in batches (see [`WRITE_BATCH`]); a bad record first flushes what came before it.
-pub fn run<W: Write>(
+pub fn run<W: Write + Send>(
     input: Exchanges,
     writer: &mut Writer<W>,
     opts: Options,

@@ -38,11 +38,65 @@ pub enum Error {
     },
 }
 
+/// Bytes written between two background syncs (see [`AtomicFile`]).
+pub const EARLY_SYNC_BYTES: u64 = 64 << 20;
+
 /// A buffered file that becomes visible at `dest` only when [`AtomicFile::commit`] is called.
 /// Dropping it without committing removes the temporary file.
+///
+/// The commit syncs the file before the rename, so a crash never leaves a renamed but empty
+/// file. For a gigabyte output that sync alone would wait seconds for the disk; instead a
+/// thread syncs what has been written every [`EARLY_SYNC_BYTES`] while the work goes on, and
+/// the commit only waits for the last stretch.
 pub struct AtomicFile {
     writer: BufWriter<NamedTempFile>,
     dest: PathBuf,
+    syncer: Option<EarlySync>,
+    unsynced: u64,
+}
+
+/// The background syncing thread and the way to wake it.
+struct EarlySync {
+    wake: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<io::Result<()>>>,
+}
+
+impl EarlySync {
+    fn start(file: &fs::File) -> Option<Self> {
+        let file = file.try_clone().ok()?;
+        // One wake-up may wait while a sync runs; more would only repeat it.
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("wirecap-sync".into())
+            .spawn(move || woken.iter().try_for_each(|()| file.sync_data()))
+            .ok()?;
+        Some(Self {
+            wake: Some(wake),
+            thread: Some(thread),
+        })
+    }
+
+    fn wake(&self) {
+        if let Some(wake) = &self.wake {
+            // Full means a sync is already queued behind the running one.
+            let _ = wake.try_send(());
+        }
+    }
+
+    /// Stops the thread; an error it met comes back here.
+    fn stop(&mut self) -> io::Result<()> {
+        self.wake = None;
+        match self.thread.take() {
+            Some(t) => t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for EarlySync {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
 }
 
 impl AtomicFile {
@@ -69,17 +123,22 @@ impl AtomicFile {
                 source,
             })?;
         Ok(Self {
+            syncer: EarlySync::start(tmp.as_file()),
             writer: BufWriter::with_capacity(WRITE_BUFFER_BYTES, tmp),
             dest: dest.to_owned(),
+            unsynced: 0,
         })
     }
 
     /// Flushes, syncs and renames the file into place.
-    pub fn commit(self) -> Result<(), Error> {
+    pub fn commit(mut self) -> Result<(), Error> {
         let persist = |source| Error::Persist {
             path: self.dest.clone(),
             source,
         };
+        if let Some(mut syncer) = self.syncer.take() {
+            syncer.stop().map_err(persist)?;
+        }
         let tmp = self
             .writer
             .into_inner()
@@ -100,12 +159,28 @@ impl AtomicFile {
     }
 }
 
+impl AtomicFile {
+    fn wrote(&mut self, n: usize) {
+        self.unsynced += n as u64;
+        if self.unsynced >= EARLY_SYNC_BYTES {
+            self.unsynced = 0;
+            if let Some(syncer) = &self.syncer {
+                syncer.wake();
+            }
+        }
+    }
+}
+
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer.write(buf)
+        let n = self.writer.write(buf)?;
+        self.wrote(n);
+        Ok(n)
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.writer.write_all(buf)
+        self.writer.write_all(buf)?;
+        self.wrote(buf.len());
+        Ok(())
     }
     fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()

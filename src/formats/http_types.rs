@@ -517,6 +517,8 @@ impl<'de> Deserialize<'de> for StringMap {
 pub struct Writer<W: Write> {
     out: W,
     line: Vec<u8>,
+    /// Lines of the last batch, written while the next batch is encoded.
+    pending: Vec<Vec<u8>>,
 }
 
 impl<W: Write> Writer<W> {
@@ -525,11 +527,13 @@ impl<W: Write> Writer<W> {
         Self {
             out,
             line: Vec::with_capacity(4096),
+            pending: Vec::new(),
         }
     }
 
     /// Writes one exchange, or records why it cannot be written and returns `Ok(false)`.
     pub fn write(&mut self, ex: &Exchange, losses: &mut Losses) -> io::Result<bool> {
+        self.write_pending()?;
         self.line.clear();
         if !encode_line(ex, losses, &mut self.line) {
             return Ok(false);
@@ -538,37 +542,61 @@ impl<W: Write> Writer<W> {
         Ok(true)
     }
 
-    /// Writes a run of exchanges in order, encoding their lines in parallel; returns how many
-    /// were written. Bytes and losses are the same as writing them one at a time.
-    pub fn write_batch(&mut self, batch: &[Exchange], losses: &mut Losses) -> io::Result<u64> {
+    /// Writes a run of exchanges in order and returns how many were written. Their lines are
+    /// encoded in parallel on rayon's pool while the previous run's lines go out on a thread
+    /// of their own (copying gigabytes into the page cache costs the kernel as much as
+    /// encoding them), so they reach `out` one call late, or at [`Writer::finish`]. Bytes and
+    /// losses are the same as writing the exchanges one at a time.
+    pub fn write_batch(&mut self, batch: &[Exchange], losses: &mut Losses) -> io::Result<u64>
+    where
+        W: Send,
+    {
         use rayon::prelude::*;
         /// Exchanges per parallel task: enough to amortise the task, few enough to balance.
         const PER_TASK: usize = 16;
-        let encoded: Vec<(Vec<u8>, Losses, u64)> = batch
-            .par_chunks(PER_TASK)
-            .map(|chunk| {
-                // Bodies plus a head each, with room for escapes: one allocation per task.
-                let bodies: usize = chunk.iter().map(Exchange::body_bytes).sum();
-                let mut lines = Vec::with_capacity(bodies + bodies / 16 + chunk.len() * 1024);
-                let mut lost = Losses::default();
-                let written = chunk
-                    .iter()
-                    .filter(|ex| encode_line(ex, &mut lost, &mut lines))
-                    .count() as u64;
-                (lines, lost, written)
-            })
-            .collect();
-        let mut written = 0;
+        let pending = std::mem::take(&mut self.pending);
+        let out = &mut self.out;
+        let (written, encoded) = std::thread::scope(|scope| {
+            let writing = scope.spawn(move || pending.iter().try_for_each(|b| out.write_all(b)));
+            let encoded: Vec<(Vec<u8>, Losses, u64)> = batch
+                .par_chunks(PER_TASK)
+                .map(|chunk| {
+                    // Bodies plus a head each, with room for escapes: one allocation per task.
+                    let bodies: usize = chunk.iter().map(Exchange::body_bytes).sum();
+                    let mut lines = Vec::with_capacity(bodies + bodies / 16 + chunk.len() * 1024);
+                    let mut lost = Losses::default();
+                    let written = chunk
+                        .iter()
+                        .filter(|ex| encode_line(ex, &mut lost, &mut lines))
+                        .count() as u64;
+                    (lines, lost, written)
+                })
+                .collect();
+            let written = writing
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (written, encoded)
+        });
+        written?;
+        let mut count = 0;
         for (lines, lost, n) in encoded {
-            self.out.write_all(&lines)?;
+            self.pending.push(lines);
             losses.merge(lost);
-            written += n;
+            count += n;
         }
-        Ok(written)
+        Ok(count)
     }
 
-    /// Flushes and returns the output.
+    fn write_pending(&mut self) -> io::Result<()> {
+        for lines in std::mem::take(&mut self.pending) {
+            self.out.write_all(&lines)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is pending, flushes, and returns the output.
     pub fn finish(mut self) -> io::Result<W> {
+        self.write_pending()?;
         self.out.flush()?;
         Ok(self.out)
     }

@@ -404,7 +404,10 @@ impl<W: Write> Writer<W> {
 
     /// Writes a run of exchanges in order (in parallel where the format allows); returns how
     /// many were written, with the reasons for the rest in `losses`.
-    pub fn write_batch(&mut self, batch: &[Exchange], losses: &mut Losses) -> io::Result<u64> {
+    pub fn write_batch(&mut self, batch: &[Exchange], losses: &mut Losses) -> io::Result<u64>
+    where
+        W: Send,
+    {
         match self {
             Writer::HttpTypes(w) => w.write_batch(batch, losses),
         }

@@ -793,8 +793,6 @@ pub struct Connection {
     pub requests: u64,
     /// Final responses seen.
     pub responses: u64,
-    /// Time spent in content decoding, in nanoseconds.
-    pub decode_ns: u64,
     not_http: bool,
     after_server_gap: bool,
 }
@@ -815,7 +813,6 @@ impl Connection {
             notes: Notes::default(),
             requests: 0,
             responses: 0,
-            decode_ns: 0,
             not_http: false,
             after_server_gap: false,
         }
@@ -967,14 +964,7 @@ impl Connection {
                     });
                 }
                 let is_connect = slot.request.method.eq_ignore_ascii_case("CONNECT");
-                slot.request.body = decode_body(
-                    body,
-                    &slot.request.headers,
-                    self.opts,
-                    &mut self.notes,
-                    label,
-                    &mut self.decode_ns,
-                );
+                slot.request.body = Body::from_bytes(body);
                 slot.done = true;
                 slot.damaged |= damaged;
                 if is_connect {
@@ -1085,14 +1075,7 @@ impl Connection {
                         format!("{label}: response body over {MAX_BODY_BYTES} bytes cut")
                     });
                 }
-                cur.response.body = decode_body(
-                    body,
-                    &cur.response.headers,
-                    self.opts,
-                    &mut self.notes,
-                    label,
-                    &mut self.decode_ns,
-                );
+                cur.response.body = Body::from_bytes(body);
                 cur.response.trailers = trailers;
                 cur.response.timestamp = Some(end.ts);
                 let Some(i) = cur.slot else { return };
@@ -1383,16 +1366,37 @@ fn response_framing(method: Option<&str>, status: u16, headers: &Headers) -> Fra
     }
 }
 
-/// Undoes `Content-Encoding` (gzip, deflate, br, in reverse order of application) unless told
-/// to keep it. On failure or a limit, the bytes stay as sent and a note says why.
-fn decode_body(
-    bytes: Vec<u8>,
-    headers: &Headers,
-    opts: HttpOptions,
-    notes: &mut Notes,
-    label: &str,
-    decode_ns: &mut u64,
-) -> Body {
+/// Undoes the `Content-Encoding` of both bodies of `ex` (see [`decode_body`]); returns the
+/// nanoseconds it took. Connections hand bodies over as sent and the pipeline decodes them
+/// afterwards, exchange by exchange in parallel: a few long keep-alive connections would
+/// otherwise leave the cores unevenly loaded.
+pub fn decode_bodies(ex: &mut Exchange, opts: HttpOptions, notes: &mut Notes) -> u64 {
+    if opts.keep_encoding {
+        return 0;
+    }
+    let started = std::time::Instant::now();
+    let label = ex.source.flow.as_deref().unwrap_or("");
+    let req = &mut ex.request;
+    req.body = decode_body(
+        std::mem::take(&mut req.body.bytes),
+        &req.headers,
+        notes,
+        label,
+    );
+    if let Some(resp) = &mut ex.response {
+        resp.body = decode_body(
+            std::mem::take(&mut resp.body.bytes),
+            &resp.headers,
+            notes,
+            label,
+        );
+    }
+    started.elapsed().as_nanos() as u64
+}
+
+/// Undoes `Content-Encoding` (gzip, deflate, br, in reverse order of application). On failure
+/// or a limit, the bytes stay as sent and a note says why.
+fn decode_body(bytes: Vec<u8>, headers: &Headers, notes: &mut Notes, label: &str) -> Body {
     let Some(encoding) = headers.first("content-encoding") else {
         return Body::from_bytes(bytes);
     };
@@ -1402,10 +1406,9 @@ fn decode_body(
         .map(str::trim)
         .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
         .collect();
-    if opts.keep_encoding || codings.is_empty() || bytes.is_empty() {
+    if codings.is_empty() || bytes.is_empty() {
         return Body::from_bytes(bytes);
     }
-    let started = std::time::Instant::now();
     let mut data: Option<Vec<u8>> = None;
     for coding in codings.iter().rev() {
         let input = data.as_deref().unwrap_or(&bytes);
@@ -1413,12 +1416,10 @@ fn decode_body(
             Ok(decoded) => data = Some(decoded),
             Err(why) => {
                 notes.record(Note::DecodeFailed, || format!("{label}: {coding}: {why}"));
-                *decode_ns += started.elapsed().as_nanos() as u64;
                 return Body::from_bytes(bytes);
             }
         }
     }
-    *decode_ns += started.elapsed().as_nanos() as u64;
     Body {
         bytes: data.unwrap_or(bytes),
         decoded_from: Some(encoding.to_owned()),

@@ -539,8 +539,6 @@ impl Flow {
             });
             return;
         };
-        stats.timings.decoding_ms += conn.decode_ns as f64 / 1e6;
-        stats.timings.http_ms -= conn.decode_ns as f64 / 1e6;
         if conn.not_http() || (conn.requests == 0 && conn.responses == 0) {
             stats.tcp.non_http_bytes += self.payload_bytes;
             stats.notes.record(Note::NonHttpFlow, || {
@@ -870,7 +868,31 @@ impl Pipeline {
                 }
             }
         }
+        self.decode(&mut out);
         out
+    }
+
+    /// Undoes content codings of the released exchanges, in parallel; the notes are merged in
+    /// exchange order, so the account does not depend on the thread count.
+    fn decode(&mut self, out: &mut [Exchange]) {
+        if self.http.keep_encoding || out.is_empty() {
+            return;
+        }
+        let started = Instant::now();
+        let http = self.http;
+        let results: Vec<(Notes, u64)> = out
+            .par_iter_mut()
+            .map(|ex| {
+                let mut notes = Notes::default();
+                let ns = http1::decode_bodies(ex, http, &mut notes);
+                (notes, ns)
+            })
+            .collect();
+        for (notes, ns) in results {
+            self.stats.notes.merge(notes);
+            self.stats.timings.decoding_ms += ns as f64 / 1e6;
+        }
+        self.stats.timings.flows_wall_ms += started.elapsed().as_secs_f64() * 1e3;
     }
 
     /// The account so far; complete after the last batch.

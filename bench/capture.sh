@@ -6,10 +6,11 @@
 # Makes the corpus once with ../shared/captures/make_corpus.sh into bench-data/ (gitignored;
 # needs root, nginx, tcpdump, curl, ab, wrk, tshark), then runs, with the file in the page cache:
 #   1. wirecap convert FILE -o OUT.jsonl      (the real job: capture to http-types JSONL)
-#   2. wirecap count FILE                     (the same reading and flow work, nothing written)
+#   2. wirecap count FILE                     (the same reading and parsing; no decoding, no writing)
 #   3. tshark -r FILE -Y http -T fields -e http.request.method -e http.request.uri -e http.response.code
 # and prints throughput (MB/s of capture), peak RSS (/usr/bin/time -v), the ratio, and where
-# wirecap's time goes (read, reassembly, HTTP, decoding from --summary-json; writing = 1 - 2).
+# wirecap's time goes (read, reassembly, HTTP, decoding from --summary-json; the rest of 1 - 2
+# is writing).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=$ROOT/bench-data
@@ -35,6 +36,7 @@ timed() {  # $1 = label; rest = command; leaves wall seconds and RSS MB in $TMP/
   /usr/bin/time -v "$@" 2> "$TMP/$label.time" > "$TMP/$label.stdout"
   awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$TMP/$label.time" > "$TMP/$label.wall"
   awk -F': ' '/Maximum resident set size/ { printf "%.0f\n", $2 / 1024 }' "$TMP/$label.time" > "$TMP/$label.rss"
+  awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f\n", s }' "$TMP/$label.time" > "$TMP/$label.cpu"
 }
 
 echo "capture: $FILE ($(printf %.0f "$MB") MB), $(nproc) cores, $(tshark --version 2>/dev/null | head -1)"
@@ -44,10 +46,10 @@ timed tshark tshark -r "$FILE" -Y http -T fields -e http.request.method -e http.
 
 row() {  # label
   local wall rss; wall=$(cat "$TMP/$1.wall"); rss=$(cat "$TMP/$1.rss")
-  printf "%-34s %8.2f s %9.1f MB/s %8s MB peak RSS\n" "$2" "$wall" "$(echo "$MB / $wall" | bc -l)" "$rss"
+  printf "%-34s %8.2f s %9.1f MB/s %8s MB peak RSS %7s s CPU\n" "$2" "$wall" "$(echo "$MB / $wall" | bc -l)" "$rss" "$(cat "$TMP/$1.cpu")"
 }
 row convert "wirecap convert (to JSONL)"
-row count "wirecap count (no writing)"
+row count "wirecap count (no decode, no write)"
 row tshark "tshark -Y http -T fields"
 printf "ratio (tshark wall / wirecap convert wall): %.1fx\n" "$(echo "$(cat "$TMP/tshark.wall") / $(cat "$TMP/convert.wall")" | bc -l)"
 printf "output: %.0f MB of JSONL (%.2fx the capture)\n" "$(echo "$(stat -c %s "$TMP/out.jsonl") / 1048576" | bc -l)" "$(echo "$(stat -c %s "$TMP/out.jsonl") / $BYTES" | bc -l)"
@@ -69,5 +71,5 @@ print(f"  TCP reassembly                      {t['reassemblyMs']:9.0f}")
 print(f"  HTTP parsing and pairing            {t['httpMs']:9.0f}")
 print(f"  content decoding (gzip/deflate/br)  {t['decodingMs']:9.0f}")
 print(f"  flow stage, wall                    {t['flowsWallMs']:9.0f}")
-print(f"  writing JSONL (convert - count wall){(conv - cnt) * 1000:9.0f}  (overlaps the stages above)")
+print(f"  decoding + writing JSONL, wall      {(conv - cnt) * 1000:9.0f}  (convert - count)")
 PY

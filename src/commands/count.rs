@@ -36,6 +36,11 @@ fn count_one(name: &str, args: &CountArgs, by: Option<By>) -> Result<Tally> {
         } else {
             Upgrade::Faithful
         },
+        // Counting looks at heads only; undoing gzip would be most of its time.
+        capture: wirecap::capture::Options {
+            keep_encoding: true,
+            ..Default::default()
+        },
         ..ReadOptions::default()
     };
     if format.is_simulation() {

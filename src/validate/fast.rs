@@ -12,12 +12,14 @@
 //! find nothing; on anything unusual (duplicate keys, a float status, a lower-case `t` in a
 //! timestamp, `url`, …) it says no and the caller runs the full check, which then finds the
 //! exact problems or none. Strict-valid lines are also valid under the published schema, so
-//! the same path serves both profiles.
+//! the same path serves both profiles (`--profile schema` skips the rules). It also hands
+//! back the line's timestamps for the check across lines, parsed as the full check parses
+//! them.
 //!
 //! [`rules::http_types`]: super::rules::http_types
 
-use super::Profile;
 use super::schemas::Schema;
+use super::{Profile, Times};
 use crate::formats::query::parse_qs;
 use crate::model::Timestamp;
 use serde::Deserialize;
@@ -25,19 +27,28 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use std::borrow::Cow;
 use std::fmt;
 
-/// Whether `line` is certainly valid under `schema` and the http-types rules.
-pub fn accepts(line: &[u8], schema: &Schema, _profile: Profile) -> bool {
+/// The line's timestamps when `line` is certainly valid under `schema` and, if `profile`
+/// has them, the http-types rules; `None` when the full check must decide.
+pub(super) fn check(line: &[u8], schema: &Schema, profile: Profile) -> Option<Times> {
     if !schema.format.starts_with("http-types") {
-        return false;
+        return None;
     }
     // One UTF-8 check for the whole line (fast on ASCII) lets serde_json skip it per string.
-    let Ok(line) = std::str::from_utf8(line) else {
-        return false;
-    };
-    match serde_json::from_str::<ExchangeView<'_>>(line) {
-        Ok(ex) => ex.passes_rules(),
-        Err(_) => false,
+    let line = std::str::from_utf8(line).ok()?;
+    let ex = serde_json::from_str::<ExchangeView<'_>>(line).ok()?;
+    // The strict schema: without path, pathname and query are both required.
+    if ex.request.path.0.is_none()
+        && (ex.request.pathname.0.is_none() || ex.request.query.0.is_none())
+    {
+        return None;
     }
+    if profile.rules() && !ex.passes_rules() {
+        return None;
+    }
+    Some(Times {
+        request: ex.request.timestamp.0.map(|t| t.0),
+        response: ex.response.timestamp.0.map(|t| t.0),
+    })
 }
 
 #[derive(Deserialize)]
@@ -107,26 +118,18 @@ impl ExchangeView<'_> {
                 return false;
             }
         }
-        match &req.path.0 {
-            Some(path) => {
-                let no_fragment = path.split_once('#').map_or(&**path, |(p, _)| p);
-                let (pathname, query) = no_fragment.split_once('?').unwrap_or((no_fragment, ""));
-                if req.pathname.0.as_ref().is_some_and(|p| p != pathname) {
-                    return false;
-                }
-                if let Some(given) = &req.query.0 {
-                    let mut want = parse_qs(query);
-                    want.sort();
-                    let mut have = given.0.clone();
-                    have.sort();
-                    if want != have {
-                        return false;
-                    }
-                }
+        if let Some(path) = &req.path.0 {
+            let no_fragment = path.split_once('#').map_or(&**path, |(p, _)| p);
+            let (pathname, query) = no_fragment.split_once('?').unwrap_or((no_fragment, ""));
+            if req.pathname.0.as_ref().is_some_and(|p| p != pathname) {
+                return false;
             }
-            // Strict: without path, pathname and query are both required.
-            None => {
-                if req.pathname.0.is_none() || req.query.0.is_none() {
+            if let Some(given) = &req.query.0 {
+                let mut want = parse_qs(query);
+                want.sort();
+                let mut have = given.0.clone();
+                have.sort();
+                if want != have {
                     return false;
                 }
             }

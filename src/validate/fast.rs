@@ -6,7 +6,7 @@
 //! deserialised into borrowed views whose visitors check the strict profile's schema (types,
 //! required fields, enums, no unknown keys, date-time timestamps) and the http-types rules
 //! as they go, keeping only what the rules need: lengths, a few header values, the path and
-//! the query. Strings are never copied except query values.
+//! the query. Strings are borrowed from the line; only strings with escapes are copied.
 //!
 //! The fast path may only say yes when the full check (schema + [`rules::http_types`]) would
 //! find nothing; on anything unusual (duplicate keys, a float status, a lower-case `t` in a
@@ -74,8 +74,8 @@ struct RequestView<'a> {
     path: Field<Cow<'a, str>>,
     #[serde(default, borrow)]
     pathname: Field<Cow<'a, str>>,
-    #[serde(default)]
-    query: Field<QueryView>,
+    #[serde(default, borrow)]
+    query: Field<QueryView<'a>>,
     #[serde(default)]
     headers: Field<HeadersView>,
     #[serde(default)]
@@ -125,11 +125,7 @@ impl ExchangeView<'_> {
                 return false;
             }
             if let Some(given) = &req.query.0 {
-                let mut want = parse_qs(query);
-                want.sort();
-                let mut have = given.0.clone();
-                have.sort();
-                if want != have {
+                if !given.matches(query) {
                     return false;
                 }
             }
@@ -336,74 +332,88 @@ from_str!(HeaderName, "a header name", |s| Some(HeaderName(
     }
 )));
 
-/// A header or query value: a string or an array of strings. Keeps the first string when
-/// asked to.
-struct StrOrList {
+/// A header value (a string or an array of strings), read for its first string's number.
+struct HeaderValue {
+    /// Whether the first string matters (only Content-Length's does).
     keep: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for StrOrList {
-    type Value = Option<String>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+/// A Content-Length value as the rules see it: absent (an empty list), or its first string
+/// as a number if it is one.
+type FirstNumber = Option<Option<usize>>;
+
+fn first_number(s: &str) -> Option<usize> {
+    s.trim().parse::<usize>().ok()
+}
+
+impl<'de> DeserializeSeed<'de> for HeaderValue {
+    type Value = FirstNumber;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FirstNumber, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for StrOrList {
-    type Value = Option<String>;
+impl<'de> Visitor<'de> for HeaderValue {
+    type Value = FirstNumber;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string or an array of strings")
     }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Option<String>, E> {
-        Ok(self.keep.then(|| s.to_owned()))
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<FirstNumber, E> {
+        Ok(self.keep.then(|| first_number(s)))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<String>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FirstNumber, A::Error> {
         let mut first = None;
-        let mut i = 0usize;
-        while let Some(s) = seq.next_element_seed(StrOnly {
-            keep: self.keep && i == 0,
+        while let Some(n) = seq.next_element_seed(StrOnly {
+            keep: self.keep && first.is_none(),
         })? {
-            if i == 0 {
-                first = s;
-            }
-            i += 1;
+            first = first.or(n);
         }
         Ok(first)
     }
 }
 
+/// One string of a header list.
 struct StrOnly {
     keep: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for StrOnly {
-    type Value = Option<String>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
-        d.deserialize_str(StrOrList { keep: self.keep })
+    type Value = FirstNumber;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FirstNumber, D::Error> {
+        d.deserialize_str(HeaderValue { keep: self.keep })
     }
 }
 
 /// The header facts the rules need.
 #[derive(Default)]
 struct HeadersView {
-    content_length: Option<String>,
+    /// Content-Length is present (even as an empty list).
+    has_content_length: bool,
+    /// Its first value, if it has one.
+    content_length: FirstNumber,
     transfer_encoding: bool,
     content_encoding: bool,
 }
 
 impl HeadersView {
-    /// [`super::rules`]' Content-Length check for a decoded body of `len` bytes.
+    /// [`super::rules`]' Content-Length check for a decoded body of `len` bytes, in the
+    /// same order.
     fn content_length_ok(&self, len: usize) -> bool {
-        let Some(cl) = &self.content_length else {
+        if !self.has_content_length {
             return true;
-        };
+        }
         if self.transfer_encoding {
             return false;
         }
         if self.content_encoding {
             return true;
         }
-        cl.trim().parse::<usize>().is_ok_and(|n| n == len)
+        match self.content_length {
+            None => true,
+            // An empty body with a Content-Length: HEAD and 304 answers (RFC 9110 §8.6).
+            Some(_) if len == 0 => true,
+            Some(n) => n == Some(len),
+        }
     }
 }
 
@@ -417,19 +427,17 @@ impl<'de> Deserialize<'de> for HeadersView {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeadersView, A::Error> {
                 let mut h = HeadersView::default();
-                let mut seen_cl = false;
                 while let Some(HeaderName(kind)) = map.next_key()? {
-                    let value = map.next_value_seed(StrOrList {
+                    let value = map.next_value_seed(HeaderValue {
                         keep: kind == Interesting::ContentLength,
                     })?;
                     match kind {
                         // Two spellings of Content-Length: let the full check decide.
-                        Interesting::ContentLength if seen_cl => {
+                        Interesting::ContentLength if h.has_content_length => {
                             return Err(de::Error::custom("repeated"));
                         }
                         Interesting::ContentLength => {
-                            seen_cl = true;
-                            // An empty list has no first value: the rules skip it.
+                            h.has_content_length = true;
                             h.content_length = value;
                         }
                         Interesting::TransferEncoding => h.transfer_encoding = true,
@@ -444,55 +452,131 @@ impl<'de> Deserialize<'de> for HeadersView {
     }
 }
 
-/// A query map, as `(name, values)` pairs.
-struct QueryView(Vec<(String, Vec<String>)>);
+/// A borrowed string (copied only when it holds escapes).
+struct Text<'a>(Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for QueryView {
+impl<'de> Deserialize<'de> for Text<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = QueryView;
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A query map: names in order, each with its values (a string is a list of one).
+struct QueryView<'a> {
+    /// `(name, start, end)`: the name's values are `values[start..end]`.
+    names: Vec<(Cow<'a, str>, usize, usize)>,
+    values: Vec<Cow<'a, str>>,
+}
+
+impl QueryView<'_> {
+    /// Whether the query string `query` parses (as [`parse_qs`] does) to exactly these names
+    /// and values: the same names, and per name the same values in the same order.
+    fn matches(&self, query: &str) -> bool {
+        if query.contains(['%', '+']) {
+            // Decoding changes the text: compare what parse_qs makes.
+            let want = parse_qs(query);
+            return want.len() == self.names.len()
+                && want.iter().all(|(name, values)| {
+                    self.names
+                        .iter()
+                        .any(|(n, a, b)| n == name && self.values[*a..*b].iter().eq(values.iter()))
+                });
+        }
+        // Without `%` and `+` the text is its own decoding: compare in place, no copies.
+        // parse_qs keeps `name=value` pairs with a non-empty value.
+        let pairs = || {
+            query
+                .split('&')
+                .filter_map(|p| p.split_once('='))
+                .filter(|(_, v)| !v.is_empty())
+        };
+        let mut distinct = 0;
+        for (i, (name, _)) in pairs().enumerate() {
+            if !pairs().take(i).any(|(n, _)| n == name) {
+                distinct += 1;
+            }
+        }
+        distinct == self.names.len()
+            && self.names.iter().all(|(name, a, b)| {
+                // An empty list is a name parse_qs never makes.
+                if a == b {
+                    return false;
+                }
+                let want = pairs().filter(|(n, _)| n == name).map(|(_, v)| v);
+                self.values[*a..*b].iter().map(|v| &**v).eq(want)
+            })
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for QueryView<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = QueryView<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a query map")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<QueryView, A::Error> {
-                let mut out: Vec<(String, Vec<String>)> = Vec::new();
-                while let Some(name) = map.next_key::<String>()? {
-                    let values = map.next_value::<OneOrMany>()?.0;
-                    if out.iter().any(|(n, _)| *n == name) {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<QueryView<'de>, A::Error> {
+                let mut q = QueryView {
+                    names: Vec::new(),
+                    values: Vec::new(),
+                };
+                while let Some(Text(name)) = map.next_key()? {
+                    if q.names.iter().any(|(n, _, _)| *n == name) {
                         return Err(de::Error::custom("repeated"));
                     }
-                    out.push((name, values));
+                    let start = q.values.len();
+                    map.next_value_seed(Values(&mut q.values))?;
+                    q.names.push((name, start, q.values.len()));
                 }
-                Ok(QueryView(out))
+                Ok(q)
             }
         }
         d.deserialize_map(V)
     }
 }
 
-struct OneOrMany(Vec<String>);
+/// A query value (a string or an array of strings), appended to a list.
+struct Values<'v, 'a>(&'v mut Vec<Cow<'a, str>>);
 
-impl<'de> Deserialize<'de> for OneOrMany {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = OneOrMany;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or an array of strings")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<OneOrMany, E> {
-                Ok(OneOrMany(vec![s.to_owned()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
-                let mut out = Vec::new();
-                while let Some(s) = seq.next_element::<String>()? {
-                    out.push(s);
-                }
-                Ok(OneOrMany(out))
-            }
+impl<'de> DeserializeSeed<'de> for Values<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Values<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an array of strings")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<(), E> {
+        self.0.push(Cow::Borrowed(s));
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+        self.0.push(Cow::Owned(s.to_owned()));
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(Text(s)) = seq.next_element()? {
+            self.0.push(s);
         }
-        d.deserialize_any(V)
+        Ok(())
     }
 }
 

@@ -916,6 +916,22 @@ mod tests {
                 Some(serde_json::json!({"content-length": ["0", "9"]})),
             ),
             (
+                "/response/headers",
+                Some(serde_json::json!({"content-length": [], "transfer-encoding": "chunked"})),
+            ),
+            (
+                "/response/headers",
+                Some(serde_json::json!({"Content-Length": ["x"], "content-encoding": "br"})),
+            ),
+            ("/response/body", Some("".into())),
+            ("/request/query", Some(serde_json::json!({"x": []}))),
+            (
+                "/request/query",
+                Some(serde_json::json!({"x": "1", "y": "2"})),
+            ),
+            ("/request/path", Some("/a?x=1&y=&z&x=2".into())),
+            ("/request/path", Some("/a?x=%31&y=a+b".into())),
+            (
                 "/request/headers",
                 Some(serde_json::json!({"content-length": " 0 "})),
             ),
@@ -1133,6 +1149,48 @@ mod tests {
         let first = inputs[0].1.split(|&b| b == b'\n').next().unwrap().to_vec();
         let base: Value = serde_json::from_slice(&first).unwrap();
         inputs.push(("variants.jsonl".into(), variants(&base).join(&b'\n')));
+        // Paths with the pathname and query that go with them, and near misses.
+        let mut queries = Vec::new();
+        for (path, query) in [
+            (
+                "/a?x=1&y=2&x=3",
+                serde_json::json!({"x": ["1", "3"], "y": "2"}),
+            ),
+            (
+                "/a?x=1&y=2&x=3",
+                serde_json::json!({"x": ["3", "1"], "y": "2"}),
+            ),
+            (
+                "/a?x=1&y=2&x=3",
+                serde_json::json!({"y": "2", "x": ["1", "3"]}),
+            ),
+            (
+                "/a?x=1&y=2",
+                serde_json::json!({"x": "1", "y": "2", "z": []}),
+            ),
+            ("/a?x=1&z=2", serde_json::json!({"x": "1", "y": []})),
+            ("/a?x=1&y=&z&=5", serde_json::json!({"x": "1", "": "5"})),
+            ("/a?x=1&y=&z", serde_json::json!({"x": "1", "y": ""})),
+            ("/a?x=%31&y=a+b", serde_json::json!({"x": "1", "y": "a b"})),
+            (
+                "/a?x=%31&y=a+b",
+                serde_json::json!({"x": "%31", "y": "a+b"}),
+            ),
+            ("/a?q=caf%C3%A9", serde_json::json!({"q": "caf\u{e9}"})),
+            ("/a?q=\u{e9}", serde_json::json!({"q": "\u{e9}"})),
+            ("/a?q=a\\b", serde_json::json!({"q": "a\\b"})),
+            ("/a", serde_json::json!({})),
+            ("/a?", serde_json::json!({})),
+            ("/a#x=1", serde_json::json!({})),
+        ] {
+            let mut v = base.clone();
+            let req = v["request"].as_object_mut().unwrap();
+            req.insert("path".into(), path.into());
+            req.insert("pathname".into(), "/a".into());
+            req.insert("query".into(), query);
+            queries.push(serde_json::to_vec(&v).unwrap());
+        }
+        inputs.push(("queries.jsonl".into(), queries.join(&b'\n')));
         for (name, bytes) in &inputs {
             for profile in [Profile::Strict, Profile::Schema] {
                 let run = |fast_path| {

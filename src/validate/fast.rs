@@ -79,7 +79,7 @@ struct RequestView<'a> {
     #[serde(default)]
     headers: Field<HeadersView>,
     #[serde(default)]
-    body: Field<StrLen>,
+    body: Field<BodyLen>,
     #[serde(default)]
     timestamp: Field<Ts>,
 }
@@ -91,7 +91,7 @@ struct ResponseView {
     status_code: Status,
     headers: HeadersView,
     #[serde(default)]
-    body: Field<StrLen>,
+    body: Field<BodyLen>,
     #[serde(default)]
     timestamp: Field<Ts>,
 }
@@ -196,10 +196,83 @@ struct NonEmpty;
 from_str!(NonEmpty, "a non-empty string", |s| (!s.is_empty())
     .then_some(NonEmpty));
 
-/// A string's length in bytes once unescaped (what Content-Length counts).
+/// A body string's length in bytes once unescaped (what Content-Length counts).
+///
+/// Bodies are most of a recording's bytes and often JSON, full of `\"`. Unescaping them
+/// into a buffer only to take the length was the biggest cost left, so the body is taken
+/// raw (serde_json checks its syntax without copying) and its escapes are counted here.
 #[derive(Clone, Copy)]
-struct StrLen(usize);
-from_str!(StrLen, "a string", |s| Some(StrLen(s.len())));
+struct BodyLen(usize);
+
+impl<'de> Deserialize<'de> for BodyLen {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de serde_json::value::RawValue>::deserialize(d)?;
+        let text = raw.get().as_bytes();
+        text.strip_prefix(b"\"")
+            .and_then(|t| t.strip_suffix(b"\""))
+            .and_then(unescaped_len)
+            .map(BodyLen)
+            .ok_or_else(|| de::Error::custom("not a string, or a lone surrogate"))
+    }
+}
+
+/// The length in bytes of the JSON string body `s` (between the quotes, already checked by
+/// serde_json) once unescaped; `None` for a lone surrogate, which serde_json (and so the
+/// full check) rejects in a string but not while skipping one.
+fn unescaped_len(s: &[u8]) -> Option<usize> {
+    let hex4 = |i: usize| -> Option<u32> {
+        let h = std::str::from_utf8(s.get(i..i + 4)?).ok()?;
+        u32::from_str_radix(h, 16).ok()
+    };
+    let mut len = s.len();
+    let mut i = 0;
+    while let Some(at) = next_backslash(s, i) {
+        if s.get(at + 1) != Some(&b'u') {
+            // \" \\ \/ \b \f \n \r \t: two bytes become one.
+            len -= 1;
+            i = at + 2;
+            continue;
+        }
+        let cp = hex4(at + 2)?;
+        let (raw, bytes) = match cp {
+            0..=0x7f => (6, 1),
+            0x80..=0x7ff => (6, 2),
+            0xd800..=0xdbff => {
+                let low = (s.get(at + 6..at + 8) == Some(&b"\\u"[..]))
+                    .then(|| hex4(at + 8))
+                    .flatten()?;
+                if !(0xdc00..=0xdfff).contains(&low) {
+                    return None;
+                }
+                (12, 4)
+            }
+            0xdc00..=0xdfff => return None,
+            _ => (6, 3),
+        };
+        len -= raw - bytes;
+        i = at + raw;
+    }
+    Some(len)
+}
+
+/// The first `\\` in `s` at or after `from`. Escapes in JSON bodies come every few bytes,
+/// too often for `memchr`'s per-call setup to pay; eight bytes at a time is cheaper.
+fn next_backslash(s: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    let mut i = from;
+    while let Some(word) = s.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ BACKSLASHES;
+        // The lowest byte that is zero (a backslash) sets the lowest flagged bit exactly.
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s.get(i..)?.iter().position(|&b| b == b'\\').map(|p| i + p)
+}
 
 /// An RFC 3339 `date-time`, checked no more leniently than the schema's `format`.
 #[derive(Clone, Copy)]
@@ -604,6 +677,36 @@ mod tests {
             "2023-11-14T22:13:60Z",
         ] {
             assert!(!strict_date_time(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn backslashes_are_found_at_any_offset() {
+        for len in 0..20 {
+            for at in 0..len {
+                let mut s = vec![b'a'; len];
+                s[at] = b'\\';
+                for from in 0..=len {
+                    let want = (from <= at).then_some(at);
+                    assert_eq!(next_backslash(&s, from), want, "{len} {at} {from}");
+                }
+            }
+            assert_eq!(next_backslash(&vec![0xff; len], 0), None);
+        }
+    }
+
+    #[test]
+    fn unescaped_lengths() {
+        for (s, want) in [
+            (r#"plain"#, Some(5)),
+            (r#"\"\\\/\n"#, Some(4)),
+            (r#"\\u0041"#, Some(6)),
+            (r#"\u0041\u00e9\u20ac\ud83d\ude00"#, Some(10)),
+            (r#"\ud83d"#, None),
+            (r#"\ude00"#, None),
+            (r#"\ud83d\u0041"#, None),
+        ] {
+            assert_eq!(unescaped_len(s.as_bytes()), want, "{s}");
         }
     }
 }

@@ -1191,6 +1191,41 @@ mod tests {
             queries.push(serde_json::to_vec(&v).unwrap());
         }
         inputs.push(("queries.jsonl".into(), queries.join(&b'\n')));
+        // Bodies whose length the fast path counts from their escapes, each with a
+        // Content-Length that fits and one that does not; and bodies JSON rejects.
+        let mut bodies = Vec::new();
+        for (body, len) in [
+            (r#""plain""#, 5),
+            (r#""a\"b\\c\/d\n\t\r\b\f""#, 12),
+            (r#""caf\u00e9 \u20ac \u0041""#, 11),
+            (r#""\ud83d\ude00""#, 4),
+            (r#""é€😀""#, 9),
+            (r#""\ud83d""#, 3),
+            (r#""\ude00x""#, 4),
+            (r#""\ud83d\u0041""#, 4),
+            ("\"tab\there\"", 8),
+            (r#""\x""#, 1),
+            (r#"null"#, 0),
+            (r#"12"#, 2),
+        ] {
+            for cl in [len, len + 1] {
+                let line = format!(
+                    r#"{{"request":{{"method":"get","protocol":"http","host":"h","path":"/"}},"response":{{"statusCode":200,"headers":{{"content-length":"{cl}"}},"body":{body}}}}}"#
+                );
+                bodies.push(line.into_bytes());
+            }
+        }
+        let strict = http_types_schema(Profile::Strict);
+        let fast: Vec<bool> = bodies
+            .iter()
+            .map(|l| fast::check(l, strict, Profile::Strict).is_some())
+            .collect();
+        // The five valid bodies pass the fast path with their own length and no other.
+        let mut want = [[true, false]; 12].concat();
+        want.truncate(10);
+        want.resize(24, false);
+        assert_eq!(fast, want);
+        inputs.push(("bodies.jsonl".into(), bodies.join(&b'\n')));
         for (name, bytes) in &inputs {
             for profile in [Profile::Strict, Profile::Schema] {
                 let run = |fast_path| {

@@ -1243,4 +1243,17 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn a_single_http_types_document_follows_the_profile() {
+        // No host (strict schema) and status 99 (rule): only the strict profile minds.
+        let doc = br#"{"request":{"method":"get","protocol":"http","path":"/"},"response":{"statusCode":99,"headers":{}}}"#;
+        let (schema, problems) = check_document(doc, None, Profile::Strict);
+        assert_eq!(schema.unwrap().name(), "http-types-strict/2020-06");
+        let rules: Vec<&str> = problems.iter().map(|p| p.finding.rule.as_ref()).collect();
+        assert_eq!(rules, ["schema/required", "status-range"]);
+        let (schema, problems) = check_document(doc, None, Profile::Schema);
+        assert_eq!(schema.unwrap().name(), "http-types/2020-06");
+        assert_eq!(problems, []);
+    }
 }

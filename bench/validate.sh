@@ -4,6 +4,9 @@
 # scaled). Not a test. Generated data goes to bench-data/ (gitignored).
 #
 # usage: bench/validate.sh [MEGABYTES]      (default 500)
+#        CALLGRIND=1 bench/validate.sh 50   instructions per MB of the fast path (one thread,
+#                                           valgrind's callgrind), robust on a shared machine;
+#                                           nothing else runs
 # needs: cargo, python3, node + npm (installs ajv, ajv-formats in a temp dir), pip
 # (installs check-jsonschema in bench-data/venv), /usr/bin/time.
 set -euo pipefail
@@ -22,6 +25,14 @@ LINES=$(wc -l < "$FILE")
 SCHEMA=$DATA/http-types-strict.schema.json
 "$BIN" schema show http-types-strict > "$SCHEMA"
 echo "data: $FILE, $LINES lines, $BYTES bytes; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [ "${CALLGRIND:-}" = 1 ]; then
+  out=$DATA/callgrind.out
+  valgrind --tool=callgrind --callgrind-out-file="$out" "$BIN" --threads 1 validate "$FILE" 2>&1 \
+    | awk -v b="$BYTES" '/refs:/ { gsub(",", "", $NF); printf "instructions: %d, %.2f M per MB\n", $NF, $NF / (b / 1e6) / 1e6 }'
+  echo "where they go: callgrind_annotate --inclusive=no $out | head -40"
+  exit 0
+fi
 
 # run NAME CMD...: times CMD with /usr/bin/time -v, records wall s, cpu s, peak RSS KB.
 declare -A WALL CPU RSS

@@ -325,12 +325,15 @@ pub enum ValidateFormat {
     Junit,
 }
 
-/// Which http-types requirements `validate` checks.
+/// What `validate` checks beyond syntax and format detection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ValidateProfile {
-    /// What py-http-types and hmt really require (response, protocol, host, path, headers).
+    /// The schema, the semantic rules, and for http-types what py-http-types and hmt really
+    /// require (the http-types-strict schema: response, protocol, host, path, headers; no
+    /// blank lines).
     Strict,
-    /// The published http-types JSON Schema only.
+    /// The schema only: the published http-types schema, or wirecap's Hoverfly schema for
+    /// the file's version. No rules, no reader requirements.
     Schema,
 }
 
@@ -345,7 +348,9 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "NAME")]
     pub schema: Option<String>,
 
-    /// How strictly http-types lines are checked.
+    /// What is checked: schema + rules (strict) or the schema alone (schema). For
+    /// http-types it also picks the schema (http-types-strict or http-types) unless
+    /// --schema names one; Hoverfly files use the same schema under both profiles.
     #[arg(long, value_enum, default_value_t = ValidateProfile::Strict)]
     pub profile: ValidateProfile,
 

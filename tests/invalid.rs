@@ -85,6 +85,7 @@ const CASES: &[Case] = &[
     case!("http-types/header-value-integer.jsonl", Strict, 2, 138, "/request/headers/accept", "schema/type"),
     case!("http-types/host-empty.jsonl", Strict, 2, 53, "/request/host", "schema/minLength"),
     case!("http-types/host-missing.jsonl", Strict, 2, 12, "/request", "schema/required"),
+    case!("http-types/lines-out-of-order.jsonl", Strict, 3, 310, "/response/timestamp", "timestamp-order"),
     case!("http-types/method-unknown.jsonl", Strict, 2, 22, "/request/method", "schema/enum"),
     case!("http-types/method-upper-case.jsonl", Strict, 2, 22, "/request/method", "schema/enum"),
     case!("http-types/no-path-no-pathname.jsonl", Strict, 2, 12, "/request", "schema/required"),

@@ -6,18 +6,20 @@
 //! deserialised into borrowed views whose visitors check the strict profile's schema (types,
 //! required fields, enums, no unknown keys, date-time timestamps) and the http-types rules
 //! as they go, keeping only what the rules need: lengths, a few header values, the path and
-//! the query. Strings are never copied except query values.
+//! the query. Strings are borrowed from the line; only strings with escapes are copied.
 //!
 //! The fast path may only say yes when the full check (schema + [`rules::http_types`]) would
 //! find nothing; on anything unusual (duplicate keys, a float status, a lower-case `t` in a
 //! timestamp, `url`, …) it says no and the caller runs the full check, which then finds the
 //! exact problems or none. Strict-valid lines are also valid under the published schema, so
-//! the same path serves both profiles.
+//! the same path serves both profiles (`--profile schema` skips the rules). It also hands
+//! back the line's timestamps for the check across lines, parsed as the full check parses
+//! them.
 //!
 //! [`rules::http_types`]: super::rules::http_types
 
-use super::Profile;
 use super::schemas::Schema;
+use super::{Profile, Times};
 use crate::formats::query::parse_qs;
 use crate::model::Timestamp;
 use serde::Deserialize;
@@ -25,19 +27,28 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use std::borrow::Cow;
 use std::fmt;
 
-/// Whether `line` is certainly valid under `schema` and the http-types rules.
-pub fn accepts(line: &[u8], schema: &Schema, _profile: Profile) -> bool {
+/// The line's timestamps when `line` is certainly valid under `schema` and, if `profile`
+/// has them, the http-types rules; `None` when the full check must decide.
+pub(super) fn check(line: &[u8], schema: &Schema, profile: Profile) -> Option<Times> {
     if !schema.format.starts_with("http-types") {
-        return false;
+        return None;
     }
     // One UTF-8 check for the whole line (fast on ASCII) lets serde_json skip it per string.
-    let Ok(line) = std::str::from_utf8(line) else {
-        return false;
-    };
-    match serde_json::from_str::<ExchangeView<'_>>(line) {
-        Ok(ex) => ex.passes_rules(),
-        Err(_) => false,
+    let line = std::str::from_utf8(line).ok()?;
+    let ex = serde_json::from_str::<ExchangeView<'_>>(line).ok()?;
+    // The strict schema: without path, pathname and query are both required.
+    if ex.request.path.0.is_none()
+        && (ex.request.pathname.0.is_none() || ex.request.query.0.is_none())
+    {
+        return None;
     }
+    if profile.rules() && !ex.passes_rules() {
+        return None;
+    }
+    Some(Times {
+        request: ex.request.timestamp.0.map(|t| t.0),
+        response: ex.response.timestamp.0.map(|t| t.0),
+    })
 }
 
 #[derive(Deserialize)]
@@ -63,12 +74,12 @@ struct RequestView<'a> {
     path: Field<Cow<'a, str>>,
     #[serde(default, borrow)]
     pathname: Field<Cow<'a, str>>,
-    #[serde(default)]
-    query: Field<QueryView>,
+    #[serde(default, borrow)]
+    query: Field<QueryView<'a>>,
     #[serde(default)]
     headers: Field<HeadersView>,
     #[serde(default)]
-    body: Field<StrLen>,
+    body: Field<BodyLen>,
     #[serde(default)]
     timestamp: Field<Ts>,
 }
@@ -80,7 +91,7 @@ struct ResponseView {
     status_code: Status,
     headers: HeadersView,
     #[serde(default)]
-    body: Field<StrLen>,
+    body: Field<BodyLen>,
     #[serde(default)]
     timestamp: Field<Ts>,
 }
@@ -107,26 +118,14 @@ impl ExchangeView<'_> {
                 return false;
             }
         }
-        match &req.path.0 {
-            Some(path) => {
-                let no_fragment = path.split_once('#').map_or(&**path, |(p, _)| p);
-                let (pathname, query) = no_fragment.split_once('?').unwrap_or((no_fragment, ""));
-                if req.pathname.0.as_ref().is_some_and(|p| p != pathname) {
-                    return false;
-                }
-                if let Some(given) = &req.query.0 {
-                    let mut want = parse_qs(query);
-                    want.sort();
-                    let mut have = given.0.clone();
-                    have.sort();
-                    if want != have {
-                        return false;
-                    }
-                }
+        if let Some(path) = &req.path.0 {
+            let no_fragment = path.split_once('#').map_or(&**path, |(p, _)| p);
+            let (pathname, query) = no_fragment.split_once('?').unwrap_or((no_fragment, ""));
+            if req.pathname.0.as_ref().is_some_and(|p| p != pathname) {
+                return false;
             }
-            // Strict: without path, pathname and query are both required.
-            None => {
-                if req.pathname.0.is_none() || req.query.0.is_none() {
+            if let Some(given) = &req.query.0 {
+                if !given.matches(query) {
                     return false;
                 }
             }
@@ -197,10 +196,83 @@ struct NonEmpty;
 from_str!(NonEmpty, "a non-empty string", |s| (!s.is_empty())
     .then_some(NonEmpty));
 
-/// A string's length in bytes once unescaped (what Content-Length counts).
+/// A body string's length in bytes once unescaped (what Content-Length counts).
+///
+/// Bodies are most of a recording's bytes and often JSON, full of `\"`. Unescaping them
+/// into a buffer only to take the length was the biggest cost left, so the body is taken
+/// raw (serde_json checks its syntax without copying) and its escapes are counted here.
 #[derive(Clone, Copy)]
-struct StrLen(usize);
-from_str!(StrLen, "a string", |s| Some(StrLen(s.len())));
+struct BodyLen(usize);
+
+impl<'de> Deserialize<'de> for BodyLen {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de serde_json::value::RawValue>::deserialize(d)?;
+        let text = raw.get().as_bytes();
+        text.strip_prefix(b"\"")
+            .and_then(|t| t.strip_suffix(b"\""))
+            .and_then(unescaped_len)
+            .map(BodyLen)
+            .ok_or_else(|| de::Error::custom("not a string, or a lone surrogate"))
+    }
+}
+
+/// The length in bytes of the JSON string body `s` (between the quotes, already checked by
+/// serde_json) once unescaped; `None` for a lone surrogate, which serde_json (and so the
+/// full check) rejects in a string but not while skipping one.
+fn unescaped_len(s: &[u8]) -> Option<usize> {
+    let hex4 = |i: usize| -> Option<u32> {
+        let h = std::str::from_utf8(s.get(i..i + 4)?).ok()?;
+        u32::from_str_radix(h, 16).ok()
+    };
+    let mut len = s.len();
+    let mut i = 0;
+    while let Some(at) = next_backslash(s, i) {
+        if s.get(at + 1) != Some(&b'u') {
+            // \" \\ \/ \b \f \n \r \t: two bytes become one.
+            len -= 1;
+            i = at + 2;
+            continue;
+        }
+        let cp = hex4(at + 2)?;
+        let (raw, bytes) = match cp {
+            0..=0x7f => (6, 1),
+            0x80..=0x7ff => (6, 2),
+            0xd800..=0xdbff => {
+                let low = (s.get(at + 6..at + 8) == Some(&b"\\u"[..]))
+                    .then(|| hex4(at + 8))
+                    .flatten()?;
+                if !(0xdc00..=0xdfff).contains(&low) {
+                    return None;
+                }
+                (12, 4)
+            }
+            0xdc00..=0xdfff => return None,
+            _ => (6, 3),
+        };
+        len -= raw - bytes;
+        i = at + raw;
+    }
+    Some(len)
+}
+
+/// The first `\\` in `s` at or after `from`. Escapes in JSON bodies come every few bytes,
+/// too often for `memchr`'s per-call setup to pay; eight bytes at a time is cheaper.
+fn next_backslash(s: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    let mut i = from;
+    while let Some(word) = s.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ BACKSLASHES;
+        // The lowest byte that is zero (a backslash) sets the lowest flagged bit exactly.
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s.get(i..)?.iter().position(|&b| b == b'\\').map(|p| i + p)
+}
 
 /// An RFC 3339 `date-time`, checked no more leniently than the schema's `format`.
 #[derive(Clone, Copy)]
@@ -333,74 +405,88 @@ from_str!(HeaderName, "a header name", |s| Some(HeaderName(
     }
 )));
 
-/// A header or query value: a string or an array of strings. Keeps the first string when
-/// asked to.
-struct StrOrList {
+/// A header value (a string or an array of strings), read for its first string's number.
+struct HeaderValue {
+    /// Whether the first string matters (only Content-Length's does).
     keep: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for StrOrList {
-    type Value = Option<String>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+/// A Content-Length value as the rules see it: absent (an empty list), or its first string
+/// as a number if it is one.
+type FirstNumber = Option<Option<usize>>;
+
+fn first_number(s: &str) -> Option<usize> {
+    s.trim().parse::<usize>().ok()
+}
+
+impl<'de> DeserializeSeed<'de> for HeaderValue {
+    type Value = FirstNumber;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FirstNumber, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for StrOrList {
-    type Value = Option<String>;
+impl<'de> Visitor<'de> for HeaderValue {
+    type Value = FirstNumber;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string or an array of strings")
     }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Option<String>, E> {
-        Ok(self.keep.then(|| s.to_owned()))
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<FirstNumber, E> {
+        Ok(self.keep.then(|| first_number(s)))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<String>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FirstNumber, A::Error> {
         let mut first = None;
-        let mut i = 0usize;
-        while let Some(s) = seq.next_element_seed(StrOnly {
-            keep: self.keep && i == 0,
+        while let Some(n) = seq.next_element_seed(StrOnly {
+            keep: self.keep && first.is_none(),
         })? {
-            if i == 0 {
-                first = s;
-            }
-            i += 1;
+            first = first.or(n);
         }
         Ok(first)
     }
 }
 
+/// One string of a header list.
 struct StrOnly {
     keep: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for StrOnly {
-    type Value = Option<String>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
-        d.deserialize_str(StrOrList { keep: self.keep })
+    type Value = FirstNumber;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FirstNumber, D::Error> {
+        d.deserialize_str(HeaderValue { keep: self.keep })
     }
 }
 
 /// The header facts the rules need.
 #[derive(Default)]
 struct HeadersView {
-    content_length: Option<String>,
+    /// Content-Length is present (even as an empty list).
+    has_content_length: bool,
+    /// Its first value, if it has one.
+    content_length: FirstNumber,
     transfer_encoding: bool,
     content_encoding: bool,
 }
 
 impl HeadersView {
-    /// [`super::rules`]' Content-Length check for a decoded body of `len` bytes.
+    /// [`super::rules`]' Content-Length check for a decoded body of `len` bytes, in the
+    /// same order.
     fn content_length_ok(&self, len: usize) -> bool {
-        let Some(cl) = &self.content_length else {
+        if !self.has_content_length {
             return true;
-        };
+        }
         if self.transfer_encoding {
             return false;
         }
         if self.content_encoding {
             return true;
         }
-        cl.trim().parse::<usize>().is_ok_and(|n| n == len)
+        match self.content_length {
+            None => true,
+            // An empty body with a Content-Length: HEAD and 304 answers (RFC 9110 §8.6).
+            Some(_) if len == 0 => true,
+            Some(n) => n == Some(len),
+        }
     }
 }
 
@@ -414,19 +500,17 @@ impl<'de> Deserialize<'de> for HeadersView {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeadersView, A::Error> {
                 let mut h = HeadersView::default();
-                let mut seen_cl = false;
                 while let Some(HeaderName(kind)) = map.next_key()? {
-                    let value = map.next_value_seed(StrOrList {
+                    let value = map.next_value_seed(HeaderValue {
                         keep: kind == Interesting::ContentLength,
                     })?;
                     match kind {
                         // Two spellings of Content-Length: let the full check decide.
-                        Interesting::ContentLength if seen_cl => {
+                        Interesting::ContentLength if h.has_content_length => {
                             return Err(de::Error::custom("repeated"));
                         }
                         Interesting::ContentLength => {
-                            seen_cl = true;
-                            // An empty list has no first value: the rules skip it.
+                            h.has_content_length = true;
                             h.content_length = value;
                         }
                         Interesting::TransferEncoding => h.transfer_encoding = true,
@@ -441,55 +525,131 @@ impl<'de> Deserialize<'de> for HeadersView {
     }
 }
 
-/// A query map, as `(name, values)` pairs.
-struct QueryView(Vec<(String, Vec<String>)>);
+/// A borrowed string (copied only when it holds escapes).
+struct Text<'a>(Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for QueryView {
+impl<'de> Deserialize<'de> for Text<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = QueryView;
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A query map: names in order, each with its values (a string is a list of one).
+struct QueryView<'a> {
+    /// `(name, start, end)`: the name's values are `values[start..end]`.
+    names: Vec<(Cow<'a, str>, usize, usize)>,
+    values: Vec<Cow<'a, str>>,
+}
+
+impl QueryView<'_> {
+    /// Whether the query string `query` parses (as [`parse_qs`] does) to exactly these names
+    /// and values: the same names, and per name the same values in the same order.
+    fn matches(&self, query: &str) -> bool {
+        if query.contains(['%', '+']) {
+            // Decoding changes the text: compare what parse_qs makes.
+            let want = parse_qs(query);
+            return want.len() == self.names.len()
+                && want.iter().all(|(name, values)| {
+                    self.names
+                        .iter()
+                        .any(|(n, a, b)| n == name && self.values[*a..*b].iter().eq(values.iter()))
+                });
+        }
+        // Without `%` and `+` the text is its own decoding: compare in place, no copies.
+        // parse_qs keeps `name=value` pairs with a non-empty value.
+        let pairs = || {
+            query
+                .split('&')
+                .filter_map(|p| p.split_once('='))
+                .filter(|(_, v)| !v.is_empty())
+        };
+        let mut distinct = 0;
+        for (i, (name, _)) in pairs().enumerate() {
+            if !pairs().take(i).any(|(n, _)| n == name) {
+                distinct += 1;
+            }
+        }
+        distinct == self.names.len()
+            && self.names.iter().all(|(name, a, b)| {
+                // An empty list is a name parse_qs never makes.
+                if a == b {
+                    return false;
+                }
+                let want = pairs().filter(|(n, _)| n == name).map(|(_, v)| v);
+                self.values[*a..*b].iter().map(|v| &**v).eq(want)
+            })
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for QueryView<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = QueryView<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a query map")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<QueryView, A::Error> {
-                let mut out: Vec<(String, Vec<String>)> = Vec::new();
-                while let Some(name) = map.next_key::<String>()? {
-                    let values = map.next_value::<OneOrMany>()?.0;
-                    if out.iter().any(|(n, _)| *n == name) {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<QueryView<'de>, A::Error> {
+                let mut q = QueryView {
+                    names: Vec::new(),
+                    values: Vec::new(),
+                };
+                while let Some(Text(name)) = map.next_key()? {
+                    if q.names.iter().any(|(n, _, _)| *n == name) {
                         return Err(de::Error::custom("repeated"));
                     }
-                    out.push((name, values));
+                    let start = q.values.len();
+                    map.next_value_seed(Values(&mut q.values))?;
+                    q.names.push((name, start, q.values.len()));
                 }
-                Ok(QueryView(out))
+                Ok(q)
             }
         }
         d.deserialize_map(V)
     }
 }
 
-struct OneOrMany(Vec<String>);
+/// A query value (a string or an array of strings), appended to a list.
+struct Values<'v, 'a>(&'v mut Vec<Cow<'a, str>>);
 
-impl<'de> Deserialize<'de> for OneOrMany {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = OneOrMany;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or an array of strings")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<OneOrMany, E> {
-                Ok(OneOrMany(vec![s.to_owned()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
-                let mut out = Vec::new();
-                while let Some(s) = seq.next_element::<String>()? {
-                    out.push(s);
-                }
-                Ok(OneOrMany(out))
-            }
+impl<'de> DeserializeSeed<'de> for Values<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Values<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an array of strings")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<(), E> {
+        self.0.push(Cow::Borrowed(s));
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+        self.0.push(Cow::Owned(s.to_owned()));
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(Text(s)) = seq.next_element()? {
+            self.0.push(s);
         }
-        d.deserialize_any(V)
+        Ok(())
     }
 }
 
@@ -517,6 +677,36 @@ mod tests {
             "2023-11-14T22:13:60Z",
         ] {
             assert!(!strict_date_time(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn backslashes_are_found_at_any_offset() {
+        for len in 0..20 {
+            for at in 0..len {
+                let mut s = vec![b'a'; len];
+                s[at] = b'\\';
+                for from in 0..=len {
+                    let want = (from <= at).then_some(at);
+                    assert_eq!(next_backslash(&s, from), want, "{len} {at} {from}");
+                }
+            }
+            assert_eq!(next_backslash(&vec![0xff; len], 0), None);
+        }
+    }
+
+    #[test]
+    fn unescaped_lengths() {
+        for (s, want) in [
+            (r#"plain"#, Some(5)),
+            (r#"\"\\\/\n"#, Some(4)),
+            (r#"\\u0041"#, Some(6)),
+            (r#"\u0041\u00e9\u20ac\ud83d\ude00"#, Some(10)),
+            (r#"\ud83d"#, None),
+            (r#"\ude00"#, None),
+            (r#"\ud83d\u0041"#, None),
+        ] {
+            assert_eq!(unescaped_len(s.as_bytes()), want, "{s}");
         }
     }
 }

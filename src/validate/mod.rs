@@ -19,6 +19,7 @@ pub mod render;
 pub mod rules;
 pub mod schemas;
 
+use crate::model::Timestamp;
 use rayon::prelude::*;
 use schemas::Schema;
 use serde_json::Value;
@@ -37,14 +38,26 @@ pub const CHUNK_BYTES: usize = 8 << 20;
 /// The longest message kept from a schema error; instances quoted in messages are cut.
 const MAX_MESSAGE_CHARS: usize = 240;
 
-/// How strictly http-types lines are checked.
+/// What is checked beyond syntax and format detection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Profile {
-    /// What the real readers (py-http-types, which hmt uses) require.
+    /// The schema, the semantic rules ([`rules`]) and, for http-types, what the real readers
+    /// (py-http-types, which hmt uses) require: the `http-types-strict` schema, and no blank
+    /// lines.
     #[default]
     Strict,
-    /// The published http-types JSON Schema only.
+    /// The schema only: for http-types the published JSON Schema (`http-types`), for
+    /// Hoverfly wirecap's schema for the file's version. No semantic rules, no reader
+    /// requirements; blank JSONL lines are skipped silently.
     Schema,
+}
+
+impl Profile {
+    /// Whether anything beyond the schema runs: the semantic rules and the readers'
+    /// requirements on JSONL framing.
+    pub fn rules(self) -> bool {
+        self == Profile::Strict
+    }
 }
 
 /// How bad a problem is.
@@ -116,7 +129,8 @@ impl fmt::Display for Problem {
 pub struct Options {
     /// Use this schema for every file instead of detecting one.
     pub schema: Option<&'static Schema>,
-    /// The http-types profile.
+    /// What is checked beyond the schema; also picks the http-types schema when none is
+    /// forced.
     pub profile: Profile,
     /// The longest JSONL line accepted.
     pub max_line_bytes: usize,
@@ -296,7 +310,7 @@ pub fn validate_reader(
                 file: name.to_owned(),
             });
         }
-        let (schema, problems) = check_document(&bytes, opts.schema);
+        let (schema, problems) = check_document(&bytes, opts.schema, opts.profile);
         counter.summary.schema = schema.map(Schema::name);
         counter.summary.documents = 1;
         for p in problems {
@@ -413,32 +427,38 @@ fn schema_findings(schema: &'static Schema, value: &Value, out: &mut Vec<Finding
 /// The Hoverfly schemaVersions wirecap has schemas for.
 const SIMULATION_VERSIONS: &[&str] = &["v1", "v2", "v3", "v4", "v5", "v5.1", "v5.2", "v5.3"];
 
-/// Checks one whole JSON document; returns the schema used and the located problems.
+/// Checks one whole JSON document (`forced` schema, else detected) under `profile`;
+/// returns the schema used and the located problems.
 pub fn check_document(
     bytes: &[u8],
     forced: Option<&'static Schema>,
+    profile: Profile,
 ) -> (Option<&'static Schema>, Vec<Problem>) {
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => return (None, vec![syntax_problem(&e, 1)]),
     };
-    let (schema, findings) = check_value(&value, forced);
+    let (schema, findings) = check_value(&value, forced, profile);
     (schema, locate_all(bytes, 1, findings))
 }
 
 fn check_value(
     value: &Value,
     forced: Option<&'static Schema>,
+    profile: Profile,
 ) -> (Option<&'static Schema>, Vec<Finding>) {
     let mut out = Vec::new();
     let schema = match forced {
         Some(s) => Some(s),
-        None => detect_document(value, &mut out),
+        None => detect_document(value, profile, &mut out),
     };
     let Some(schema) = schema else {
         return (None, out);
     };
     schema_findings(schema, value, &mut out);
+    if !profile.rules() {
+        return (Some(schema), out);
+    }
     match schema.format {
         "hoverfly-simulation" => {
             rules::hoverfly_simulation(value, schema.version.starts_with("v5"), &mut out)
@@ -452,7 +472,11 @@ fn check_value(
 }
 
 /// Which schema a parsed JSON document needs, from its shape and `meta.schemaVersion`.
-fn detect_document(value: &Value, out: &mut Vec<Finding>) -> Option<&'static Schema> {
+fn detect_document(
+    value: &Value,
+    profile: Profile,
+    out: &mut Vec<Finding>,
+) -> Option<&'static Schema> {
     let Some(obj) = value.as_object() else {
         out.push(finding(
             Severity::Error,
@@ -478,7 +502,7 @@ fn detect_document(value: &Value, out: &mut Vec<Finding>) -> Option<&'static Sch
     }
     if !obj.contains_key("data") && !obj.contains_key("meta") {
         if obj.contains_key("request") {
-            return Some(http_types_schema(Profile::Strict));
+            return Some(http_types_schema(profile));
         }
         out.push(finding(
             Severity::Error,
@@ -550,27 +574,126 @@ fn detect_document(value: &Value, out: &mut Vec<Finding>) -> Option<&'static Sch
     None
 }
 
-/// Checks one http-types line; `line` is its 1-based line number in the file.
-fn check_line(bytes: &[u8], line: usize, schema: &'static Schema, opts: &Options) -> Vec<Problem> {
-    if opts.fast_path && fast::accepts(bytes, schema, opts.profile) {
-        return Vec::new();
+/// An http-types exchange's timestamps, for the `timestamp-order` check across lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Times {
+    request: Option<Timestamp>,
+    response: Option<Timestamp>,
+}
+
+impl Times {
+    fn of(value: &Value) -> Times {
+        let ts = |ptr| {
+            value
+                .pointer(ptr)
+                .and_then(Value::as_str)
+                .and_then(|s| Timestamp::parse_rfc3339(s).ok())
+        };
+        Times {
+            request: ts("/request/timestamp"),
+            response: ts("/response/timestamp"),
+        }
     }
-    check_line_full(bytes, line, schema)
+}
+
+/// The `timestamp-order` check across the lines of a JSONL file.
+///
+/// Recorders write a line while its exchange is in flight or once it completes: wirecap's
+/// pcap reader in request order, hmt's recorder as responses complete (so its request times
+/// go back and forth). Either way, a line is never written before an earlier line's request
+/// started, so no exchange can have *ended* (its response timestamp) before an earlier line's
+/// request *started*. Such a line means the file was put together out of order (recordings
+/// concatenated the wrong way round, lines sorted by something else); one warning marks where
+/// each out-of-order run begins.
+#[derive(Debug, Default)]
+struct LineOrder {
+    /// The latest request start so far, and its line.
+    latest_start: Option<(Timestamp, usize)>,
+    /// Whether the previous checked line was out of order (its run is already reported).
+    in_run: bool,
+}
+
+impl LineOrder {
+    /// Takes line `line`'s times; returns the warning when the line starts an out-of-order run.
+    fn check(&mut self, line: usize, times: Times) -> Option<Finding> {
+        let mut found = None;
+        // A response before its own request is reported on its own; it says nothing here.
+        let end = times
+            .response
+            .filter(|r| times.request.is_none_or(|q| q <= *r));
+        if let Some(end) = end {
+            match self.latest_start {
+                Some((start, at)) if end < start => {
+                    if !self.in_run {
+                        found = Some(finding(
+                            Severity::Warning,
+                            "timestamp-order",
+                            "/response/timestamp",
+                            format!(
+                                "the response is timestamped before the request on line {at} started: lines out of time order"
+                            ),
+                        ));
+                    }
+                    self.in_run = true;
+                }
+                _ => self.in_run = false,
+            }
+        }
+        if let Some(q) = times.request {
+            if self.latest_start.is_none_or(|(s, _)| q > s) {
+                self.latest_start = Some((q, line));
+            }
+        }
+        found
+    }
+}
+
+/// One JSONL line's results, in the order [`check_chunk`] returns them.
+struct LineResult<'a> {
+    /// The line without its line ending.
+    text: &'a [u8],
+    /// Blank lines are not documents.
+    blank: bool,
+    problems: Vec<Problem>,
+    times: Times,
+}
+
+/// Checks one http-types line; `line` is its 1-based line number in the file.
+fn check_line(
+    bytes: &[u8],
+    line: usize,
+    schema: &'static Schema,
+    opts: &Options,
+) -> (Vec<Problem>, Times) {
+    if opts.fast_path {
+        if let Some(times) = fast::check(bytes, schema, opts.profile) {
+            return (Vec::new(), times);
+        }
+    }
+    check_line_full(bytes, line, schema, opts.profile)
 }
 
 /// [`check_line`] without the fast path: parse, schema, rules, locate.
-fn check_line_full(bytes: &[u8], line: usize, schema: &'static Schema) -> Vec<Problem> {
+fn check_line_full(
+    bytes: &[u8],
+    line: usize,
+    schema: &'static Schema,
+    profile: Profile,
+) -> (Vec<Problem>, Times) {
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
-        Err(e) => return vec![syntax_problem(&e, line)],
+        Err(e) => return (vec![syntax_problem(&e, line)], Times::default()),
     };
+    let times = Times::of(&value);
     let mut out = Vec::new();
     schema_findings(schema, &value, &mut out);
-    rules::http_types(&value, &mut out);
-    if out.is_empty() {
-        return Vec::new();
+    if profile.rules() {
+        rules::http_types(&value, &mut out);
     }
-    locate_all(bytes, line, out)
+    if out.is_empty() {
+        return (Vec::new(), times);
+    }
+    (locate_all(bytes, line, out), times)
 }
 
 /// Appends to `buf` from `reader` until it holds `target` bytes or the input ends; returns
@@ -590,6 +713,7 @@ fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, target: usize) -> io::Result<
 
 /// Validates JSONL from `reader` chunk by chunk: while one chunk's lines are validated in
 /// parallel, the next chunk is read, so reading overlaps checking. Memory holds two chunks.
+/// Checks across lines (`timestamp-order`) run in order, on the results.
 fn jsonl_stream(
     name: &str,
     mut reader: impl Read + Send,
@@ -605,6 +729,7 @@ fn jsonl_stream(
     let mut buf: Vec<u8> = Vec::with_capacity(chunk_bytes + (64 << 10));
     let mut eof = fill(&mut reader, &mut buf, chunk_bytes).map_err(io_err)?;
     let mut next_line = 1usize;
+    let mut order = LineOrder::default();
     loop {
         if buf.is_empty() && eof {
             break;
@@ -657,12 +782,25 @@ fn jsonl_stream(
             },
             || check_chunk(&buf[..cut], next_line, schema, opts),
         );
-        for (blank, problems) in results {
+        for mut r in results {
+            let n = next_line;
             next_line += 1;
-            if !blank {
+            if !r.blank {
                 counter.summary.documents += 1;
             }
-            for p in problems {
+            if opts.profile.rules() {
+                if let Some(f) = order.check(n, r.times) {
+                    let at = locate::offset_of(r.text, &f.pointer);
+                    let (_, column) = locate::line_column(r.text, at);
+                    r.problems.push(Problem {
+                        line: n,
+                        column,
+                        finding: f,
+                    });
+                    r.problems.sort_by_key(|p| (p.line, p.column));
+                }
+            }
+            for p in r.problems {
                 counter.emit(p);
             }
         }
@@ -685,13 +823,13 @@ fn too_long(opts: &Options) -> Finding {
 }
 
 /// Validates the lines of `chunk` (whole lines; the last may lack its newline) in parallel;
-/// returns, per line in order, whether it was blank and its problems.
-fn check_chunk(
-    chunk: &[u8],
+/// returns each line's results in order.
+fn check_chunk<'a>(
+    chunk: &'a [u8],
     first_line: usize,
     schema: &'static Schema,
     opts: &Options,
-) -> Vec<(bool, Vec<Problem>)> {
+) -> Vec<LineResult<'a>> {
     let mut lines: Vec<&[u8]> = Vec::new();
     let mut start = 0;
     for end in memchr::memchr_iter(b'\n', chunk)
@@ -705,30 +843,39 @@ fn check_chunk(
         .par_iter()
         .enumerate()
         .with_min_len(64)
-        .map(|(i, &line)| {
+        .map(|(i, &text)| {
             let n = first_line + i;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                let blank = Problem {
-                    line: n,
-                    column: 1,
-                    finding: finding(
-                        Severity::Warning,
-                        "blank-line",
-                        "",
-                        "blank line (py-http-types cannot read it; hmt skips it)".into(),
-                    ),
-                };
-                return (true, vec![blank]);
-            }
-            if line.len() > opts.max_line_bytes {
-                let p = Problem {
+            let mut r = LineResult {
+                text,
+                blank: false,
+                problems: Vec::new(),
+                times: Times::default(),
+            };
+            if text.iter().all(u8::is_ascii_whitespace) {
+                r.blank = true;
+                // Only the readers mind blank lines; the schema has nothing to say on them.
+                if opts.profile.rules() {
+                    r.problems.push(Problem {
+                        line: n,
+                        column: 1,
+                        finding: finding(
+                            Severity::Warning,
+                            "blank-line",
+                            "",
+                            "blank line (py-http-types cannot read it; hmt skips it)".into(),
+                        ),
+                    });
+                }
+            } else if text.len() > opts.max_line_bytes {
+                r.problems.push(Problem {
                     line: n,
                     column: 1,
                     finding: too_long(opts),
-                };
-                return (false, vec![p]);
+                });
+            } else {
+                (r.problems, r.times) = check_line(text, n, schema, opts);
             }
-            (false, check_line(line, n, schema, opts))
+            r
         })
         .collect()
 }
@@ -768,6 +915,22 @@ mod tests {
                 "/request/headers",
                 Some(serde_json::json!({"content-length": ["0", "9"]})),
             ),
+            (
+                "/response/headers",
+                Some(serde_json::json!({"content-length": [], "transfer-encoding": "chunked"})),
+            ),
+            (
+                "/response/headers",
+                Some(serde_json::json!({"Content-Length": ["x"], "content-encoding": "br"})),
+            ),
+            ("/response/body", Some("".into())),
+            ("/request/query", Some(serde_json::json!({"x": []}))),
+            (
+                "/request/query",
+                Some(serde_json::json!({"x": "1", "y": "2"})),
+            ),
+            ("/request/path", Some("/a?x=1&y=&z&x=2".into())),
+            ("/request/path", Some("/a?x=%31&y=a+b".into())),
             (
                 "/request/headers",
                 Some(serde_json::json!({"content-length": " 0 "})),
@@ -871,14 +1034,17 @@ mod tests {
         let mut accepted = 0;
         for line in &lines {
             for schema in [strict, loose] {
-                if fast::accepts(line, schema, Profile::Strict) {
-                    accepted += 1;
-                    let full = check_line_full(line, 1, schema);
-                    assert!(
-                        full.is_empty(),
-                        "fast path accepted {} but: {full:?}",
-                        String::from_utf8_lossy(line)
-                    );
+                for profile in [Profile::Strict, Profile::Schema] {
+                    if let Some(times) = fast::check(line, schema, profile) {
+                        accepted += 1;
+                        let full = check_line_full(line, 1, schema, profile);
+                        assert_eq!(
+                            full,
+                            (Vec::new(), times),
+                            "fast path accepted {}",
+                            String::from_utf8_lossy(line)
+                        );
+                    }
                 }
             }
         }
@@ -886,5 +1052,208 @@ mod tests {
             accepted > 20,
             "the fast path accepted only {accepted} lines"
         );
+    }
+
+    /// `(request, response)` seconds → the lines `LineOrder` warns on.
+    fn order_warnings(lines: &[(Option<i64>, Option<i64>)]) -> Vec<usize> {
+        let mut order = LineOrder::default();
+        let t = |s: Option<i64>| s.map(|s| Timestamp::from_unix(s, 0));
+        (1..)
+            .zip(lines)
+            .filter_map(|(n, &(q, r))| {
+                let times = Times {
+                    request: t(q),
+                    response: t(r),
+                };
+                order.check(n, times).map(|_| n)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_out_of_time_order() {
+        let none: Vec<usize> = Vec::new();
+        // Request order with overlapping exchanges (wirecap's pcap reader).
+        assert_eq!(
+            order_warnings(&[(Some(0), Some(9)), (Some(1), Some(2))]),
+            none
+        );
+        // Completion order: request times go back (hmt's recorder).
+        assert_eq!(
+            order_warnings(&[(Some(5), Some(6)), (Some(1), Some(7))]),
+            none
+        );
+        // A line that ended before an earlier one started: one warning per run.
+        assert_eq!(
+            order_warnings(&[
+                (Some(10), Some(11)),
+                (Some(1), Some(2)),
+                (Some(3), Some(4)),
+                (Some(12), Some(13)),
+                (Some(5), Some(6)),
+            ]),
+            vec![2, 5]
+        );
+        // No response timestamp: nothing to say; its request still counts.
+        assert_eq!(
+            order_warnings(&[(Some(10), None), (Some(1), Some(2))]),
+            vec![2]
+        );
+        assert_eq!(order_warnings(&[(Some(10), Some(11)), (None, None)]), none);
+        // A response before its own request is reported by the line's own check only.
+        assert_eq!(
+            order_warnings(&[(Some(10), Some(11)), (Some(3), Some(2))]),
+            none
+        );
+    }
+
+    fn jsonl_files(dirs: &[&str]) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for dir in dirs {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "jsonl") {
+                    out.push(path);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn real_recordings_are_not_out_of_time_order() {
+        // Recorded by py-http-types' writer and converted from real captures.
+        let files = jsonl_files(&["testdata/http-types", "testdata/expected"]);
+        assert!(files.len() > 10);
+        for path in files {
+            let mut got = Vec::new();
+            validate_path(&path, &Options::default(), &mut |p| got.push(p)).unwrap();
+            got.retain(|p| p.finding.rule == "timestamp-order");
+            assert!(got.is_empty(), "{}: {got:?}", path.display());
+        }
+    }
+
+    #[test]
+    fn the_fast_path_changes_no_result() {
+        let mut inputs: Vec<(String, Vec<u8>)> = jsonl_files(&[
+            "testdata/http-types",
+            "testdata/expected",
+            "testdata/invalid/http-types",
+            "testdata/valid",
+            "testdata/profiles",
+        ])
+        .into_iter()
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+        let first = inputs[0].1.split(|&b| b == b'\n').next().unwrap().to_vec();
+        let base: Value = serde_json::from_slice(&first).unwrap();
+        inputs.push(("variants.jsonl".into(), variants(&base).join(&b'\n')));
+        // Paths with the pathname and query that go with them, and near misses.
+        let mut queries = Vec::new();
+        for (path, query) in [
+            (
+                "/a?x=1&y=2&x=3",
+                serde_json::json!({"x": ["1", "3"], "y": "2"}),
+            ),
+            (
+                "/a?x=1&y=2&x=3",
+                serde_json::json!({"x": ["3", "1"], "y": "2"}),
+            ),
+            (
+                "/a?x=1&y=2&x=3",
+                serde_json::json!({"y": "2", "x": ["1", "3"]}),
+            ),
+            (
+                "/a?x=1&y=2",
+                serde_json::json!({"x": "1", "y": "2", "z": []}),
+            ),
+            ("/a?x=1&z=2", serde_json::json!({"x": "1", "y": []})),
+            ("/a?x=1&y=&z&=5", serde_json::json!({"x": "1", "": "5"})),
+            ("/a?x=1&y=&z", serde_json::json!({"x": "1", "y": ""})),
+            ("/a?x=%31&y=a+b", serde_json::json!({"x": "1", "y": "a b"})),
+            (
+                "/a?x=%31&y=a+b",
+                serde_json::json!({"x": "%31", "y": "a+b"}),
+            ),
+            ("/a?q=caf%C3%A9", serde_json::json!({"q": "caf\u{e9}"})),
+            ("/a?q=\u{e9}", serde_json::json!({"q": "\u{e9}"})),
+            ("/a?q=a\\b", serde_json::json!({"q": "a\\b"})),
+            ("/a", serde_json::json!({})),
+            ("/a?", serde_json::json!({})),
+            ("/a#x=1", serde_json::json!({})),
+        ] {
+            let mut v = base.clone();
+            let req = v["request"].as_object_mut().unwrap();
+            req.insert("path".into(), path.into());
+            req.insert("pathname".into(), "/a".into());
+            req.insert("query".into(), query);
+            queries.push(serde_json::to_vec(&v).unwrap());
+        }
+        inputs.push(("queries.jsonl".into(), queries.join(&b'\n')));
+        // Bodies whose length the fast path counts from their escapes, each with a
+        // Content-Length that fits and one that does not; and bodies JSON rejects.
+        let mut bodies = Vec::new();
+        for (body, len) in [
+            (r#""plain""#, 5),
+            (r#""a\"b\\c\/d\n\t\r\b\f""#, 12),
+            (r#""caf\u00e9 \u20ac \u0041""#, 11),
+            (r#""\ud83d\ude00""#, 4),
+            (r#""é€😀""#, 9),
+            (r#""\ud83d""#, 3),
+            (r#""\ude00x""#, 4),
+            (r#""\ud83d\u0041""#, 4),
+            ("\"tab\there\"", 8),
+            (r#""\x""#, 1),
+            (r#"null"#, 0),
+            (r#"12"#, 2),
+        ] {
+            for cl in [len, len + 1] {
+                let line = format!(
+                    r#"{{"request":{{"method":"get","protocol":"http","host":"h","path":"/"}},"response":{{"statusCode":200,"headers":{{"content-length":"{cl}"}},"body":{body}}}}}"#
+                );
+                bodies.push(line.into_bytes());
+            }
+        }
+        let strict = http_types_schema(Profile::Strict);
+        let fast: Vec<bool> = bodies
+            .iter()
+            .map(|l| fast::check(l, strict, Profile::Strict).is_some())
+            .collect();
+        // The five valid bodies pass the fast path with their own length and no other.
+        let mut want = [[true, false]; 12].concat();
+        want.truncate(10);
+        want.resize(24, false);
+        assert_eq!(fast, want);
+        inputs.push(("bodies.jsonl".into(), bodies.join(&b'\n')));
+        for (name, bytes) in &inputs {
+            for profile in [Profile::Strict, Profile::Schema] {
+                let run = |fast_path| {
+                    let opts = Options {
+                        profile,
+                        fast_path,
+                        ..Options::default()
+                    };
+                    let mut got = Vec::new();
+                    let summary =
+                        validate_reader(name, &bytes[..], &opts, &mut |p| got.push(p)).unwrap();
+                    (got, summary)
+                };
+                assert_eq!(run(true), run(false), "{name} {profile:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_single_http_types_document_follows_the_profile() {
+        // No host (strict schema) and status 99 (rule): only the strict profile minds.
+        let doc = br#"{"request":{"method":"get","protocol":"http","path":"/"},"response":{"statusCode":99,"headers":{}}}"#;
+        let (schema, problems) = check_document(doc, None, Profile::Strict);
+        assert_eq!(schema.unwrap().name(), "http-types-strict/2020-06");
+        let rules: Vec<&str> = problems.iter().map(|p| p.finding.rule.as_ref()).collect();
+        assert_eq!(rules, ["schema/required", "status-range"]);
+        let (schema, problems) = check_document(doc, None, Profile::Schema);
+        assert_eq!(schema.unwrap().name(), "http-types/2020-06");
+        assert_eq!(problems, []);
     }
 }

@@ -55,7 +55,7 @@ pub const RULES: &[(&str, &str)] = &[
     ("path-query", "pathname or query disagree with path"),
     (
         "timestamp-order",
-        "the response is timestamped before its request",
+        "a response timestamped before its request, or before an earlier JSONL line's request",
     ),
     (
         "blank-line",

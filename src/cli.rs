@@ -19,7 +19,8 @@ use wirecap::model::Timestamp;
 #[derive(Debug, Parser)]
 #[command(name = "wirecap", version, about, long_about, propagate_version = true)]
 pub struct Cli {
-    /// Worker threads for parallel work (default: one per core). Output is identical for any value.
+    /// Worker threads for parallel work (default: one per core, plus one). Output is identical for
+    /// any value.
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
 

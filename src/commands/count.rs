@@ -41,7 +41,6 @@ fn count_one(name: &str, args: &CountArgs, by: Option<By>) -> Result<Tally> {
             keep_encoding: true,
             ..Default::default()
         },
-        ..ReadOptions::default()
     };
     if format.is_simulation() {
         let sim = formats::read_simulation(format, input, &opts, &mut Losses::default())?;

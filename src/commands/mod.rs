@@ -20,9 +20,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     // One worker more than cores: a capture's reading thread and the output's writing thread
     // work beside the pool, and with only one worker per core the cores sat idle between
     // batches (1.1 GB capture to JSONL on 2 cores: 4.2-4.6 s with 3 workers, 4.7-7.9 s with 2).
-    let workers = cli.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, |n| n.get()) + 1
-    });
+    let workers = cli
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()) + 1);
     rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .build_global()

@@ -214,6 +214,50 @@ fn chunked_request_and_100_continue() {
 }
 
 #[test]
+fn trailers_of_both_chunked_bodies_are_kept_and_written() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    c.client(b"POST /up HTTP/1.1\r\nHost: api.test\r\nTransfer-Encoding: chunked\r\nTrailer: X-Req-Sum\r\n\r\n3\r\nabc\r\n0\r\nX-Req-Sum: 7\r\n\r\n");
+    c.server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Sum: 1\r\nX-Sum: 2\r\n\r\n");
+    c.close();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pcap = dir.path().join("trailers.pcap");
+    std::fs::write(&pcap, capture_of(&c)).expect("write capture");
+    let out = wirecap()
+        .args(["convert", "-q", "-o", "-"])
+        .arg(&pcap)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    let extras = &line["meta"]["wirecap"];
+    assert_eq!(
+        extras["requestTrailers"],
+        serde_json::json!([["X-Req-Sum", "7"]])
+    );
+    assert_eq!(
+        extras["trailers"],
+        serde_json::json!([["X-Sum", "1"], ["X-Sum", "2"]])
+    );
+    // Reading the line back gives the trailers to the model again, so a second pass keeps them.
+    let jsonl = dir.path().join("once.jsonl");
+    std::fs::write(&jsonl, &out.stdout).expect("write jsonl");
+    let again = wirecap()
+        .args(["convert", "-q", "-o", "-"])
+        .arg(&jsonl)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
 fn no_body_for_204_and_304() {
     let mut c = Conv::new(Link::Ethernet, false);
     c.handshake();

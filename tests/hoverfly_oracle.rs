@@ -385,6 +385,7 @@ fn captured_exchanges() -> Vec<wirecap::model::Exchange> {
             version: Some("HTTP/1.1".into()),
             headers: req_headers.iter().copied().collect::<Headers>(),
             body: Body::from(req_body),
+            trailers: Headers::new(),
             timestamp: None,
         },
         response: Some(Response {

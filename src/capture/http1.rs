@@ -958,13 +958,9 @@ impl Connection {
                         format!("{label}: request body over {MAX_BODY_BYTES} bytes cut")
                     });
                 }
-                if !trailers.is_empty() {
-                    self.notes.record(Note::RequestTrailers, || {
-                        format!("{label}: packet {}", slot.start.packet)
-                    });
-                }
                 let is_connect = slot.request.method.eq_ignore_ascii_case("CONNECT");
                 slot.request.body = Body::from_bytes(body);
+                slot.request.trailers = trailers;
                 slot.done = true;
                 slot.damaged |= damaged;
                 if is_connect {
@@ -1193,6 +1189,7 @@ impl Connection {
             version: Some(version),
             headers,
             body: Body::default(),
+            trailers: Headers::new(),
             timestamp: Some(start.ts),
         }
     }

@@ -69,8 +69,6 @@ pub enum Note {
     OrphanResponse,
     /// A body whose content coding could not be undone; kept as sent.
     DecodeFailed,
-    /// Trailer fields on a request body, which the model cannot hold.
-    RequestTrailers,
     /// A resource limit was hit.
     Limit,
     /// Packets of a link type wirecap does not decode.
@@ -96,7 +94,6 @@ impl Note {
             Note::Incomplete => "requests without a response",
             Note::OrphanResponse => "responses without a request",
             Note::DecodeFailed => "bodies whose Content-Encoding could not be undone",
-            Note::RequestTrailers => "request trailer fields left out",
             Note::Limit => "resource limits reached",
             Note::UnsupportedLink => "packets of an unsupported link type",
             Note::SnapLength => "packets cut short by the snapshot length",

@@ -242,6 +242,8 @@ struct Extras {
     interim: Vec<u16>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     trailers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    request_trailers: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     request_decoded_from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -328,6 +330,7 @@ impl ExchangeView {
                 bytes: r.body.flatten().unwrap_or_default().into_bytes(),
                 decoded_from: extras.request_decoded_from,
             },
+            trailers: extras.request_trailers.into_iter().collect(),
             timestamp: r.timestamp.map(|t| t.0),
         };
         let response = self.response.map(|resp| Response {
@@ -602,6 +605,13 @@ impl<W: Write> Writer<W> {
     }
 }
 
+fn pairs(headers: &Headers) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|h| (h.name.clone(), h.value.clone()))
+        .collect()
+}
+
 /// Appends `ex` as one line to `out`, or records why it cannot be written and returns false.
 fn encode_line(ex: &Exchange, losses: &mut Losses, out: &mut Vec<u8>) -> bool {
     let Some(view) = to_view(ex, losses) else {
@@ -806,11 +816,8 @@ fn to_view<'a>(ex: &'a Exchange, losses: &mut Losses) -> Option<ExchangeOut<'a>>
         response_version: resp.version.clone(),
         reason: resp.reason.clone(),
         interim: resp.interim.clone(),
-        trailers: resp
-            .trailers
-            .iter()
-            .map(|h| (h.name.clone(), h.value.clone()))
-            .collect(),
+        trailers: pairs(&resp.trailers),
+        request_trailers: pairs(&req.trailers),
         request_decoded_from: req.body.decoded_from.clone(),
         response_decoded_from: resp.body.decoded_from.clone(),
         omitted_bodies: earlier_omissions(&ex.extra),

@@ -99,6 +99,9 @@ pub struct Request {
     pub headers: Headers,
     /// The body.
     pub body: Body,
+    /// Trailer fields of a chunked body, in order.
+    #[serde(skip_serializing_if = "Headers::is_empty")]
+    pub trailers: Headers,
     /// When the first byte of the request was sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
@@ -190,6 +193,7 @@ mod tests {
             version: None,
             headers: Headers::new(),
             body: Body::default(),
+            trailers: Headers::new(),
             timestamp: None,
         }
     }

@@ -450,6 +450,7 @@ impl Pair {
             || resp.version.is_some()
             || resp.reason.is_some()
             || !resp.trailers.is_empty()
+            || !req.trailers.is_empty()
             || !resp.interim.is_empty()
             || !ex.extra.is_empty()
         {
@@ -582,6 +583,7 @@ impl Pair {
                 version: None,
                 headers,
                 body: Body::from(body),
+                trailers: Headers::new(),
                 timestamp: None,
             },
             response: Some(Response {
@@ -663,6 +665,7 @@ mod tests {
                 version: None,
                 headers,
                 body: Body::from(body),
+                trailers: Headers::new(),
                 timestamp: None,
             },
             response: Some(Response {

@@ -71,5 +71,8 @@ print(f"  TCP reassembly                      {t['reassemblyMs']:9.0f}")
 print(f"  HTTP parsing and pairing            {t['httpMs']:9.0f}")
 print(f"  content decoding (gzip/deflate/br)  {t['decodingMs']:9.0f}")
 print(f"  flow stage, wall                    {t['flowsWallMs']:9.0f}")
+w = s.get("writing", {})
+print(f"  encoding JSONL lines                {w.get('encodeMs', 0):9.0f}")
+print(f"  handing lines to the file           {w.get('writeMs', 0):9.0f}  (its own thread)")
 print(f"  decoding + writing JSONL, wall      {(conv - cnt) * 1000:9.0f}  (convert - count)")
 PY

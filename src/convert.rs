@@ -40,6 +40,9 @@ pub struct Summary {
     /// The capture reader's account (packets, flows, what did not become an exchange).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture: Option<crate::capture::Stats>,
+    /// Where the writer's time went (`convert` to one output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writing: Option<formats::WriteTimings>,
     /// With `--split-by-host`: the files written, and how many exchanges each holds.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, u64>,
@@ -124,7 +127,9 @@ pub fn run<W: Write + Send>(
             }
         }
     }
-    flush(&mut batch, summary)
+    flush(&mut batch, summary)?;
+    summary.writing = Some(writer.timings());
+    Ok(())
 }
 
 /// The file `--split-by-host` writes an exchange to: `{host}-recordings.jsonl`, as HMT's

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::io::{self, BufRead, Write};
+use std::time::{Duration, Instant};
 
 /// Longest line the reader accepts. A line is parsed in one piece, so this bounds memory per
 /// line; 64 MiB holds any realistic exchange while stopping a runaway file early.
@@ -522,6 +523,7 @@ pub struct Writer<W: Write> {
     line: Vec<u8>,
     /// Lines of the last batch, written while the next batch is encoded.
     pending: Vec<Vec<u8>>,
+    timings: super::WriteTimings,
 }
 
 impl<W: Write> Writer<W> {
@@ -531,6 +533,7 @@ impl<W: Write> Writer<W> {
             out,
             line: Vec::with_capacity(4096),
             pending: Vec::new(),
+            timings: super::WriteTimings::default(),
         }
     }
 
@@ -560,10 +563,15 @@ impl<W: Write> Writer<W> {
         let pending = std::mem::take(&mut self.pending);
         let out = &mut self.out;
         let (written, encoded) = std::thread::scope(|scope| {
-            let writing = scope.spawn(move || pending.iter().try_for_each(|b| out.write_all(b)));
-            let encoded: Vec<(Vec<u8>, Losses, u64)> = batch
+            let writing = scope.spawn(move || {
+                let started = Instant::now();
+                let done = pending.iter().try_for_each(|b| out.write_all(b));
+                (done, started.elapsed())
+            });
+            let encoded: Vec<(Vec<u8>, Losses, u64, Duration)> = batch
                 .par_chunks(PER_TASK)
                 .map(|chunk| {
+                    let started = Instant::now();
                     // Bodies plus a head each, with room for escapes: one allocation per task.
                     let bodies: usize = chunk.iter().map(Exchange::body_bytes).sum();
                     let mut lines = Vec::with_capacity(bodies + bodies / 16 + chunk.len() * 1024);
@@ -572,7 +580,7 @@ impl<W: Write> Writer<W> {
                         .iter()
                         .filter(|ex| encode_line(ex, &mut lost, &mut lines))
                         .count() as u64;
-                    (lines, lost, written)
+                    (lines, lost, written, started.elapsed())
                 })
                 .collect();
             let written = writing
@@ -580,21 +588,31 @@ impl<W: Write> Writer<W> {
                 .unwrap_or_else(|e| std::panic::resume_unwind(e));
             (written, encoded)
         });
+        let (written, took) = written;
         written?;
+        self.timings.write_ms += took.as_secs_f64() * 1e3;
         let mut count = 0;
-        for (lines, lost, n) in encoded {
+        for (lines, lost, n, took) in encoded {
             self.pending.push(lines);
             losses.merge(lost);
             count += n;
+            self.timings.encode_ms += took.as_secs_f64() * 1e3;
         }
         Ok(count)
     }
 
     fn write_pending(&mut self) -> io::Result<()> {
+        let started = Instant::now();
         for lines in std::mem::take(&mut self.pending) {
             self.out.write_all(&lines)?;
         }
+        self.timings.write_ms += started.elapsed().as_secs_f64() * 1e3;
         Ok(())
+    }
+
+    /// Time spent encoding lines (summed over threads) and handing them to the output.
+    pub fn timings(&self) -> super::WriteTimings {
+        self.timings
     }
 
     /// Writes what is pending, flushes, and returns the output.

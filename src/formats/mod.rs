@@ -371,6 +371,17 @@ pub fn write_simulation<W: Write>(
     }
 }
 
+/// Where a writer's time went, for `--summary-json` and the benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteTimings {
+    /// Encoding lines, summed over threads.
+    pub encode_ms: f64,
+    /// Handing the encoded bytes to the output (copies into the page cache), on the writing
+    /// thread.
+    pub write_ms: f64,
+}
+
 /// A writer for one output format.
 #[non_exhaustive]
 pub enum Writer<W: Write> {
@@ -410,6 +421,13 @@ impl<W: Write> Writer<W> {
     {
         match self {
             Writer::HttpTypes(w) => w.write_batch(batch, losses),
+        }
+    }
+
+    /// Where the writer's time went so far (batches only).
+    pub fn timings(&self) -> WriteTimings {
+        match self {
+            Writer::HttpTypes(w) => w.timings(),
         }
     }
 

@@ -46,8 +46,9 @@ pub const EARLY_SYNC_BYTES: u64 = 64 << 20;
 ///
 /// The commit syncs the file before the rename, so a crash never leaves a renamed but empty
 /// file. For a gigabyte output that sync alone would wait seconds for the disk; instead a
-/// thread syncs what has been written every [`EARLY_SYNC_BYTES`] while the work goes on, and
-/// the commit only waits for the last stretch.
+/// thread, started once the file passes [`EARLY_SYNC_BYTES`], syncs what has been written
+/// every [`EARLY_SYNC_BYTES`] while the work goes on, and the commit only waits for the last
+/// stretch. Small files (and `--split-by-host`'s many) never start one.
 pub struct AtomicFile {
     writer: BufWriter<NamedTempFile>,
     dest: PathBuf,
@@ -123,7 +124,7 @@ impl AtomicFile {
                 source,
             })?;
         Ok(Self {
-            syncer: EarlySync::start(tmp.as_file()),
+            syncer: None,
             writer: BufWriter::with_capacity(WRITE_BUFFER_BYTES, tmp),
             dest: dest.to_owned(),
             unsynced: 0,
@@ -164,6 +165,9 @@ impl AtomicFile {
         self.unsynced += n as u64;
         if self.unsynced >= EARLY_SYNC_BYTES {
             self.unsynced = 0;
+            if self.syncer.is_none() {
+                self.syncer = EarlySync::start(self.writer.get_ref().as_file());
+            }
             if let Some(syncer) = &self.syncer {
                 syncer.wake();
             }
@@ -208,6 +212,21 @@ mod tests {
                 0o644
             );
         }
+    }
+
+    #[test]
+    fn large_files_are_synced_early_and_committed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("big.jsonl");
+        let mut f = AtomicFile::create(&dest, &[]).unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        let chunks = (EARLY_SYNC_BYTES >> 20) + 3;
+        for _ in 0..chunks {
+            f.write_all(&chunk).unwrap();
+        }
+        assert!(f.syncer.is_some(), "a sync thread runs past the threshold");
+        f.commit().unwrap();
+        assert_eq!(fs::metadata(&dest).unwrap().len(), chunks << 20);
     }
 
     #[test]

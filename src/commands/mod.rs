@@ -18,8 +18,8 @@ use wirecap::output::{AtomicFile, WRITE_BUFFER_BYTES};
 /// Runs the command `cli` names.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     // One worker more than cores: a capture's reading thread and the output's writing thread
-    // work beside the pool, and with only one worker per core the cores sat idle between
-    // batches (1.1 GB capture to JSONL on 2 cores: 4.2-4.6 s with 3 workers, 4.7-7.9 s with 2).
+    // work beside the pool, which otherwise sat idle between batches (1.1 GB capture to JSONL
+    // on 2 cores, runs paired back to back: 3 workers were faster, by up to 40%, or even).
     let workers = cli
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()) + 1);

@@ -23,6 +23,18 @@ fn figure(summary: &str, label: &str) -> u64 {
         .unwrap_or_else(|| panic!("no figure after {label:?} in {summary}"))
 }
 
+/// The merge summary line that contains `marker`, and its figures: read, wrote, folded,
+/// dropped, and not writable.
+fn accounting<'a>(stderr: &'a str, marker: &str) -> (&'a str, [u64; 5]) {
+    let summary = stderr
+        .lines()
+        .find(|l| l.contains(marker))
+        .expect("summary line");
+    let figures = ["read ", "wrote ", "folded ", "dropped ", "side by side, "]
+        .map(|label| figure(summary, label));
+    (summary, figures)
+}
+
 fn count(path: &str) -> serde_json::Value {
     let out = wirecap(&["count", path]);
     assert!(
@@ -53,15 +65,8 @@ fn mixed_inputs_merge_into_a_valid_simulation_whose_counts_add_up() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
 
-    let summary = stderr
-        .lines()
-        .find(|l| l.contains("merged 5 inputs"))
-        .expect("summary line");
-    let read = figure(summary, "read ");
-    let written = figure(summary, "wrote ");
-    let folded = figure(summary, "folded ");
-    let dropped = figure(summary, "dropped ");
-    let unwritable = figure(summary, "side by side, ");
+    let (summary, [read, written, folded, dropped, unwritable]) =
+        accounting(&stderr, "merged 5 inputs");
     assert_eq!(read, written + folded + dropped + unwritable, "{summary}");
     assert!(
         folded == 0 && dropped > 0,
@@ -178,15 +183,8 @@ fn issue_6_one_input_sorts_runs_of_exact_pairs_and_leaves_the_rest_in_place() {
         "the same bytes whatever the thread count"
     );
 
-    let summary = stderr
-        .lines()
-        .find(|l| l.contains("merged 1 inputs"))
-        .expect("summary line");
-    let read = figure(summary, "read ");
-    let written = figure(summary, "wrote ");
-    let folded = figure(summary, "folded ");
-    let dropped = figure(summary, "dropped ");
-    let unwritable = figure(summary, "side by side, ");
+    let (summary, [read, written, folded, dropped, unwritable]) =
+        accounting(&stderr, "merged 1 input ");
     assert_eq!((read, written), (17, 17), "{summary}");
     assert_eq!(read, written + folded + dropped + unwritable, "{summary}");
     let all = |path: &str| count(path)["count"]["all"].as_u64();

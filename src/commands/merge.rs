@@ -136,8 +136,9 @@ fn print_summary(args: &MergeArgs, to: Format, out_name: &str, run: &Run) {
     let g_dup: u64 = g.iter().map(|t| t.duplicates).sum();
     let g_drop: u64 = g.iter().map(|t| t.conflicts_dropped).sum();
     eprintln!(
-        "wirecap: merged {} inputs -> {out_name} ({to}): read {} pairs, wrote {}, folded {} duplicates, dropped {} conflicting, kept {} conflicting side by side, {} not writable, {} invalid records skipped",
+        "wirecap: merged {} input{} -> {out_name} ({to}): read {} pairs, wrote {}, folded {} duplicates, dropped {} conflicting, kept {} conflicting side by side, {} not writable, {} invalid records skipped",
         args.inputs.len(),
+        if args.inputs.len() == 1 { "" } else { "s" },
         p.read + run.unpairable,
         run.written,
         p.duplicates,

@@ -1367,10 +1367,7 @@ fn response_framing(method: Option<&str>, status: u16, headers: &Headers) -> Fra
 /// nanoseconds it took. Connections hand bodies over as sent and the pipeline decodes them
 /// afterwards, exchange by exchange in parallel: a few long keep-alive connections would
 /// otherwise leave the cores unevenly loaded.
-pub fn decode_bodies(ex: &mut Exchange, opts: HttpOptions, notes: &mut Notes) -> u64 {
-    if opts.keep_encoding {
-        return 0;
-    }
+pub fn decode_bodies(ex: &mut Exchange, notes: &mut Notes) -> u64 {
     let started = std::time::Instant::now();
     let label = ex.source.flow.as_deref().unwrap_or("");
     let req = &mut ex.request;

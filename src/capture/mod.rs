@@ -876,12 +876,11 @@ impl Pipeline {
             return;
         }
         let started = Instant::now();
-        let http = self.http;
         let results: Vec<(Notes, u64)> = out
             .par_iter_mut()
             .map(|ex| {
                 let mut notes = Notes::default();
-                let ns = http1::decode_bodies(ex, http, &mut notes);
+                let ns = http1::decode_bodies(ex, &mut notes);
                 (notes, ns)
             })
             .collect();

@@ -173,13 +173,26 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Marks (in the high bit of its byte) each byte of `w` that is below 0x20, '"' or '\\'. A
-/// mark can also land above a real one (borrows run upwards), never below: the lowest is exact.
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// `b` in every byte of a word.
+pub(crate) const fn splat(b: u8) -> u64 {
+    ONES * b as u64
+}
+
+/// Marks (in the high bit of its byte) each zero byte of `v`. A mark can also land above a
+/// real one (borrows run upwards), never below, so the lowest mark is exact.
+pub(crate) fn zero_byte_marks(v: u64) -> u64 {
+    v.wrapping_sub(ONES) & !v & HIGHS
+}
+
+/// Marks each byte of `w` that is below 0x20, '"' or '\\', the lowest exactly (see
+/// [`zero_byte_marks`]).
 fn escape_marks(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    (w.wrapping_sub(ONES * 0x20) & !w & HIGHS) | zero(w ^ (ONES * 0x22)) | zero(w ^ (ONES * 0x5c))
+    (w.wrapping_sub(splat(0x20)) & !w & HIGHS)
+        | zero_byte_marks(w ^ splat(b'"'))
+        | zero_byte_marks(w ^ splat(b'\\'))
 }
 
 /// Writes one byte of a string, escaped where JSON needs it; returns how many bytes it took.

@@ -258,14 +258,11 @@ fn unescaped_len(s: &[u8]) -> Option<usize> {
 /// The first `\\` in `s` at or after `from`. Escapes in JSON bodies come every few bytes,
 /// too often for `memchr`'s per-call setup to pay; eight bytes at a time is cheaper.
 fn next_backslash(s: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    use crate::formats::json::{splat, zero_byte_marks};
     let mut i = from;
     while let Some(word) = s.get(i..i + 8) {
-        let x = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ BACKSLASHES;
-        // The lowest byte that is zero (a backslash) sets the lowest flagged bit exactly.
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ splat(b'\\');
+        let found = zero_byte_marks(x);
         if found != 0 {
             return Some(i + (found.trailing_zeros() / 8) as usize);
         }

@@ -15,6 +15,7 @@ pub mod convert;
 pub mod count;
 pub mod formats;
 pub mod loss;
+mod memo;
 pub mod merge;
 pub mod model;
 pub mod output;

@@ -24,6 +24,7 @@
 
 use super::tcp_reassembly::{Chunk, Origin};
 use super::{Note, Notes};
+use crate::memo::Memo;
 use crate::model::{Body, Exchange, Headers, Location, Request, Response, Scheme, Source};
 use std::collections::VecDeque;
 use std::io::Read;
@@ -41,6 +42,9 @@ pub const MAX_CHUNK_LINE_BYTES: usize = 4096;
 
 /// Largest body kept per message; the rest is counted and discarded.
 pub const MAX_BODY_BYTES: usize = 64 << 20;
+
+/// Most room set aside for a body ahead of its bytes, on the word of its `Content-Length`.
+pub const RESERVE_BODY_BYTES: usize = 1 << 20;
 
 /// Largest body produced by content decoding (a guard against decompression bombs); past it
 /// the encoded bytes are kept as they are.
@@ -335,7 +339,13 @@ impl MessageParser {
     pub fn set_framing(&mut self, framing: Framing) {
         self.phase = match framing {
             Framing::Empty => Phase::Length(0),
-            Framing::Length(n) => Phase::Length(n),
+            Framing::Length(n) => {
+                // Grown by doubling, a body is copied about once more; a lying length cannot
+                // reserve more than RESERVE_BODY_BYTES.
+                self.body
+                    .reserve_exact(n.min(RESERVE_BODY_BYTES as u64) as usize);
+                Phase::Length(n)
+            }
             Framing::Chunked => Phase::Chunked(ChunkState::Size),
             Framing::Close => Phase::Close,
             Framing::Stop => {
@@ -1367,7 +1377,7 @@ fn response_framing(method: Option<&str>, status: u16, headers: &Headers) -> Fra
 /// nanoseconds it took. Connections hand bodies over as sent and the pipeline decodes them
 /// afterwards, exchange by exchange in parallel: a few long keep-alive connections would
 /// otherwise leave the cores unevenly loaded.
-pub fn decode_bodies(ex: &mut Exchange, notes: &mut Notes) -> u64 {
+pub fn decode_bodies(ex: &mut Exchange, notes: &mut Notes, memo: &Decoded) -> u64 {
     let started = std::time::Instant::now();
     let label = ex.source.flow.as_deref().unwrap_or("");
     let req = &mut ex.request;
@@ -1376,6 +1386,7 @@ pub fn decode_bodies(ex: &mut Exchange, notes: &mut Notes) -> u64 {
         &req.headers,
         notes,
         label,
+        memo,
     );
     if let Some(resp) = &mut ex.response {
         resp.body = decode_body(
@@ -1383,14 +1394,31 @@ pub fn decode_bodies(ex: &mut Exchange, notes: &mut Notes) -> u64 {
             &resp.headers,
             notes,
             label,
+            memo,
         );
     }
     started.elapsed().as_nanos() as u64
 }
 
+/// Decoded bodies by their codings and encoded bytes: servers send the same compressed page
+/// again and again, and inflating it is most of the decoding cost.
+pub type Decoded = Memo<Result<Vec<u8>, String>>;
+
+/// A memo for [`decode_bodies`]; even small inputs are worth it, as each inflate sets up
+/// tens of kilobytes of state.
+pub fn decoded_memo() -> Decoded {
+    Memo::new(64)
+}
+
 /// Undoes `Content-Encoding` (gzip, deflate, br, in reverse order of application). On failure
 /// or a limit, the bytes stay as sent and a note says why.
-fn decode_body(bytes: Vec<u8>, headers: &Headers, notes: &mut Notes, label: &str) -> Body {
+fn decode_body(
+    bytes: Vec<u8>,
+    headers: &Headers,
+    notes: &mut Notes,
+    label: &str,
+    memo: &Decoded,
+) -> Body {
     let Some(encoding) = headers.first("content-encoding") else {
         return Body::from_bytes(bytes);
     };
@@ -1403,20 +1431,26 @@ fn decode_body(bytes: Vec<u8>, headers: &Headers, notes: &mut Notes, label: &str
     if codings.is_empty() || bytes.is_empty() {
         return Body::from_bytes(bytes);
     }
-    let mut data: Option<Vec<u8>> = None;
-    for coding in codings.iter().rev() {
-        let input = data.as_deref().unwrap_or(&bytes);
-        match decode(coding, input, MAX_DECODED_BYTES) {
-            Ok(decoded) => data = Some(decoded),
-            Err(why) => {
-                notes.record(Note::DecodeFailed, || format!("{label}: {coding}: {why}"));
-                return Body::from_bytes(bytes);
+    let decoded = memo.get(&codings.join(","), &bytes, |bytes| {
+        let mut data: Option<Vec<u8>> = None;
+        for coding in codings.iter().rev() {
+            let input = data.as_deref().unwrap_or(bytes);
+            match decode(coding, input, MAX_DECODED_BYTES) {
+                Ok(decoded) => data = Some(decoded),
+                Err(why) => return Err(format!("{coding}: {why}")),
             }
         }
-    }
-    Body {
-        bytes: data.unwrap_or(bytes),
-        decoded_from: Some(encoding.to_owned()),
+        Ok(data.unwrap_or_default())
+    });
+    match decoded.into_owned() {
+        Ok(data) => Body {
+            bytes: data,
+            decoded_from: Some(encoding.to_owned()),
+        },
+        Err(why) => {
+            notes.record(Note::DecodeFailed, || format!("{label}: {why}"));
+            Body::from_bytes(bytes)
+        }
     }
 }
 

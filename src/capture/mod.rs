@@ -456,6 +456,10 @@ impl Flow {
     }
 
     fn process(&mut self, segs: &[Seg], arena: &[u8], file: &Arc<str>, opts: HttpOptions) {
+        // Clock readings are chained: the time from one reading to the next is reassembly's,
+        // except while the parser is fed.
+        let mut last = Instant::now();
+        let (mut http_ns, mut total_ns) = (0u64, 0u64);
         for seg in segs {
             let data = &arena[seg.start..seg.start + seg.len];
             self.payload_bytes += data.len() as u64;
@@ -468,8 +472,6 @@ impl Flow {
                     Role::Response
                 }
             };
-            let started = Instant::now();
-            let mut http_ns = 0u64;
             let Some(conn) = self.conn(file, opts) else {
                 continue;
             };
@@ -483,7 +485,10 @@ impl Flow {
             let mut feed = |r: Role, c: Chunk<'_>| {
                 let t = Instant::now();
                 conn.feed(r, c);
-                http_ns += t.elapsed().as_nanos() as u64;
+                let now = Instant::now();
+                http_ns += (now - t).as_nanos() as u64;
+                total_ns += (now - last).as_nanos() as u64;
+                last = now;
             };
             if let Some(ack) = seg.tcp.ack {
                 let other = seg.side.other();
@@ -492,10 +497,10 @@ impl Flow {
             let side = seg.side;
             self.halves[side.index()]
                 .push(&seg.tcp, data, seg.origin, &mut |c| feed(role(side), c));
-            let total = started.elapsed().as_nanos() as u64;
-            self.http_ns += http_ns;
-            self.reassembly_ns += total.saturating_sub(http_ns);
         }
+        total_ns += last.elapsed().as_nanos() as u64;
+        self.http_ns += http_ns;
+        self.reassembly_ns += total_ns.saturating_sub(http_ns);
     }
 
     /// Flushes buffered data and ends the connection.
@@ -581,6 +586,7 @@ pub struct Pipeline {
     links: BTreeMap<LinkType, u64>,
     stats: Stats,
     read_ns: u64,
+    decoded: http1::Decoded,
 }
 
 impl Pipeline {
@@ -605,6 +611,7 @@ impl Pipeline {
             links: BTreeMap::new(),
             stats: Stats::default(),
             read_ns: 0,
+            decoded: http1::decoded_memo(),
         }
     }
 
@@ -625,12 +632,6 @@ impl Pipeline {
 
     /// Takes one frame.
     pub fn packet(&mut self, frame: Frame<'_>) {
-        let started = Instant::now();
-        self.packet_inner(frame);
-        self.read_ns += started.elapsed().as_nanos() as u64;
-    }
-
-    fn packet_inner(&mut self, frame: Frame<'_>) {
         self.stats.packets += 1;
         self.stats.captured_bytes += frame.data.len() as u64;
         *self.links.entry(frame.link).or_default() += 1;
@@ -876,11 +877,12 @@ impl Pipeline {
             return;
         }
         let started = Instant::now();
+        let memo = &self.decoded;
         let results: Vec<(Notes, u64)> = out
             .par_iter_mut()
             .map(|ex| {
                 let mut notes = Notes::default();
-                let ns = http1::decode_bodies(ex, &mut notes);
+                let ns = http1::decode_bodies(ex, &mut notes, memo);
                 (notes, ns)
             })
             .collect();

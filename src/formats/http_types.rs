@@ -13,6 +13,7 @@
 use super::json::{self, JsonError};
 use super::query;
 use crate::loss::{LossKind, Losses};
+use crate::memo::{Found, Memo};
 use crate::model::{
     Body, Exchange, Headers, Location, Request, Response, Scheme, Source, Timestamp,
 };
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::io::{self, BufRead, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Longest line the reader accepts. A line is parsed in one piece, so this bounds memory per
@@ -521,8 +523,12 @@ impl<'de> Deserialize<'de> for StringMap {
 pub struct Writer<W: Write> {
     out: W,
     line: Vec<u8>,
+    escaped: Escaped,
     /// Lines of the last batch, written while the next batch is encoded.
     pending: Vec<Vec<u8>>,
+    /// Emptied buffers of batches written before, reused so the allocator does not map and
+    /// fault in fresh pages for every batch.
+    spare: Vec<Vec<u8>>,
     timings: super::WriteTimings,
 }
 
@@ -532,7 +538,9 @@ impl<W: Write> Writer<W> {
         Self {
             out,
             line: Vec::with_capacity(4096),
+            escaped: Memo::new(ESCAPE_MEMO_MIN_BYTES),
             pending: Vec::new(),
+            spare: Vec::new(),
             timings: super::WriteTimings::default(),
         }
     }
@@ -541,7 +549,7 @@ impl<W: Write> Writer<W> {
     pub fn write(&mut self, ex: &Exchange, losses: &mut Losses) -> io::Result<bool> {
         self.write_pending()?;
         self.line.clear();
-        if !encode_line(ex, losses, &mut self.line) {
+        if !encode_line(ex, losses, &self.escaped, &mut self.line) {
             return Ok(false);
         }
         self.out.write_all(&self.line)?;
@@ -560,13 +568,15 @@ impl<W: Write> Writer<W> {
         use rayon::prelude::*;
         /// Exchanges per parallel task: enough to amortise the task, few enough to balance.
         const PER_TASK: usize = 16;
-        let pending = std::mem::take(&mut self.pending);
-        let out = &mut self.out;
+        let mut pending = std::mem::take(&mut self.pending);
+        let (out, escaped) = (&mut self.out, &self.escaped);
+        let spare = std::sync::Mutex::new(std::mem::take(&mut self.spare));
         let (written, encoded) = std::thread::scope(|scope| {
             let writing = scope.spawn(move || {
                 let started = Instant::now();
                 let done = pending.iter().try_for_each(|b| out.write_all(b));
-                (done, started.elapsed())
+                pending.iter_mut().for_each(Vec::clear);
+                (done, started.elapsed(), pending)
             });
             let encoded: Vec<(Vec<u8>, Losses, u64, Duration)> = batch
                 .par_chunks(PER_TASK)
@@ -574,11 +584,13 @@ impl<W: Write> Writer<W> {
                     let started = Instant::now();
                     // Bodies plus a head each, with room for escapes: one allocation per task.
                     let bodies: usize = chunk.iter().map(Exchange::body_bytes).sum();
-                    let mut lines = Vec::with_capacity(bodies + bodies / 16 + chunk.len() * 1024);
+                    let reused = spare.lock().ok().and_then(|mut s| s.pop());
+                    let mut lines = reused.unwrap_or_default();
+                    lines.reserve(bodies + bodies / 16 + chunk.len() * 1024);
                     let mut lost = Losses::default();
                     let written = chunk
                         .iter()
-                        .filter(|ex| encode_line(ex, &mut lost, &mut lines))
+                        .filter(|ex| encode_line(ex, &mut lost, escaped, &mut lines))
                         .count() as u64;
                     (lines, lost, written, started.elapsed())
                 })
@@ -588,8 +600,11 @@ impl<W: Write> Writer<W> {
                 .unwrap_or_else(|e| std::panic::resume_unwind(e));
             (written, encoded)
         });
-        let (written, took) = written;
+        let (written, took, emptied) = written;
         written?;
+        self.spare = spare.into_inner().unwrap_or_default();
+        self.spare.extend(emptied);
+        self.spare.truncate(MAX_SPARE_BUFFERS);
         self.timings.write_ms += took.as_secs_f64() * 1e3;
         let mut count = 0;
         for (lines, lost, n, took) in encoded {
@@ -623,6 +638,28 @@ impl<W: Write> Writer<W> {
     }
 }
 
+/// `body` ready for a line, or `None` when it is not UTF-8.
+fn as_text<'a>(body: &'a Body, escaped: &Escaped) -> Option<BodyOut<'a>> {
+    let found = match escaped.find("", &body.bytes) {
+        Found::Hit(found) => found,
+        Found::Miss(ticket) => {
+            let text = body.as_text();
+            let Some(ticket) = ticket else {
+                return text.map(BodyOut::Text);
+            };
+            escaped.keep(
+                ticket,
+                text.map(|t| {
+                    let mut out = Vec::with_capacity(t.len() + t.len() / 8 + 2);
+                    json::write_str(&mut out, t);
+                    out
+                }),
+            )
+        }
+    };
+    found.is_some().then_some(BodyOut::Escaped(found))
+}
+
 fn pairs(headers: &Headers) -> Vec<(String, String)> {
     headers
         .iter()
@@ -630,9 +667,27 @@ fn pairs(headers: &Headers) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Bodies as JSON strings (quotes included), or `None` for bodies that are not UTF-8: a
+/// recording repeats the same bodies, and escaping them is most of the cost of a line.
+type Escaped = Memo<Option<Vec<u8>>>;
+
+/// Emptied line buffers a writer keeps for reuse (two batches' worth of tasks).
+const MAX_SPARE_BUFFERS: usize = 64;
+
+/// Bodies shorter than this are escaped each time; the lookup would cost as much.
+const ESCAPE_MEMO_MIN_BYTES: usize = 512;
+
+/// A body as it goes into a line.
+enum BodyOut<'a> {
+    /// Text, escaped as the line is written.
+    Text(&'a str),
+    /// Already escaped (a `Some` from the memo).
+    Escaped(Arc<Option<Vec<u8>>>),
+}
+
 /// Appends `ex` as one line to `out`, or records why it cannot be written and returns false.
-fn encode_line(ex: &Exchange, losses: &mut Losses, out: &mut Vec<u8>) -> bool {
-    let Some(view) = to_view(ex, losses) else {
+fn encode_line(ex: &Exchange, losses: &mut Losses, escaped: &Escaped, out: &mut Vec<u8>) -> bool {
+    let Some(view) = to_view(ex, losses, escaped) else {
         return false;
     };
     view.write_json(out);
@@ -656,14 +711,14 @@ struct RequestOut<'a> {
     pathname: &'a str,
     query: Grouped<String>,
     headers: Grouped<&'a str>,
-    body: Option<&'a str>,
+    body: Option<BodyOut<'a>>,
     timestamp: Option<String>,
 }
 
 struct ResponseOut<'a> {
     status_code: u16,
     headers: Grouped<&'a str>,
-    body: Option<&'a str>,
+    body: Option<BodyOut<'a>>,
     timestamp: Option<String>,
 }
 
@@ -690,14 +745,14 @@ impl ExchangeOut<'_> {
         write_grouped(out, &r.query);
         out.extend_from_slice(b",\"headers\":");
         write_grouped(out, &r.headers);
-        write_optional(out, "body", r.body);
+        write_body(out, r.body.as_ref());
         write_optional(out, "timestamp", r.timestamp.as_deref());
         let p = &self.response;
         out.extend_from_slice(b"},\"response\":{\"statusCode\":");
         out.extend_from_slice(p.status_code.to_string().as_bytes());
         out.extend_from_slice(b",\"headers\":");
         write_grouped(out, &p.headers);
-        write_optional(out, "body", p.body);
+        write_body(out, p.body.as_ref());
         write_optional(out, "timestamp", p.timestamp.as_deref());
         out.push(b'}');
         let mut first = true;
@@ -728,6 +783,19 @@ fn write_optional(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
         json::write_str(out, name);
         out.push(b':');
         json::write_str(out, value);
+    }
+}
+
+fn write_body(out: &mut Vec<u8>, body: Option<&BodyOut<'_>>) {
+    match body {
+        None => {}
+        Some(BodyOut::Text(text)) => write_optional(out, "body", Some(text)),
+        Some(BodyOut::Escaped(escaped)) => {
+            if let Some(json) = escaped.as_deref() {
+                out.extend_from_slice(b",\"body\":");
+                out.extend_from_slice(json);
+            }
+        }
     }
 }
 
@@ -782,7 +850,11 @@ fn earlier_omissions(extra: &Map<String, Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn to_view<'a>(ex: &'a Exchange, losses: &mut Losses) -> Option<ExchangeOut<'a>> {
+fn to_view<'a>(
+    ex: &'a Exchange,
+    losses: &mut Losses,
+    escaped: &Escaped,
+) -> Option<ExchangeOut<'a>> {
     let req = &ex.request;
     let here = || ex.source.to_string();
     let Some(method) = METHODS.iter().find(|m| m.eq_ignore_ascii_case(&req.method)) else {
@@ -841,7 +913,7 @@ fn to_view<'a>(ex: &'a Exchange, losses: &mut Losses) -> Option<ExchangeOut<'a>>
         omitted_bodies: earlier_omissions(&ex.extra),
         flow: ex.source.flow.clone(),
     };
-    let mut text = |body: &'a Body, which: &str| match body.as_text() {
+    let mut text = |body: &'a Body, which: &str| match as_text(body, escaped) {
         Some(t) => Some(t),
         None => {
             losses.record(LossKind::BinaryBody, || {

@@ -95,15 +95,10 @@ impl Headers {
     /// Whether grouping by name would change the order of fields, i.e. a name reappears
     /// after another name came between.
     pub fn is_interleaved(&self) -> bool {
-        let mut seen: Vec<&str> = Vec::new();
-        for h in &self.0 {
-            match seen.iter().position(|n| *n == h.name) {
-                Some(i) if i + 1 != seen.len() => return true,
-                Some(_) => {}
-                None => seen.push(&h.name),
-            }
-        }
-        false
+        (2..self.0.len()).any(|i| {
+            let name = &self.0[i].name;
+            *name != self.0[i - 1].name && self.0[..i - 1].iter().any(|h| h.name == *name)
+        })
     }
 }
 

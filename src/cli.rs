@@ -69,8 +69,9 @@ pub enum Command {
     /// answer {"count": {"all", "recordings", "templates", "delays"}} with all = recordings +
     /// templates + delays: a pair whose matchers are all `exact` (or a plain `array`, an exact repeated value) is a recording, any other pair
     /// a template (a legacy v1 template, or a `requestType: template` record, upgrades to
-    /// `glob` matchers, so it is a template); `delays` counts globalActions.delays and
-    /// delaysLogNormal (or the entries of a legacy delays body).
+    /// `glob` matchers, so it is a template; a pair without matchers matches every request,
+    /// so it is one too); `delays` counts globalActions.delays and delaysLogNormal (or the
+    /// entries of a legacy delays body).
     #[command(
         after_help = "Examples:\n  wirecap count recording.jsonl\n  wirecap count --by host --format text a.jsonl b.jsonl"
     )]

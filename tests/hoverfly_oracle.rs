@@ -140,13 +140,27 @@ fn dedupe(doc: &mut Value) {
 
 /// The deliberate differences of the default upgrade, undone on wirecap's side or removed on
 /// both, so that everything else must agree with Hoverfly.
-fn undo_deliberate(ours: &mut Value, theirs: &mut Value, version: &str) {
+///
+/// `input` is the document read; `None` when pairs were de-duplicated, so that pair indices
+/// no longer line up with it (then every pair's `query` is set aside).
+fn undo_deliberate(input: Option<&Value>, ours: &mut Value, theirs: &mut Value, version: &str) {
+    // 1. Legacy query strings (v1–v4 `query`, v5 `deprecatedQuery`) are kept as query maps
+    // where Hoverfly drops them: only those pairs' `query` may differ, every other `query`
+    // (a v5.x file's own maps) must agree.
+    let legacy_query = |i: usize| {
+        let Some(req) = input.and_then(|d| d.pointer(&format!("/data/pairs/{i}/request"))) else {
+            return true;
+        };
+        match version {
+            "v1" | "v2" | "v3" | "v4" => !req["query"].is_null(),
+            _ => !req["deprecatedQuery"].is_null(),
+        }
+    };
     for doc in [&mut *ours, &mut *theirs] {
-        for p in doc["data"]["pairs"].as_array_mut().into_iter().flatten() {
-            let req = p["request"].as_object_mut().unwrap();
-            if version != "v5.3" && version != "v5.2" && version != "v5.1" {
-                // 1. legacy query strings kept as query maps (Hoverfly drops them); 5. deprecatedQuery.
-                req.remove("query");
+        let pairs = doc["data"]["pairs"].as_array_mut().into_iter().flatten();
+        for (i, p) in pairs.enumerate() {
+            if legacy_query(i) {
+                p["request"].as_object_mut().unwrap().remove("query");
             }
         }
         doc["meta"] = Value::Null;
@@ -258,7 +272,9 @@ fn check_oracle(upgrade: Upgrade) {
             dedupe(&mut mine);
         }
         if upgrade == Upgrade::Faithful {
-            undo_deliberate(&mut mine, &mut theirs, &version);
+            let input: Value = serde_json::from_slice(&fs::read(&case.input).unwrap()).unwrap();
+            let input = (!case.warnings).then_some(&input);
+            undo_deliberate(input, &mut mine, &mut theirs, &version);
         } else {
             mine["meta"] = Value::Null;
             theirs["meta"] = Value::Null;
@@ -498,4 +514,65 @@ fn exchanges_become_pairs_as_hoverfly_capture_writes_them() {
     mine["meta"] = Value::Null;
     theirs["meta"] = Value::Null;
     assert_eq!(mine, theirs);
+}
+
+/// Legacy `/api/records` recordings against Hoverfly's capture of the same requests: Hoverfly
+/// v0.10.1 captured `capture_requests.sh` into a records body
+/// (`samples/legacy-records/hoverfly-v0.10.1_capture_export_GET_api_records.generated.json`),
+/// v1.12.10 into `oracle/H_capture/v1.12.10_capture_default.json`. Scheme, method,
+/// destination, path and non-empty query maps must agree; the rest differs only as
+/// `docs/hoverfly-migration.md` says: an empty legacy query is `{}` (difference 1), recorded
+/// headers stay `exact` matchers (difference 4), and the body matcher stays `exact` on the
+/// same text where capture picks `json`/`form` by Content-Type.
+#[test]
+fn legacy_records_become_pairs_like_capture_but_for_documented_differences() {
+    let Some(root) = reference() else { return };
+    let records = root.join(
+        "samples/legacy-records/hoverfly-v0.10.1_capture_export_GET_api_records.generated.json",
+    );
+    let sim = read(&records, Upgrade::Faithful).unwrap();
+    let ours: Value = serde_json::from_slice(&write(&sim, SchemaVersion::V5_3)).unwrap();
+    let capture: Value = serde_json::from_slice(
+        &fs::read(root.join("oracle/H_capture/v1.12.10_capture_default.json")).unwrap(),
+    )
+    .unwrap();
+    let ours = ours["data"]["pairs"].as_array().unwrap();
+    let key = |r: &Value| (r["method"].clone(), r["path"].clone(), r["query"].clone());
+    for theirs in capture["data"]["pairs"].as_array().unwrap() {
+        let t = &theirs["request"];
+        let mine = ours
+            .iter()
+            .map(|p| &p["request"])
+            .find(|r| {
+                let q = if t["query"].is_null() && r["query"] == serde_json::json!({}) {
+                    Value::Null
+                } else {
+                    r["query"].clone()
+                };
+                (r["method"].clone(), r["path"].clone(), q) == key(t)
+            })
+            .unwrap_or_else(|| panic!("no legacy record became {t}"));
+        for field in ["scheme", "method", "destination", "path"] {
+            assert_eq!(mine[field], t[field], "{field} of {t}");
+        }
+        assert!(t["headers"].is_null() && mine["headers"].is_object(), "{t}");
+        let (m, c) = (&mine["body"][0], &t["body"][0]);
+        match c["matcher"].as_str() {
+            Some("exact") => assert_eq!(m, c),
+            Some("json") => assert_eq!(
+                m,
+                &serde_json::json!({"matcher": "exact", "value": c["value"]})
+            ),
+            Some("form") => {
+                assert_eq!(m["matcher"], "exact");
+                let fields = c["value"].as_object().unwrap();
+                let text = m["value"].as_str().unwrap();
+                for (name, ms) in fields {
+                    let pair = format!("{name}={}", ms[0]["value"].as_str().unwrap());
+                    assert!(text.split('&').any(|p| p == pair), "{pair} in {text}");
+                }
+            }
+            other => panic!("capture wrote a {other:?} body matcher"),
+        }
+    }
 }

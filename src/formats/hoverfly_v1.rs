@@ -108,11 +108,17 @@ pub fn read_value(
             })
             .collect(),
         Legacy::Delays => {
-            sim.delays = from_value::<ListView<DelayView>>(doc, file)?
-                .data
-                .into_iter()
-                .map(Delay::from)
-                .collect();
+            let entries = from_value::<ListView<DelayView>>(doc, file)?.data;
+            // Every key is optional, so any object would read as an empty delay; one with
+            // none of them is another body forced through `--from hoverfly-v1-delays`.
+            if let Some(i) = entries.iter().position(DelayView::is_blank) {
+                return Err(Error::shape(
+                    file,
+                    format!("/data/{i}"),
+                    "expected a delay (urlPattern, httpMethod, delay), found none of its keys",
+                ));
+            }
+            sim.delays = entries.into_iter().map(Delay::from).collect();
             Vec::new()
         }
     };
@@ -482,6 +488,29 @@ mod tests {
         assert_eq!(sim.pairs[0].request.path, vec![Matcher::new("exact", "/r")]);
         assert_eq!(sim.pairs[0].response.body.as_text(), Some("hi"));
         assert_eq!(sim.pairs[0].request.query.as_ref().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn issue_3_a_records_body_forced_as_delays_is_an_error() {
+        let doc: Value = serde_json::from_str(
+            r#"{"data":[{"request":{"path":"/r"},"response":{"status":200}}]}"#,
+        )
+        .unwrap();
+        let err = read_value(
+            &doc,
+            Legacy::Delays,
+            "x.json",
+            Upgrade::Faithful,
+            &mut Losses::default(),
+        )
+        .err()
+        .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "x.json: /data/0: expected a delay (urlPattern, httpMethod, delay), found none of its keys"
+            )
+        );
     }
 
     #[test]

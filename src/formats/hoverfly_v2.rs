@@ -479,6 +479,14 @@ pub(super) struct DelayView {
     delay: Option<Int>,
 }
 
+impl DelayView {
+    /// Whether the entry has none of a delay's keys, so it is no delay at all (a records
+    /// body read with `--from hoverfly-v1-delays`, say).
+    pub(super) fn is_blank(&self) -> bool {
+        self.url_pattern.is_none() && self.http_method.is_none() && self.delay.is_none()
+    }
+}
+
 impl From<DelayView> for Delay {
     fn from(v: DelayView) -> Self {
         Delay {

@@ -217,11 +217,16 @@ impl RequestMatcher {
             .chain(self.query.iter().flatten().flat_map(|(_, m)| m))
     }
 
-    /// Whether every matcher is `exact`, or a plain `array` (how capture writes an exact
-    /// repeated query key or header): the count rule for recordings.
+    /// Whether the request has matchers and every one is `exact`, or a plain `array` (how
+    /// capture writes an exact repeated query key or header): the count rule for recordings.
+    /// A request without any matcher matches every request (a legacy template whose fields
+    /// are all `null`, say), so it is no recording.
     pub fn is_all_exact(&self) -> bool {
-        self.matchers()
-            .all(|m| m.exact_value().is_some() || m.array_values().is_some())
+        let mut any = false;
+        self.matchers().all(|m| {
+            any = true;
+            m.exact_value().is_some() || m.array_values().is_some()
+        }) && any
     }
 
     /// Every matcher name used, chains included.
@@ -716,6 +721,16 @@ mod tests {
         assert_eq!(back.request.host, "api.test");
         assert_eq!(back.request.port, Some(8080));
         assert_eq!(back.request.body.as_text(), Some("hi"));
+    }
+
+    #[test]
+    fn issue_3_a_request_without_matchers_is_no_recording() {
+        assert!(!RequestMatcher::default().is_all_exact());
+        let only_path = RequestMatcher {
+            path: vec![Matcher::new("exact", "/x")],
+            ..RequestMatcher::default()
+        };
+        assert!(only_path.is_all_exact());
     }
 
     #[test]

@@ -364,6 +364,60 @@ fn gzip_deflate_and_br_bodies_are_decoded_unless_kept() {
 }
 
 #[test]
+fn repeated_compressed_bodies_each_decode_to_their_own_text() {
+    use std::io::Write as _;
+    // Long enough to be remembered by the decoder and the writer; the twin differs in one byte
+    // in the middle, where a lookup does not look.
+    let text = |mark: char| {
+        let mut t = "lorem ipsum ".repeat(200);
+        t.replace_range(1200..1201, &mark.to_string());
+        t
+    };
+    let gzip = |t: &str| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        gz.write_all(t.as_bytes()).expect("gzip");
+        gz.finish().expect("gzip")
+    };
+    let (a, b) = (gzip(&text('A')), gzip(&text('B')));
+    let mut broken = a.clone();
+    let last = broken.len() - 5;
+    broken[last] ^= 0xff; // the CRC no longer matches
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    let bodies = [&a, &b, &a, &broken, &b, &a, &broken, &a, &broken];
+    for (i, body) in bodies.iter().enumerate() {
+        c.client(&get(&format!("/{i}")));
+        let mut r = format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        r.extend(body.iter());
+        c.server(&r);
+    }
+    c.close();
+    let (got, stats) = read(capture_of(&c));
+    let mark = |line: &String| {
+        let body = line.split_once(" -> 200 ").expect("a response").1;
+        if body.as_bytes() == broken.as_slice() || body.starts_with('\u{1f}') {
+            'x'
+        } else {
+            body.chars().nth(1200).expect("long")
+        }
+    };
+    assert_eq!(
+        got.iter().map(mark).collect::<String>(),
+        "ABAxBAxAx",
+        "each body decoded on its own"
+    );
+    assert_eq!(
+        stats.notes.count(Note::DecodeFailed),
+        3,
+        "one note per failure"
+    );
+}
+
+#[test]
 fn unanswered_requests_are_kept_or_dropped() {
     let mut c = Conv::new(Link::Ethernet, false);
     c.handshake();

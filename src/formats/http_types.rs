@@ -1064,6 +1064,42 @@ mod tests {
     }
 
     #[test]
+    fn repeated_bodies_are_written_as_if_each_were_new() {
+        let with_body = |bytes: Vec<u8>| {
+            let mut ex = read_one(BASE).unwrap();
+            ex.response.as_mut().unwrap().body = Body::from_bytes(bytes);
+            ex
+        };
+        let text = "say \"hi\"\n".repeat(200);
+        let mut twin = text.clone().into_bytes();
+        twin[1000] = b'!';
+        let mut binary = text.clone().into_bytes();
+        binary[1000] = 0xff;
+        let (a, b, bin) = (
+            with_body(text.into_bytes()),
+            with_body(twin),
+            with_body(binary),
+        );
+        let batch = [&a, &a, &b, &bin, &a, &bin, &b, &a, &bin, &a].map(Clone::clone);
+        let mut losses = Losses::default();
+        let mut w = Writer::new(Vec::new());
+        assert_eq!(w.write_batch(&batch, &mut losses).expect("writes"), 10);
+        let again: Vec<Exchange> = batch.iter().rev().cloned().collect();
+        for ex in &again {
+            w.write(ex, &mut losses).expect("writes");
+        }
+        let out = String::from_utf8(w.finish().expect("flush")).expect("utf-8");
+        let expected: String = batch
+            .iter()
+            .chain(&again)
+            .map(|ex| write_one(ex).0)
+            .collect();
+        assert_eq!(out, expected);
+        let binary_notes = losses.iter().find(|(k, _)| *k == LossKind::BinaryBody);
+        assert_eq!(binary_notes.map(|(_, c)| c.count), Some(6));
+    }
+
+    #[test]
     fn binary_bodies_are_left_out_and_noted() {
         let mut ex = read_one(BASE).unwrap();
         ex.response.as_mut().unwrap().body = Body::from_bytes(vec![0xff, 0x00]);

@@ -561,6 +561,7 @@ fn exchanges_become_pairs_as_hoverfly_capture_writes_them() {
 /// `Accept-Encoding: gzip`; v1.12.10's capture of that case
 /// (`v1.12.10_capture_gzip_with_client_accept_encoding.json`) sent `/gzip` without the
 /// query, so it agrees once capture's query map for `ae=1` is added.
+/// `wirecap count` then finds 6 recordings and 2 templates (the json and form bodies).
 #[test]
 fn issue_3_legacy_records_become_pairs_as_hoverfly_capture_writes_them() {
     let Some(root) = reference() else { return };
@@ -597,5 +598,13 @@ fn issue_3_legacy_records_become_pairs_as_hoverfly_capture_writes_them() {
         }
         let rest: Vec<&Value> = ours.iter().filter(|m| !theirs.contains(m)).collect();
         assert_eq!(rest, [&gzip[0]], "{upgrade:?}");
+        // The count rule: the json (`/jsonbody`) and form (`/form`) body matchers capture
+        // chose make those two pairs templates.
+        let count = wirecap::count::count_simulation(&sim, None).count;
+        assert_eq!(
+            (count.all, count.recordings, count.templates),
+            (8, Some(6), Some(2)),
+            "{upgrade:?}"
+        );
     }
 }

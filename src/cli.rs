@@ -150,7 +150,8 @@ pub struct ConvertArgs {
     /// By default wirecap keeps what a v5.x file can express: legacy query strings become
     /// query maps, v1 delays stay, null fields read as absent, v1 recording headers stay exact.
     /// With this switch the legacy query and v1 delays are dropped, null v1 fields are
-    /// rejected and every plain header becomes a glob joined by ";", as Hoverfly does.
+    /// rejected and every plain header becomes a glob joined by ";", as Hoverfly does; v5.x
+    /// output then has Hoverfly's key order (sorted map keys, labels first).
     #[arg(long)]
     pub hoverfly_compat: bool,
 

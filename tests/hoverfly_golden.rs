@@ -3,8 +3,8 @@
 //! - `testdata/expected/<case>.model.json`: the canonical model the reader builds (default
 //!   upgrade);
 //! - `testdata/expected/<case>.hoverfly.json`: the default writer (oldest sufficient v5.x);
-//! - `testdata/expected/<case>.compat.hoverfly.json`: the same after `--hoverfly-compat`
-//!   (`<case>.compat.error.txt` when Hoverfly's upgrade rejects the file);
+//! - `testdata/expected/<case>.compat.hoverfly.json`: the same after `--hoverfly-compat`, in
+//!   Hoverfly's key order (`<case>.compat.error.txt` when Hoverfly's upgrade rejects the file);
 //! - `testdata/expected/<case>.http-types.jsonl`: the pairs that are exchanges;
 //! - extra writer outputs listed in [`EXTRA`] (older schemaVersions, legacy bodies).
 //!
@@ -14,7 +14,7 @@ use snapbox::{Data, data::DataFormat};
 use std::fs;
 use std::path::{Path, PathBuf};
 use wirecap::convert::{self, Summary};
-use wirecap::formats::hoverfly_v2::{SchemaVersion, Upgrade, WriteOptions};
+use wirecap::formats::hoverfly_v2::{KeyOrder, SchemaVersion, Upgrade, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
 use wirecap::loss::Losses;
 use wirecap::model::{Simulation, Timestamp};
@@ -98,9 +98,19 @@ fn try_read(name: &str, bytes: &[u8], upgrade: Upgrade) -> Result<Simulation, fo
 }
 
 fn write(sim: &Simulation, format: Format, version: Option<SchemaVersion>) -> String {
+    write_in(sim, format, version, KeyOrder::AsRead)
+}
+
+fn write_in(
+    sim: &Simulation,
+    format: Format,
+    version: Option<SchemaVersion>,
+    key_order: KeyOrder,
+) -> String {
     let opts = WriteOptions {
         schema_version: version,
         time_exported: Some(Timestamp::from_unix(1_700_000_000, 0)),
+        key_order,
     };
     let mut out = Vec::new();
     formats::write_simulation(format, sim, &opts, &mut out, &mut Losses::default()).unwrap();
@@ -153,7 +163,7 @@ fn reader_and_writer_goldens() {
         golden(out, &format!("{case}.hoverfly.json"));
         match try_read(&name, &bytes, Upgrade::HoverflyCompat) {
             Ok(compat) => golden(
-                write(&compat, Format::Hoverfly, None),
+                write_in(&compat, Format::Hoverfly, None, KeyOrder::Hoverfly),
                 &format!("{case}.compat.hoverfly.json"),
             ),
             Err(e) => golden(format!("{e}\n"), &format!("{case}.compat.error.txt")),

@@ -10,7 +10,7 @@
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
-use wirecap::formats::hoverfly_v2::{SchemaVersion, Upgrade, WriteOptions};
+use wirecap::formats::hoverfly_v2::{KeyOrder, SchemaVersion, Upgrade, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions};
 use wirecap::loss::Losses;
 use wirecap::model::{Simulation, Timestamp};
@@ -61,9 +61,14 @@ fn read_bytes(name: &str, bytes: Vec<u8>) -> Simulation {
 }
 
 fn write(sim: &Simulation, version: SchemaVersion) -> Vec<u8> {
+    write_in(sim, version, KeyOrder::AsRead)
+}
+
+fn write_in(sim: &Simulation, version: SchemaVersion, key_order: KeyOrder) -> Vec<u8> {
     let opts = WriteOptions {
         schema_version: Some(version),
         time_exported: Some(Timestamp::from_unix(0, 0)),
+        key_order,
     };
     let mut out = Vec::new();
     formats::write_simulation(
@@ -236,9 +241,19 @@ fn schema_version(path: &Path) -> String {
         .to_owned()
 }
 
+/// The bytes of `data` in a Hoverfly v1.12.10 GET body, which Go writes as
+/// `{"data":…,"meta":{…}}` with no whitespace.
+fn hoverfly_data_bytes(body: &[u8]) -> Option<&[u8]> {
+    let rest = body.strip_prefix(b"{\"data\":")?;
+    let meta = b",\"meta\":{";
+    let end = rest.windows(meta.len()).rposition(|w| w == meta)?;
+    Some(&rest[..end])
+}
+
 fn check_oracle(upgrade: Upgrade) {
     let Some(root) = reference() else { return };
     let mut compared = 0;
+    let mut byte_compared = 0;
     let mut failures = Vec::new();
     for case in oracle_cases(&root) {
         let version = schema_version(&case.input);
@@ -266,7 +281,12 @@ fn check_oracle(upgrade: Upgrade) {
         if sim.pairs.iter().any(|p| p.response.body_file.is_some()) {
             continue;
         }
-        let mut mine: Value = serde_json::from_slice(&write(&sim, SchemaVersion::V5_3)).unwrap();
+        let order = match upgrade {
+            Upgrade::Faithful => KeyOrder::AsRead,
+            Upgrade::HoverflyCompat => KeyOrder::Hoverfly,
+        };
+        let mut mine: Value =
+            serde_json::from_slice(&write_in(&sim, SchemaVersion::V5_3, order)).unwrap();
         let mut theirs: Value = serde_json::from_slice(&fs::read(&case.output).unwrap()).unwrap();
         if case.warnings {
             dedupe(&mut mine);
@@ -280,7 +300,20 @@ fn check_oracle(upgrade: Upgrade) {
             theirs["meta"] = Value::Null;
         }
         compared += 1;
-        if mine != theirs {
+        // Compat mode: `data`, written compactly, must be the very bytes of `data` in
+        // Hoverfly's GET body, key order included (Hoverfly's duplicate-pair removal applied
+        // to ours). Default mode: JSON equality.
+        let differ = match upgrade {
+            Upgrade::HoverflyCompat => {
+                let raw = fs::read(&case.output).unwrap();
+                let theirs_data = hoverfly_data_bytes(&raw)
+                    .unwrap_or_else(|| panic!("{}: no data member", case.output.display()));
+                byte_compared += 1;
+                serde_json::to_string(&mine["data"]).unwrap().as_bytes() != theirs_data
+            }
+            Upgrade::Faithful => mine != theirs,
+        };
+        if differ {
             failures.push(format!(
                 "{}:\n ours:   {}\n theirs: {}",
                 case.input.display(),
@@ -295,7 +328,9 @@ fn check_oracle(upgrade: Upgrade) {
         failures.len(),
         failures.join("\n")
     );
-    eprintln!("{upgrade:?}: {compared} oracle cases compared");
+    eprintln!(
+        "{upgrade:?}: {compared} oracle cases compared, {byte_compared} of them byte for byte"
+    );
     assert!(compared > 60, "only {compared} oracle cases compared");
 }
 
@@ -516,63 +551,60 @@ fn exchanges_become_pairs_as_hoverfly_capture_writes_them() {
     assert_eq!(mine, theirs);
 }
 
-/// Legacy `/api/records` recordings against Hoverfly's capture of the same requests: Hoverfly
+/// Legacy `/api/records` recordings become the pairs Hoverfly's capture mode writes: Hoverfly
 /// v0.10.1 captured `capture_requests.sh` into a records body
 /// (`samples/legacy-records/hoverfly-v0.10.1_capture_export_GET_api_records.generated.json`),
-/// v1.12.10 into `oracle/H_capture/v1.12.10_capture_default.json`. Scheme, method,
-/// destination, path and non-empty query maps must agree; the rest differs only as
-/// `docs/hoverfly-migration.md` says: an empty legacy query is `{}` (difference 1), recorded
-/// headers stay `exact` matchers (difference 4), and the body matcher stays `exact` on the
-/// same text where capture picks `json`/`form` by Content-Type.
+/// v1.12.10 into `oracle/H_capture/v1.12.10_capture_default.json`. In both upgrade modes the
+/// request matchers wirecap writes for the seven records of those requests are exactly the
+/// seven v1.12.10 wrote (scheme, method, destination, path, query map, body matcher by
+/// Content-Type, no headers). The v0.10.1 run sent one more request, `/gzip?ae=1` with
+/// `Accept-Encoding: gzip`; v1.12.10's capture of that case
+/// (`v1.12.10_capture_gzip_with_client_accept_encoding.json`) sent `/gzip` without the
+/// query, so it agrees once capture's query map for `ae=1` is added.
+/// `wirecap count` then finds 6 recordings and 2 templates (the json and form bodies).
 #[test]
-fn legacy_records_become_pairs_like_capture_but_for_documented_differences() {
+fn issue_3_legacy_records_become_pairs_as_hoverfly_capture_writes_them() {
     let Some(root) = reference() else { return };
     let records = root.join(
         "samples/legacy-records/hoverfly-v0.10.1_capture_export_GET_api_records.generated.json",
     );
-    let sim = read(&records, Upgrade::Faithful).unwrap();
-    let ours: Value = serde_json::from_slice(&write(&sim, SchemaVersion::V5_3)).unwrap();
-    let capture: Value = serde_json::from_slice(
-        &fs::read(root.join("oracle/H_capture/v1.12.10_capture_default.json")).unwrap(),
-    )
-    .unwrap();
-    let ours = ours["data"]["pairs"].as_array().unwrap();
-    let key = |r: &Value| (r["method"].clone(), r["path"].clone(), r["query"].clone());
-    for theirs in capture["data"]["pairs"].as_array().unwrap() {
-        let t = &theirs["request"];
-        let mine = ours
+    let requests = |name: &str| -> Vec<Value> {
+        let doc: Value =
+            serde_json::from_slice(&fs::read(root.join("oracle/H_capture").join(name)).unwrap())
+                .unwrap();
+        doc["data"]["pairs"]
+            .as_array()
+            .unwrap()
             .iter()
-            .map(|p| &p["request"])
-            .find(|r| {
-                let q = if t["query"].is_null() && r["query"] == serde_json::json!({}) {
-                    Value::Null
-                } else {
-                    r["query"].clone()
-                };
-                (r["method"].clone(), r["path"].clone(), q) == key(t)
-            })
-            .unwrap_or_else(|| panic!("no legacy record became {t}"));
-        for field in ["scheme", "method", "destination", "path"] {
-            assert_eq!(mine[field], t[field], "{field} of {t}");
+            .map(|p| p["request"].clone())
+            .collect()
+    };
+    let theirs = requests("v1.12.10_capture_default.json");
+    let mut gzip = requests("v1.12.10_capture_gzip_with_client_accept_encoding.json");
+    assert_eq!(gzip.len(), 1);
+    gzip[0]["query"] = serde_json::json!({"ae": [{"matcher": "exact", "value": "1"}]});
+    for upgrade in [Upgrade::Faithful, Upgrade::HoverflyCompat] {
+        let sim = read(&records, upgrade).unwrap();
+        let ours: Value = serde_json::from_slice(&write(&sim, SchemaVersion::V5_3)).unwrap();
+        let ours: Vec<Value> = ours["data"]["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["request"].clone())
+            .collect();
+        assert_eq!(ours.len(), theirs.len() + 1, "{upgrade:?}");
+        for t in &theirs {
+            assert!(ours.contains(t), "{upgrade:?}: no legacy record became {t}");
         }
-        assert!(t["headers"].is_null() && mine["headers"].is_object(), "{t}");
-        let (m, c) = (&mine["body"][0], &t["body"][0]);
-        match c["matcher"].as_str() {
-            Some("exact") => assert_eq!(m, c),
-            Some("json") => assert_eq!(
-                m,
-                &serde_json::json!({"matcher": "exact", "value": c["value"]})
-            ),
-            Some("form") => {
-                assert_eq!(m["matcher"], "exact");
-                let fields = c["value"].as_object().unwrap();
-                let text = m["value"].as_str().unwrap();
-                for (name, ms) in fields {
-                    let pair = format!("{name}={}", ms[0]["value"].as_str().unwrap());
-                    assert!(text.split('&').any(|p| p == pair), "{pair} in {text}");
-                }
-            }
-            other => panic!("capture wrote a {other:?} body matcher"),
-        }
+        let rest: Vec<&Value> = ours.iter().filter(|m| !theirs.contains(m)).collect();
+        assert_eq!(rest, [&gzip[0]], "{upgrade:?}");
+        // The count rule: the json (`/jsonbody`) and form (`/form`) body matchers capture
+        // chose make those two pairs templates.
+        let count = wirecap::count::count_simulation(&sim, None).count;
+        assert_eq!(
+            (count.all, count.recordings, count.templates),
+            (8, Some(6), Some(2)),
+            "{upgrade:?}"
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use wirecap::capture;
 use wirecap::convert::{self, Options, Summary};
-use wirecap::formats::hoverfly_v2::{Upgrade, WriteOptions};
+use wirecap::formats::hoverfly_v2::{KeyOrder, Upgrade, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
 use wirecap::model::{Simulation, Timestamp};
 
@@ -133,6 +133,11 @@ fn run_simulation(
         let wopts = WriteOptions {
             schema_version: args.schema_version,
             time_exported: time_exported(args, &sim),
+            key_order: if args.hoverfly_compat {
+                KeyOrder::Hoverfly
+            } else {
+                KeyOrder::AsRead
+            },
         };
         let n = formats::write_simulation(to, &sim, &wopts, &mut sink, &mut summary.losses)
             .with_context(|| format!("writing {out_name}"))?;

@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use wirecap::convert::{self, Options, Summary};
-use wirecap::formats::hoverfly_v2::{Upgrade, WriteOptions};
+use wirecap::formats::hoverfly_v2::{KeyOrder, Upgrade, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
 use wirecap::loss::Losses;
 use wirecap::merge::{
@@ -214,6 +214,11 @@ fn merge_into_simulation(
     let wopts = WriteOptions {
         schema_version: args.schema_version,
         time_exported: Some(export_time(args.time_exported)),
+        key_order: if args.hoverfly_compat {
+            KeyOrder::Hoverfly
+        } else {
+            KeyOrder::AsRead
+        },
     };
     let n = formats::write_simulation(to, &merged, &wopts, &mut sink, &mut run.summary.losses)?;
     run.written = n as u64;

@@ -3,8 +3,9 @@
 //! (`urlPattern`/`httpMethod`/`delay`, or v0.7.0's `HostPattern`/`Delay`), plus the
 //! simulation `schemaVersion` v1 writer, which shares their request shape.
 //!
-//! Reading upgrades each entry the way `hoverfly_v2` upgrades a v1 simulation (recordings
-//! `exact`, templates `glob`). Writing goes the other way and only where the content fits:
+//! Reading: a recording (`requestType` `recording` or absent) becomes the pair Hoverfly's
+//! capture mode writes for that request, like an exchange from pcap or http-types does; a
+//! template is upgraded the way `hoverfly_v2` upgrades a v1 simulation (`glob`). Writing goes the other way and only where the content fits:
 //! every field one `exact` matcher (a recording) or one `glob`/`exact` matcher (a template);
 //! anything else is skipped with a loss note.
 
@@ -12,10 +13,11 @@ use super::hoverfly_v2::{
     self as v2, Ctx, DelayView, Error, MetaOut, Nullable, RequestV1View, ResponseView,
     SchemaVersion, Upgrade, V1Kind, WriteOptions, body_out, from_value, headers_out,
 };
+use super::query;
 use crate::loss::{LossKind, Losses};
 use crate::model::simulation::Delay;
-use crate::model::simulation::ser_fields;
-use crate::model::{Matcher, Pair, Simulation};
+use crate::model::simulation::{CapturedRequest, ser_fields};
+use crate::model::{Matcher, Pair, RequestMatcher, Simulation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::io::{self, Write};
@@ -137,7 +139,12 @@ pub fn read_value(
                 *f = Nullable::Absent;
             }
         }
-        let request = req.into_model(kind, upgrade, &mut ctx, &format!("{ptr}/{key}"))?;
+        let request = match (which, kind) {
+            (Legacy::Records, V1Kind::Recording) => {
+                recording_request(req, &mut ctx, &format!("{ptr}/{key}"))
+            }
+            _ => req.into_model(kind, upgrade, &mut ctx, &format!("{ptr}/{key}"))?,
+        };
         let response = resp.into_model(file, &format!("{ptr}/response"))?;
         sim.pairs.push(Pair {
             request,
@@ -155,6 +162,48 @@ pub fn read_value(
         .to_owned(),
     );
     Ok(sim)
+}
+
+/// A legacy recording becomes the request matchers Hoverfly's capture mode writes for the
+/// same request ([`RequestMatcher::from_capture`], as exchanges from pcap and http-types do),
+/// in both upgrade modes: Hoverfly v1.12.10 has no upgrade for `/api/records`, and capture is
+/// how it turns a request into a recording. The recorded path is already decoded and the
+/// query still percent-encoded (v0.10.1 records). Recorded headers are not matchers (loss
+/// note), as capture writes none by default; `Content-Type` still picks the body matcher.
+fn recording_request(req: RequestV1View, ctx: &mut Ctx<'_>, pointer: &str) -> RequestMatcher {
+    let headers = req.headers.map(|h| h.0).unwrap_or_default();
+    let content_type = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .and_then(|(_, vs)| vs.as_ref()?.first())
+        .map(String::as_str);
+    if !headers.is_empty() {
+        ctx.note(LossKind::RequestHeaders, format!("{pointer}/headers"));
+    }
+    let query = req.query.into_option();
+    // Capture parses the query as Go's `url.Query()` does, skipping pairs it cannot parse;
+    // say so when that drops any.
+    if let Some(q) = &query {
+        let segments = q.split('&').filter(|s| !s.is_empty()).count();
+        let parsed: usize = query::go_parse_query(q)
+            .iter()
+            .map(|(_, vs)| vs.len())
+            .sum();
+        if parsed != segments {
+            ctx.note(LossKind::LegacyQuery, format!("{pointer}/query"));
+        }
+    }
+    let [scheme, method, destination, path, body] =
+        [req.scheme, req.method, req.destination, req.path, req.body].map(Nullable::into_option);
+    RequestMatcher::from_capture(&CapturedRequest {
+        scheme: scheme.as_deref(),
+        method: method.as_deref(),
+        destination: destination.as_deref(),
+        path: path.as_deref(),
+        query: query.as_deref(),
+        content_type,
+        body: body.as_deref(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -527,5 +576,28 @@ mod tests {
             assert_eq!(a.request, b.request);
             assert_eq!(a.response, b.response);
         }
+    }
+
+    #[test]
+    fn issue_3_legacy_recordings_become_captured_pairs() {
+        let json = r#"{"data":[{"request":{"requestType":"recording","path":"/a b","method":"POST","destination":"H.test:8080","scheme":"http","query":"","body":"{\"n\": 1}","headers":{"content-type":["application/json"],"User-Agent":["curl"]}},"response":{"status":200}}]}"#;
+        let doc: Value = serde_json::from_str(json).unwrap();
+        let mut losses = Losses::default();
+        let sim = read_value(
+            &doc,
+            Legacy::Records,
+            "x.json",
+            Upgrade::HoverflyCompat,
+            &mut losses,
+        )
+        .unwrap();
+        let r = &sim.pairs[0].request;
+        assert_eq!(r.path, vec![Matcher::new("exact", "/a b")]);
+        assert_eq!(r.destination, vec![Matcher::new("exact", "h.test:8080")]);
+        assert_eq!(r.body, vec![Matcher::new("json", "{\"n\": 1}")]);
+        assert!(r.headers.is_empty() && r.query.is_none(), "{r:?}");
+        // A json body matcher is no exact matcher: the count rule makes this a template.
+        assert!(!r.is_all_exact());
+        assert!(!losses.is_empty());
     }
 }

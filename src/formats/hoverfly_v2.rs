@@ -8,7 +8,8 @@
 //! Hoverfly's loses (legacy query strings become `query` maps, v1 delays stay, `null` means
 //! absent, v1 recording headers stay exact); [`Upgrade::HoverflyCompat`] reproduces
 //! Hoverfly v1.12.10's upgrade instead. Writing: v5.x views with Hoverfly's export shape and
-//! its `encodedBody` rule; the oldest v5.x that expresses the content by default.
+//! its `encodedBody` rule; the oldest v5.x that expresses the content by default; maps in the
+//! order read, or in Go's sorted order with [`KeyOrder::Hoverfly`] (`--hoverfly-compat`).
 
 use super::json::{JsonError, to_pointer};
 use crate::loss::{LossKind, Losses};
@@ -24,6 +25,7 @@ use base64::Engine as _;
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Read as _, Write};
 use std::marker::PhantomData;
@@ -1202,6 +1204,110 @@ pub struct WriteOptions {
     pub schema_version: Option<SchemaVersion>,
     /// `meta.timeExported`; `None` keeps the input's, else leaves it to the caller's clock.
     pub time_exported: Option<Timestamp>,
+    /// The order of object keys in v5.x documents.
+    pub key_order: KeyOrder,
+}
+
+/// The order of object keys a v5.x writer uses. Fixed fields (`path`, `method`, …) always
+/// come in the order of Hoverfly's view structs; what differs is maps and `labels`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeyOrder {
+    /// Header, query and state maps, and matcher values, keep the order they were read in;
+    /// `labels` come after `response` (wirecap's default).
+    #[default]
+    AsRead,
+    /// Hoverfly's export order (`--hoverfly-compat`): Go's `encoding/json` writes every map
+    /// with its keys sorted bytewise (headers, query, state, and objects inside matcher
+    /// values and configs, literals and variable arguments), and `labels` first in a pair,
+    /// where `RequestMatcherResponsePairViewV5` declares it.
+    Hoverfly,
+}
+
+impl KeyOrder {
+    /// `fields` in this order: as they are, or sorted by key as Go marshals a map.
+    fn fields<T>(self, mut fields: Fields<T>) -> Fields<T> {
+        if self == KeyOrder::Hoverfly {
+            fields.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        fields
+    }
+
+    /// `value` in this order: borrowed as it is, or a copy with every object's keys sorted.
+    fn value(self, value: &Value) -> Cow<'_, Value> {
+        match (self, value) {
+            (KeyOrder::Hoverfly, Value::Object(m)) => Cow::Owned(Value::Object(go_sorted(m))),
+            (KeyOrder::Hoverfly, Value::Array(vs)) => Cow::Owned(Value::Array(
+                vs.iter().map(|v| self.value(v).into_owned()).collect(),
+            )),
+            _ => Cow::Borrowed(value),
+        }
+    }
+
+    /// A matcher's `value` in this order. Hoverfly holds a `form` matcher's value as a map of
+    /// field names to matcher views, so the names are sorted but each matcher's keys come in
+    /// the view's order (`matcher`, `value`, `config`, `doMatch`); any other value is plain
+    /// JSON (`interface{}`), sorted throughout.
+    fn matcher_value<'v>(self, matcher: &str, value: &'v Value) -> Cow<'v, Value> {
+        match (self, value) {
+            (KeyOrder::Hoverfly, Value::Object(fields)) if matcher.eq_ignore_ascii_case("form") => {
+                let mut entries: Vec<(&String, &Value)> = fields.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                let form = entries.into_iter().map(|(k, ms)| {
+                    let ms = match ms {
+                        Value::Array(ms) => Value::Array(ms.iter().map(go_matcher).collect()),
+                        other => self.value(other).into_owned(),
+                    };
+                    (k.clone(), ms)
+                });
+                Cow::Owned(Value::Object(form.collect()))
+            }
+            _ => self.value(value),
+        }
+    }
+
+    /// `map` in this order, as [`KeyOrder::value`] orders an object.
+    fn map(self, map: &Map<String, Value>) -> Cow<'_, Map<String, Value>> {
+        match self {
+            KeyOrder::AsRead => Cow::Borrowed(map),
+            KeyOrder::Hoverfly => Cow::Owned(go_sorted(map)),
+        }
+    }
+}
+
+/// A matcher view inside a `form` value, in Hoverfly's order: `matcher`, `value`, `config`,
+/// `doMatch` (`MatcherViewV5`), then anything else sorted; not an object: sorted as JSON.
+fn go_matcher(m: &Value) -> Value {
+    let Value::Object(fields) = m else {
+        return KeyOrder::Hoverfly.value(m).into_owned();
+    };
+    let name = fields.get("matcher").and_then(Value::as_str).unwrap_or("");
+    let mut out = Map::new();
+    for key in ["matcher", "value", "config", "doMatch"] {
+        if let Some(v) = fields.get(key) {
+            let v = match key {
+                "value" => KeyOrder::Hoverfly.matcher_value(name, v).into_owned(),
+                "doMatch" => go_matcher(v),
+                _ => KeyOrder::Hoverfly.value(v).into_owned(),
+            };
+            out.insert(key.to_owned(), v);
+        }
+    }
+    for (k, v) in go_sorted(fields) {
+        if !out.contains_key(&k) {
+            out.insert(k, v);
+        }
+    }
+    Value::Object(out)
+}
+
+/// A copy of `map` with its keys, and those of every object inside, sorted bytewise.
+fn go_sorted(map: &Map<String, Value>) -> Map<String, Value> {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.clone(), KeyOrder::Hoverfly.value(v).into_owned()))
+        .collect()
 }
 
 /// Whether Hoverfly exports a body as base64: iff the response has a `Content-Encoding`
@@ -1345,9 +1451,9 @@ fn ser_opt_fields<T: Serialize, S: serde::Serializer>(
 #[serde(rename_all = "camelCase")]
 struct MatcherOut<'a> {
     matcher: &'a str,
-    value: &'a Value,
+    value: Cow<'a, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    config: Option<&'a Map<String, Value>>,
+    config: Option<Cow<'a, Map<String, Value>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     do_match: Option<Box<MatcherOut<'a>>>,
 }
@@ -1375,8 +1481,11 @@ struct ResponseV5Out<'a> {
     post_serve_action: Option<&'a str>,
 }
 
+/// A pair; `labels` sits in one of two places, by [`KeyOrder`]: Hoverfly's first, or last.
 #[derive(Serialize)]
 struct PairV5Out<'a> {
+    #[serde(rename = "labels", skip_serializing_if = "<[String]>::is_empty")]
+    labels_first: &'a [String],
     request: RequestV5Out<'a>,
     response: ResponseV5Out<'a>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
@@ -1412,14 +1521,14 @@ struct GlobalActionsOut<'a> {
 struct VariableOut<'a> {
     name: &'a str,
     function: &'a str,
-    #[serde(skip_serializing_if = "<[Value]>::is_empty")]
-    arguments: &'a [Value],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    arguments: Vec<Cow<'a, Value>>,
 }
 
 #[derive(Serialize)]
 struct LiteralOut<'a> {
     name: &'a str,
-    value: &'a Value,
+    value: Cow<'a, Value>,
 }
 
 #[derive(Serialize)]
@@ -1466,25 +1575,36 @@ pub(super) fn meta_out(version: SchemaVersion, sim: &Simulation, opts: &WriteOpt
     }
 }
 
-fn matcher_out<'a>(m: &'a Matcher, v: SchemaVersion, drop: &mut bool) -> MatcherOut<'a> {
-    let modern = v >= SchemaVersion::V5_2;
+/// How the v5.x writer shapes its output: the version, and the key order.
+#[derive(Clone, Copy)]
+struct Shape {
+    version: SchemaVersion,
+    order: KeyOrder,
+}
+
+fn matcher_out<'a>(m: &'a Matcher, shape: Shape, drop: &mut bool) -> MatcherOut<'a> {
+    let modern = shape.version >= SchemaVersion::V5_2;
     if !modern && (m.config.is_some() || m.do_match.is_some()) {
         *drop = true;
     }
     MatcherOut {
         matcher: &m.matcher,
-        value: &m.value,
-        config: m.config.as_ref().filter(|_| modern),
+        value: shape.order.matcher_value(&m.matcher, &m.value),
+        config: m
+            .config
+            .as_ref()
+            .filter(|_| modern)
+            .map(|c| shape.order.map(c)),
         do_match: m
             .do_match
             .as_deref()
             .filter(|_| modern)
-            .map(|d| Box::new(matcher_out(d, v, drop))),
+            .map(|d| Box::new(matcher_out(d, shape, drop))),
     }
 }
 
-fn list<'a>(ms: &'a [Matcher], v: SchemaVersion, drop: &mut bool) -> Vec<MatcherOut<'a>> {
-    ms.iter().map(|m| matcher_out(m, v, drop)).collect()
+fn list<'a>(ms: &'a [Matcher], shape: Shape, drop: &mut bool) -> Vec<MatcherOut<'a>> {
+    ms.iter().map(|m| matcher_out(m, shape, drop)).collect()
 }
 
 /// Writes `sim` as a v5.x document. Content the version cannot express is left out with a
@@ -1496,33 +1616,39 @@ pub fn write_v5<W: Write>(
     out: &mut W,
     losses: &mut Losses,
 ) -> io::Result<usize> {
+    let order = opts.key_order;
+    let shape = Shape { version, order };
     let mut pairs = Vec::with_capacity(sim.pairs.len());
     for p in &sim.pairs {
         let mut dropped = false;
         let d = &mut dropped;
         let r = &p.request;
         let request = RequestV5Out {
-            path: list(&r.path, version, d),
-            method: list(&r.method, version, d),
-            destination: list(&r.destination, version, d),
-            scheme: list(&r.scheme, version, d),
-            body: list(&r.body, version, d),
-            headers: r
-                .headers
-                .iter()
-                .map(|(k, ms)| (k.clone(), list(ms, version, d)))
-                .collect(),
+            path: list(&r.path, shape, d),
+            method: list(&r.method, shape, d),
+            destination: list(&r.destination, shape, d),
+            scheme: list(&r.scheme, shape, d),
+            body: list(&r.body, shape, d),
+            headers: order.fields(
+                r.headers
+                    .iter()
+                    .map(|(k, ms)| (k.clone(), list(ms, shape, d)))
+                    .collect(),
+            ),
             query: r.query.as_ref().map(|q| {
-                q.iter()
-                    .map(|(k, ms)| (k.clone(), list(ms, version, d)))
-                    .collect()
+                order.fields(
+                    q.iter()
+                        .map(|(k, ms)| (k.clone(), list(ms, shape, d)))
+                        .collect(),
+                )
             }),
-            requires_state: r
-                .requires_state
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str()))
-                .collect(),
-            deprecated_query: list(&r.deprecated_query, version, d),
+            requires_state: order.fields(
+                r.requires_state
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str()))
+                    .collect(),
+            ),
+            deprecated_query: list(&r.deprecated_query, shape, d),
         };
         if !r.deprecated_query.is_empty() {
             losses.record(LossKind::LegacyQuery, || {
@@ -1554,13 +1680,14 @@ pub fn write_v5<W: Write>(
             body,
             encoded_body,
             body_file: resp.body_file.as_deref().filter(|_| v5_1),
-            headers: headers_out(&resp.headers),
+            headers: order.fields(headers_out(&resp.headers)),
             templated: resp.templated,
-            transitions_state: resp
-                .transitions_state
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str()))
-                .collect(),
+            transitions_state: order.fields(
+                resp.transitions_state
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str()))
+                    .collect(),
+            ),
             removes_state: &resp.removes_state,
             fixed_delay: resp.fixed_delay.filter(|_| v5_1),
             log_normal_delay: resp.log_normal_delay.as_ref().filter(|_| v5_1),
@@ -1573,14 +1700,20 @@ pub fn write_v5<W: Write>(
                 format!("{}: needs {}", p.source, pair_version(p))
             });
         }
+        let labels: &[String] = if version >= SchemaVersion::V5_3 {
+            &p.labels
+        } else {
+            &[]
+        };
+        let (labels_first, labels) = match order {
+            KeyOrder::AsRead => (&[][..], labels),
+            KeyOrder::Hoverfly => (labels, &[][..]),
+        };
         pairs.push(PairV5Out {
+            labels_first,
             request,
             response,
-            labels: if version >= SchemaVersion::V5_3 {
-                &p.labels
-            } else {
-                &[]
-            },
+            labels,
         });
     }
     let v5_2 = version >= SchemaVersion::V5_2;
@@ -1618,7 +1751,7 @@ pub fn write_v5<W: Write>(
                 .iter()
                 .map(|l| LiteralOut {
                     name: &l.name,
-                    value: &l.value,
+                    value: order.value(&l.value),
                 })
                 .collect()
         } else {
@@ -1630,7 +1763,7 @@ pub fn write_v5<W: Write>(
                 .map(|v| VariableOut {
                     name: &v.name,
                     function: &v.function,
-                    arguments: &v.arguments,
+                    arguments: v.arguments.iter().map(|a| order.value(a)).collect(),
                 })
                 .collect()
         } else {
@@ -2048,5 +2181,30 @@ mod tests {
             value: Value::Null,
         });
         assert_eq!(SchemaVersion::required_for(&sim), SchemaVersion::V5_2);
+    }
+
+    #[test]
+    fn hoverfly_key_order_sorts_maps_and_puts_labels_first() {
+        let doc = r#"{"data":{"pairs":[{"request":{"headers":{"B":[{"matcher":"exact","value":"1"}],"A":[{"matcher":"exact","value":"2"}]},"body":[{"matcher":"form","value":{"z":[{"matcher":"jwt","value":"{}","doMatch":{"matcher":"exact","value":"x"}}],"a":[{"value":"y","matcher":"exact"}]}}]},"response":{"status":200,"headers":{"Y":["1"],"X":["2"]}},"labels":["l"]}],"globalActions":{"delays":[]},"literals":[{"name":"n","value":{"b":1,"a":2}}]},"meta":{"schemaVersion":"v5.3"}}"#;
+        let sim = read(doc, Upgrade::HoverflyCompat).unwrap();
+        let opts = WriteOptions {
+            schema_version: Some(SchemaVersion::V5_3),
+            key_order: KeyOrder::Hoverfly,
+            ..WriteOptions::default()
+        };
+        let mut out = Vec::new();
+        write_v5(
+            &sim,
+            SchemaVersion::V5_3,
+            &opts,
+            &mut out,
+            &mut Losses::default(),
+        )
+        .unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            serde_json::to_string(&v["data"]).unwrap(),
+            r#"{"pairs":[{"labels":["l"],"request":{"body":[{"matcher":"form","value":{"a":[{"matcher":"exact","value":"y"}],"z":[{"matcher":"jwt","value":"{}","doMatch":{"matcher":"exact","value":"x"}}]}}],"headers":{"A":[{"matcher":"exact","value":"2"}],"B":[{"matcher":"exact","value":"1"}]}},"response":{"status":200,"body":"","encodedBody":false,"headers":{"X":["2"],"Y":["1"]},"templated":false}}],"globalActions":{"delays":[],"delaysLogNormal":[]},"literals":[{"name":"n","value":{"a":2,"b":1}}]}"#
+        );
     }
 }

@@ -418,6 +418,57 @@ fn body_matcher(content_type: Option<&str>, body: &str) -> Matcher {
     }
 }
 
+/// What Hoverfly's capture mode reads off a request to write its matchers
+/// ([`RequestMatcher::from_capture`]). A field that is `None` gets no matcher (capture always
+/// has every one; legacy `/api/records` recordings may lack some).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CapturedRequest<'a> {
+    /// `http` or `https`.
+    pub scheme: Option<&'a str>,
+    /// The method as sent.
+    pub method: Option<&'a str>,
+    /// `host[:port]` as sent in `Host`; capture lower-cases it.
+    pub destination: Option<&'a str>,
+    /// The decoded path.
+    pub path: Option<&'a str>,
+    /// The raw query string, still percent-encoded; `None` when the target had no `?`.
+    pub query: Option<&'a str>,
+    /// The request's `Content-Type`, which picks the body matcher.
+    pub content_type: Option<&'a str>,
+    /// The request body as text.
+    pub body: Option<&'a str>,
+}
+
+impl RequestMatcher {
+    /// The request matchers Hoverfly's capture mode writes (reference §6, v1.12.10
+    /// `core/hoverfly_funcs.go` `Save`): `exact` scheme, method, lower-cased destination and
+    /// path; the query as a map (one value `exact`, several `array`; none: no `query`); the
+    /// body matcher chosen by `Content-Type`. Request headers are not written (capture's
+    /// default); callers note that loss.
+    pub fn from_capture(req: &CapturedRequest<'_>) -> RequestMatcher {
+        let exact = |v: Option<&str>| {
+            v.map(|v| vec![Matcher::new("exact", v)])
+                .unwrap_or_default()
+        };
+        let query = req
+            .query
+            .map(|q| query_matchers(&query::go_parse_query(q)))
+            .filter(|q| !q.is_empty());
+        RequestMatcher {
+            path: exact(req.path),
+            method: exact(req.method),
+            destination: exact(req.destination.map(str::to_ascii_lowercase).as_deref()),
+            scheme: exact(req.scheme),
+            body: req
+                .body
+                .map(|b| vec![body_matcher(req.content_type, b)])
+                .unwrap_or_default(),
+            query,
+            ..RequestMatcher::default()
+        }
+    }
+}
+
 impl Pair {
     /// The pair Hoverfly's capture mode writes for an exchange (reference §6): `exact`
     /// scheme, method, lower-cased destination with port, decoded path; the query as a map
@@ -465,16 +516,17 @@ impl Pair {
             losses.record(LossKind::HeaderOrder, || ex.source.to_string());
         }
         let (path, raw_query) = origin_path_and_query(&req.target);
-        let query = raw_query.map(|q| query_matchers(&query::go_parse_query(q)));
-        let request = RequestMatcher {
-            path: vec![Matcher::new("exact", query::go_path_unescape(path))],
-            method: vec![Matcher::new("exact", req.method.as_str())],
-            destination: vec![Matcher::new("exact", req.authority().to_ascii_lowercase())],
-            scheme: vec![Matcher::new("exact", req.scheme.as_str())],
-            body: vec![body_matcher(req.headers.first("content-type"), &body)],
-            query: query.filter(|q| !q.is_empty()),
-            ..RequestMatcher::default()
-        };
+        let path = query::go_path_unescape(path);
+        let authority = req.authority();
+        let request = RequestMatcher::from_capture(&CapturedRequest {
+            scheme: Some(req.scheme.as_str()),
+            method: Some(req.method.as_str()),
+            destination: Some(&authority),
+            path: Some(&path),
+            query: raw_query,
+            content_type: req.headers.first("content-type"),
+            body: Some(&body),
+        });
         // Go's transport undoes the origin's Content-Encoding when the client did not ask
         // for it, and Hoverfly then stores the plain body without Content-Encoding and
         // Content-Length (reference §6, gzip behaviour).

@@ -5,6 +5,8 @@
 //! `.venv/bin/python` as `scripts/test.sh` sets it up. Without one the test prints a notice and
 //! passes, so a fresh clone's `cargo test` still runs.
 
+mod notice;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -40,15 +42,15 @@ fn inputs() -> Vec<PathBuf> {
 #[test]
 fn py_http_types_reads_everything_wirecap_writes() {
     let Some(py) = python() else {
-        eprintln!(
-            "notice: skipping the py-http-types check: no Python with http-types==0.0.18 (run scripts/test.sh, or set WIRECAP_PYTHON)"
+        notice::notice(
+            "skipping the py-http-types check: no Python with http-types==0.0.18 (run scripts/test.sh, or set WIRECAP_PYTHON)",
         );
         return;
     };
     let schema = Path::new("../shared/reference/http-types/http-types-schema.json");
     if !schema.exists() {
-        eprintln!(
-            "notice: ../shared is absent: checking with py-http-types only, not the published schema"
+        notice::notice(
+            "../shared is absent: checking with py-http-types only, not the published schema",
         );
     }
     let dir = tempfile::tempdir().expect("temp dir");

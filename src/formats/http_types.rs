@@ -190,6 +190,15 @@ pub fn parse_exchange(bytes: &[u8], source: Source) -> Result<Exchange, JsonErro
 /// value itself. Runs on the error path only: the line is parsed again as a plain value.
 fn not_an_object(bytes: &[u8], error: JsonError) -> JsonError {
     let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
+        // Too deep or broken to parse as a value; an array is still told by its first byte.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'[') {
+            return JsonError {
+                pointer: String::new(),
+                message: "an array, expected an object".to_owned(),
+                ..error
+            };
+        }
         return error;
     };
     let (pointer, found) = match &value {
@@ -997,6 +1006,10 @@ mod tests {
             "t.jsonl:1: /: an array, expected an object"
         );
         rejects!(r#""x""#, r#"t.jsonl:1: /: string "x", expected an object"#);
+        rejects!(
+            &"[".repeat(1000),
+            "t.jsonl:1: /: an array, expected an object"
+        );
         rejects!(
             r#"{"request":[]}"#,
             "t.jsonl:1: /request: an array, expected an object"

@@ -262,6 +262,14 @@ pub enum Error {
         /// `input` or `output`.
         direction: &'static str,
     },
+    /// The format is input only: captures are read, never written.
+    #[error(
+        "{format} is read-only: wirecap reads captures but does not write them; pick another --to"
+    )]
+    ReadOnly {
+        /// The format.
+        format: Format,
+    },
     /// Neither flag, extension nor content told the format.
     #[error("{file}: cannot tell the format from the name or the content; name it with --from")]
     Undetected {
@@ -384,7 +392,8 @@ pub fn write_simulation<W: Write>(
         Format::HoverflyV1Records => hoverfly_v1::write_records(sim, out, losses).map_err(io),
         Format::HoverflyV1Templates => hoverfly_v1::write_templates(sim, out, losses).map_err(io),
         Format::HoverflyV1Delays => hoverfly_v1::write_delays(sim, out, losses).map_err(io),
-        Format::Pcap | Format::HttpTypes | Format::Har => Err(Error::Unsupported {
+        Format::Pcap => Err(Error::ReadOnly { format }),
+        Format::HttpTypes | Format::Har => Err(Error::Unsupported {
             format,
             direction: "output",
         }),
@@ -414,8 +423,8 @@ impl<W: Write> Writer<W> {
     pub fn new(format: Format, out: W) -> Result<Self, Error> {
         match format {
             Format::HttpTypes => Ok(Writer::HttpTypes(http_types::Writer::new(out))),
-            Format::Pcap
-            | Format::Hoverfly
+            Format::Pcap => Err(Error::ReadOnly { format }),
+            Format::Hoverfly
             | Format::HoverflyV1Records
             | Format::HoverflyV1Templates
             | Format::HoverflyV1Delays

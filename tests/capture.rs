@@ -1,6 +1,7 @@
 //! Captures to exchanges, end to end through `formats::read`: synthetic TCP edge cases built
 //! with `tests/support`, each checked by a one-line summary per exchange.
 
+mod notice;
 mod support;
 
 use std::io::Cursor;
@@ -701,7 +702,9 @@ fn shared_small() -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("skipping ../shared/captures/small.pcap: not present");
+        notice::notice(
+            "skipping the shared corpus capture: ../shared/captures/small.pcap is absent",
+        );
         None
     }
 }

@@ -7,6 +7,8 @@
 //! The reference folder is not part of the repository; without it these tests print a skip
 //! notice and pass.
 
+mod notice;
+
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,7 +22,10 @@ fn reference() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipping: {} is absent", dir.display());
+        notice::notice(&format!(
+            "skipping the Hoverfly oracle check: {} is absent",
+            dir.display()
+        ));
         None
     }
 }

@@ -37,10 +37,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// Whether the error is a closed pipe on output (`wirecap … | head`), which ends quietly.
+///
+/// serde_json's writers wrap the `io::Error` without exposing it as the error's source, so
+/// they are asked for its kind.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
-        e.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        let kind = if let Some(e) = e.downcast_ref::<io::Error>() {
+            Some(e.kind())
+        } else {
+            e.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+        };
+        kind == Some(io::ErrorKind::BrokenPipe)
     })
 }
 

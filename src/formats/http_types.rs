@@ -52,7 +52,8 @@ pub enum Error {
         error: JsonError,
     },
     /// An empty or whitespace-only line: JSONL allows none, and py-http-types fails on them.
-    #[error("{file}:{line}: blank line, expected one JSON object per line")]
+    /// The pointer is `/`, the whole line, as for every other line-level error.
+    #[error("{file}:{line}: /: blank line, expected one JSON object per line")]
     BlankLine {
         /// The input's display name.
         file: String,
@@ -60,7 +61,9 @@ pub enum Error {
         line: u64,
     },
     /// A line longer than the limit.
-    #[error("{file}:{line}: line longer than {limit} bytes (raise it with --max-line-bytes)")]
+    #[error(
+        "{file}:{line}: /: line longer than {limit} bytes, expected at most {limit} (raise it with --max-line-bytes)"
+    )]
     LineTooLong {
         /// The input's display name.
         file: String,
@@ -177,8 +180,55 @@ impl<R: BufRead> Iterator for Reader<R> {
 
 /// Parses one http-types exchange from JSON text.
 pub fn parse_exchange(bytes: &[u8], source: Source) -> Result<Exchange, JsonError> {
-    let view: ExchangeView = json::from_slice(bytes)?;
+    let view: ExchangeView = json::from_slice(bytes).map_err(|e| not_an_object(bytes, e))?;
     view.into_exchange(source)
+}
+
+/// Rewords a failure where the line, `request` or `response` is not an object.
+///
+/// serde's derive names the private view struct there ("null, expected struct ExchangeView"),
+/// and reads an array as the struct's fields in order, so it reports a pointer into the array
+/// ("/0/request: unknown field"). Users should read "an array, expected an object" at the
+/// value itself. Runs on the error path only: the line is parsed again as a plain value.
+fn not_an_object(bytes: &[u8], error: JsonError) -> JsonError {
+    let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
+        // Too deep or broken to parse as a value; an array is still told by its first byte.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'[') {
+            return JsonError {
+                pointer: String::new(),
+                message: "an array, expected an object".to_owned(),
+                ..error
+            };
+        }
+        return error;
+    };
+    let (pointer, found) = match &value {
+        Value::Object(root) => match (root.get("request"), root.get("response")) {
+            (Some(v), _) if !v.is_object() => ("/request", v),
+            (_, Some(v)) if !v.is_object() && !v.is_null() => ("/response", v),
+            _ => return error,
+        },
+        other => ("", other),
+    };
+    JsonError {
+        pointer: pointer.to_owned(),
+        message: format!("{}, expected an object", describe(found)),
+        ..error
+    }
+}
+
+/// A JSON value's kind, in the words serde uses for the other type errors.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Number(n) if n.is_f64() => format!("floating point `{n}`"),
+        Value::Number(n) => format!("integer `{n}`"),
+        Value::String(s) => format!("string {s:?}"),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -1019,7 +1069,30 @@ mod tests {
         );
         rejects!(
             "   ",
-            "t.jsonl:1: blank line, expected one JSON object per line"
+            "t.jsonl:1: /: blank line, expected one JSON object per line"
+        );
+        rejects!("null", "t.jsonl:1: /: null, expected an object");
+        rejects!("[]", "t.jsonl:1: /: an array, expected an object");
+        rejects!(
+            r#"[{"request":1}]"#,
+            "t.jsonl:1: /: an array, expected an object"
+        );
+        rejects!(r#""x""#, r#"t.jsonl:1: /: string "x", expected an object"#);
+        rejects!(
+            &"[".repeat(1000),
+            "t.jsonl:1: /: an array, expected an object"
+        );
+        rejects!(
+            r#"{"request":[]}"#,
+            "t.jsonl:1: /request: an array, expected an object"
+        );
+        rejects!(
+            r#"{"request":{"method":"get","path":"/"},"response":5}"#,
+            "t.jsonl:1: /response: integer `5`, expected an object"
+        );
+        rejects!(
+            r#"{"request":{"method":"get","path":"/"},"response":{"statusCode":200,"headers":[]}}"#,
+            "t.jsonl:1: /response/headers: sequence, expected an object whose values are strings or arrays of strings"
         );
         rejects!(
             r#"{"request":"#,
@@ -1033,7 +1106,7 @@ mod tests {
         let mut r = Reader::new(input.as_bytes(), "t.jsonl", 50);
         assert_eq!(
             r.next().unwrap().unwrap_err().to_string(),
-            "t.jsonl:1: line longer than 50 bytes (raise it with --max-line-bytes)"
+            "t.jsonl:1: /: line longer than 50 bytes, expected at most 50 (raise it with --max-line-bytes)"
         );
         assert!(
             r.next().is_some_and(|e| e.is_err()),

@@ -110,21 +110,32 @@ impl Format {
         if head.starts_with(&[0x1f, 0x8b]) {
             return Some(Format::Pcap);
         }
+        if let Some(f) = Format::sniff_first_key(head) {
+            return Some(f);
+        }
+        // Another first key: an object that ends its line is taken for JSONL.
         let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
         let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
         if text[start] != b'{' {
             return None;
         }
-        let first_line_end = text[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map(|i| start + i);
-        let first_key = first_key(&text[start + 1..])?;
-        match first_key {
+        first_key(&text[start + 1..])?;
+        text[start..].contains(&b'\n').then_some(Format::HttpTypes)
+    }
+
+    /// The format the first key of the first JSON object names, when only one format uses
+    /// that key: `request`/`response` (http-types), `log` (HAR), `data`/`meta` (Hoverfly).
+    fn sniff_first_key(head: &[u8]) -> Option<Format> {
+        let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+        let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+        if text[start] != b'{' {
+            return None;
+        }
+        match first_key(&text[start + 1..])? {
             "request" | "response" => Some(Format::HttpTypes),
             "log" => Some(Format::Har),
             "data" | "meta" => Some(Format::Hoverfly),
-            _ => first_line_end.map(|_| Format::HttpTypes),
+            _ => None,
         }
     }
 }
@@ -187,13 +198,22 @@ impl Input {
         if let Some(f) = forced {
             return Ok(f);
         }
-        if let Some(f) = Format::from_extension(Path::new(&self.name)) {
-            return Ok(f);
+        let by_name = Format::from_extension(Path::new(&self.name));
+        if by_name.is_some_and(|f| f != Format::Hoverfly) {
+            return Ok(by_name.expect("checked just above"));
         }
         let head = self.reader.fill_buf().map_err(|source| Error::Io {
             file: self.name.clone(),
             source,
         })?;
+        if let Some(hoverfly) = by_name {
+            // `.json` is the Hoverfly extension, but http-types recordings and HAR files are
+            // saved as `.json` too: a first key that only those formats use wins.
+            return Ok(match Format::sniff_first_key(head) {
+                Some(f @ (Format::HttpTypes | Format::Har)) => f,
+                _ => hoverfly,
+            });
+        }
         Format::sniff(head).ok_or_else(|| Error::Undetected {
             file: self.name.clone(),
         })
@@ -241,6 +261,14 @@ pub enum Error {
         format: Format,
         /// `input` or `output`.
         direction: &'static str,
+    },
+    /// The format is input only: captures are read, never written.
+    #[error(
+        "{format} is read-only: wirecap reads captures but does not write them; pick another --to"
+    )]
+    ReadOnly {
+        /// The format.
+        format: Format,
     },
     /// Neither flag, extension nor content told the format.
     #[error("{file}: cannot tell the format from the name or the content; name it with --from")]
@@ -364,7 +392,8 @@ pub fn write_simulation<W: Write>(
         Format::HoverflyV1Records => hoverfly_v1::write_records(sim, out, losses).map_err(io),
         Format::HoverflyV1Templates => hoverfly_v1::write_templates(sim, out, losses).map_err(io),
         Format::HoverflyV1Delays => hoverfly_v1::write_delays(sim, out, losses).map_err(io),
-        Format::Pcap | Format::HttpTypes | Format::Har => Err(Error::Unsupported {
+        Format::Pcap => Err(Error::ReadOnly { format }),
+        Format::HttpTypes | Format::Har => Err(Error::Unsupported {
             format,
             direction: "output",
         }),
@@ -394,8 +423,8 @@ impl<W: Write> Writer<W> {
     pub fn new(format: Format, out: W) -> Result<Self, Error> {
         match format {
             Format::HttpTypes => Ok(Writer::HttpTypes(http_types::Writer::new(out))),
-            Format::Pcap
-            | Format::Hoverfly
+            Format::Pcap => Err(Error::ReadOnly { format }),
+            Format::Hoverfly
             | Format::HoverflyV1Records
             | Format::HoverflyV1Templates
             | Format::HoverflyV1Delays
@@ -457,6 +486,26 @@ mod tests {
         assert_eq!(Format::sniff(b"  {\n \"data\": {"), Some(Format::Hoverfly));
         assert_eq!(Format::sniff(b"{\"log\":{}}"), Some(Format::Har));
         assert_eq!(Format::sniff(b"hello"), None);
+    }
+
+    fn detect(name: &str, content: &[u8]) -> Format {
+        let mut input = Input {
+            name: name.to_owned(),
+            reader: Box::new(io::Cursor::new(content.to_vec())),
+        };
+        input.detect(None).expect("detected")
+    }
+
+    #[test]
+    fn issue_2_json_extension_yields_to_a_first_key_of_another_format() {
+        let jsonl = b"{\"request\":{\"method\":\"get\"}}\n{\"request\":{}}\n";
+        assert_eq!(detect("recording.json", jsonl), Format::HttpTypes);
+        assert_eq!(detect("archive.json", b"{\"log\":{}}"), Format::Har);
+        assert_eq!(detect("sim.json", b"{\"data\":{}}"), Format::Hoverfly);
+        assert_eq!(detect("sim.json", b"{\"other\":1}\n"), Format::Hoverfly);
+        assert_eq!(detect("sim.json", b"not json"), Format::Hoverfly);
+        assert_eq!(detect("x.jsonl", b"{\"data\":{}}"), Format::HttpTypes);
+        assert_eq!(detect("noext", jsonl), Format::HttpTypes);
     }
 
     #[test]

@@ -234,10 +234,11 @@ pub fn collect(
 /// writer; every other pair, and what exchanges cannot hold, is noted as loss.
 pub fn run_pairs<W: Write>(
     sim: &Simulation,
+    file: &str,
     writer: &mut Writer<W>,
     summary: &mut Summary,
 ) -> Result<(), Error> {
-    sim.note_global_losses(&mut summary.losses);
+    sim.note_global_losses(file, &mut summary.losses);
     for pair in &sim.pairs {
         summary.read += 1;
         let written = match pair.to_exchange(&mut summary.losses) {

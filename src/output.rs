@@ -110,10 +110,12 @@ impl AtomicFile {
     /// Prepares `dest`, refusing when it names the same file as one of `inputs`.
     pub fn create(dest: &Path, inputs: &[&Path]) -> Result<Self, Error> {
         if let Ok(d) = fs::canonicalize(dest) {
-            if inputs
-                .iter()
-                .any(|i| fs::canonicalize(i).is_ok_and(|i| i == d))
-            {
+            // Standard input redirected from a file resolves to that file on Linux.
+            let resolve = |i: &Path| match i.to_str() {
+                Some("-") => fs::canonicalize("/dev/stdin"),
+                _ => fs::canonicalize(i),
+            };
+            if inputs.iter().any(|i| resolve(i).is_ok_and(|i| i == d)) {
                 return Err(Error::SameAsInput(dest.to_owned()));
             }
         }

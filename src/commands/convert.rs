@@ -145,7 +145,7 @@ fn run_simulation(
         summary.not_written = summary.read.saturating_sub(n as u64);
     } else {
         let mut writer = Writer::new(to, sink)?;
-        convert::run_pairs(&sim, &mut writer, &mut summary)
+        convert::run_pairs(&sim, &args.input, &mut writer, &mut summary)
             .with_context(|| format!("converting {} to {out_name}", args.input))?;
         sink = writer
             .finish()

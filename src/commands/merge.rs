@@ -262,7 +262,7 @@ fn merge_streaming(
         let format = input.detect(args.from)?;
         if format.is_simulation() {
             let sim = formats::read_simulation(format, input, read_opts, &mut run.summary.losses)?;
-            sim.note_global_losses(&mut run.summary.losses);
+            sim.note_global_losses(name, &mut run.summary.losses);
             for pair in &sim.pairs {
                 let verdict = offer(&mut run.pairs, pair)?;
                 let ex = match verdict {

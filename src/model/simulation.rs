@@ -351,14 +351,8 @@ impl Simulation {
     }
 
     /// Records, once per kind, what an exchange format cannot carry: global delays,
-    /// literals and variables.
-    pub fn note_global_losses(&self, losses: &mut Losses) {
-        let file = || {
-            self.pairs
-                .first()
-                .and_then(|p| p.source.file.clone())
-                .unwrap_or_else(|| "<input>".to_owned())
-        };
+    /// literals and variables; `file` names the simulation in the note.
+    pub fn note_global_losses(&self, file: &str, losses: &mut Losses) {
         let n = self.delays.len()
             + self.delays_log_normal.len()
             + self.literals.len()
@@ -367,7 +361,7 @@ impl Simulation {
             losses.record(LossKind::SimulationFeature, || {
                 format!(
                     "{}: {} global delays, {} literals, {} variables",
-                    file(),
+                    file,
                     self.delays.len() + self.delays_log_normal.len(),
                     self.literals.len(),
                     self.variables.len()

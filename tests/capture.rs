@@ -316,6 +316,17 @@ fn ipv4_fragments_are_reassembled() {
     assert!(stats.protocols.fragments > 0);
 }
 
+/// A 200 response whose body is `body`, sent with `Content-Encoding: {enc}`.
+fn encoded_response(enc: &str, body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: {enc}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
 #[test]
 fn gzip_deflate_and_br_bodies_are_decoded_unless_kept() {
     use std::io::Write as _;
@@ -338,13 +349,7 @@ fn gzip_deflate_and_br_bodies_are_decoded_unless_kept() {
         ("/b", "br", &br),
     ] {
         c.client(&get(path));
-        let mut r = format!(
-            "HTTP/1.1 200 OK\r\nContent-Encoding: {enc}\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        r.extend(body.iter());
-        c.server(&r);
+        c.server(&encoded_response(enc, body));
     }
     c.close();
     let (got, _) = read(capture_of(&c));
@@ -388,13 +393,7 @@ fn repeated_compressed_bodies_each_decode_to_their_own_text() {
     let bodies = [&a, &b, &a, &broken, &b, &a, &broken, &a, &broken];
     for (i, body) in bodies.iter().enumerate() {
         c.client(&get(&format!("/{i}")));
-        let mut r = format!(
-            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        r.extend(body.iter());
-        c.server(&r);
+        c.server(&encoded_response("gzip", body));
     }
     c.close();
     let (got, stats) = read(capture_of(&c));

@@ -38,7 +38,7 @@ struct Inner<V> {
 }
 
 struct Entry<V> {
-    tag: Box<str>,
+    tag: Arc<str>,
     input: Arc<[u8]>,
     value: Arc<V>,
 }

@@ -7,8 +7,13 @@
 //! checked byte for byte against the remembered input, so a result is only reused for equal
 //! bytes: the output is the same with or without the memo, and whatever the thread count.
 //!
+//! A remembered input is a clone of the caller's [`Bytes`], not a copy, and when the same
+//! allocation comes again (a body that is itself a remembered result) it is found by address,
+//! with neither hash nor comparison.
+//!
 //! Traffic whose bodies never repeat pays one hash per body and a small set of hashes.
 
+use crate::model::Bytes;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -34,13 +39,21 @@ struct Inner<V> {
     /// repeat are never copied.
     seen: HashSet<u64>,
     entries: HashMap<u64, Entry<V>>,
+    /// Entries by [`Bytes::address`] of their input; the entry keeps that allocation alive.
+    by_address: HashMap<usize, u64>,
     bytes: usize,
 }
 
 struct Entry<V> {
     tag: Arc<str>,
-    input: Arc<[u8]>,
+    input: Bytes,
     value: Arc<V>,
+}
+
+impl<V: Weigh> Entry<V> {
+    fn weight(&self) -> usize {
+        self.tag.len() + self.input.capacity() + self.value.weight()
+    }
 }
 
 /// A value from [`Memo::get`]: computed for this call, or shared with the memo.
@@ -63,7 +76,7 @@ pub enum Found<'i, V> {
 pub struct Ticket<'i> {
     hash: u64,
     tag: &'i str,
-    input: &'i [u8],
+    input: &'i Bytes,
 }
 
 impl<V> std::ops::Deref for Got<V> {
@@ -94,7 +107,13 @@ pub trait Weigh {
 
 impl Weigh for Vec<u8> {
     fn weight(&self) -> usize {
-        self.len()
+        self.capacity()
+    }
+}
+
+impl Weigh for Bytes {
+    fn weight(&self) -> usize {
+        self.capacity()
     }
 }
 
@@ -122,6 +141,7 @@ impl<V: Weigh> Memo<V> {
             inner: Mutex::new(Inner {
                 seen: HashSet::new(),
                 entries: HashMap::new(),
+                by_address: HashMap::new(),
                 bytes: 0,
             }),
         }
@@ -129,7 +149,7 @@ impl<V: Weigh> Memo<V> {
 
     /// What `compute(input)` gives, computed now or remembered from equal `tag` and `input`.
     /// `tag` names whatever else `compute` depends on.
-    pub fn get(&self, tag: &str, input: &[u8], compute: impl FnOnce(&[u8]) -> V) -> Got<V> {
+    pub fn get(&self, tag: &str, input: &Bytes, compute: impl FnOnce(&[u8]) -> V) -> Got<V> {
         match self.find(tag, input) {
             Found::Hit(v) => Got::Remembered(v),
             Found::Miss(None) => Got::Fresh(compute(input)),
@@ -139,19 +159,25 @@ impl<V: Weigh> Memo<V> {
 
     /// Looks `tag` and `input` up. A miss carries a [`Ticket`] when the input has been met
     /// before: then the caller should compute the value and [`Memo::keep`] it.
-    pub fn find<'i>(&self, tag: &'i str, input: &'i [u8]) -> Found<'i, V> {
+    pub fn find<'i>(&self, tag: &'i str, input: &'i Bytes) -> Found<'i, V> {
         if input.len() < self.min_bytes || input.len() > MAX_INPUT_BYTES {
             return Found::Miss(None);
         }
-        let hash = hash(tag.as_bytes(), input);
         let Ok(mut inner) = self.inner.lock() else {
             return Found::Miss(None);
         };
+        let known = inner.by_address.get(&input.address());
+        if let Some(e) = known.and_then(|hash| inner.entries.get(hash)) {
+            if Bytes::same(&e.input, input) && *e.tag == *tag {
+                return Found::Hit(e.value.clone());
+            }
+        }
+        let hash = hash(tag.as_bytes(), input);
         if let Some(e) = inner.entries.get(&hash) {
             let (t, i, v) = (e.tag.clone(), e.input.clone(), e.value.clone());
             drop(inner);
             // Equal hashes of unequal inputs: compute, and leave the entry alone.
-            return if *t == *tag && *i == *input {
+            return if *t == *tag && *i == **input {
                 Found::Hit(v)
             } else {
                 Found::Miss(None)
@@ -169,12 +195,17 @@ impl<V: Weigh> Memo<V> {
     /// Remembers `value` for the input of `ticket`, and hands it back shared.
     pub fn keep(&self, ticket: Ticket<'_>, value: V) -> Arc<V> {
         let value = Arc::new(value);
-        self.remember(ticket.hash, ticket.tag, ticket.input, value.clone());
+        let entry = Entry {
+            tag: ticket.tag.into(),
+            input: ticket.input.clone(),
+            value: value.clone(),
+        };
+        self.remember(ticket.hash, entry);
         value
     }
 
-    fn remember(&self, hash: u64, tag: &str, input: &[u8], value: Arc<V>) {
-        let weight = tag.len() + input.len() + value.weight();
+    fn remember(&self, hash: u64, entry: Entry<V>) {
+        let weight = entry.weight();
         if weight > MEMO_BYTES / 4 {
             return;
         }
@@ -183,18 +214,17 @@ impl<V: Weigh> Memo<V> {
         };
         if inner.bytes + weight > MEMO_BYTES {
             inner.entries.clear();
+            inner.by_address.clear();
             inner.seen.clear();
             inner.bytes = 0;
         }
         inner.seen.remove(&hash);
-        let entry = Entry {
-            tag: tag.into(),
-            input: Arc::from(input),
-            value,
-        };
+        let address = entry.input.address();
         if let Some(old) = inner.entries.insert(hash, entry) {
-            inner.bytes -= old.tag.len() + old.input.len() + old.value.weight();
+            inner.by_address.remove(&old.input.address());
+            inner.bytes -= old.weight();
         }
+        inner.by_address.insert(address, hash);
         inner.bytes += weight;
     }
 }
@@ -239,7 +269,7 @@ mod tests {
 
     /// A memo over an upper-casing function that counts its calls.
     fn upper(memo: &Memo<Vec<u8>>, calls: &AtomicUsize, tag: &str, input: &str) -> String {
-        let v = memo.get(tag, input.as_bytes(), |b| {
+        let v = memo.get(tag, &Bytes::from(input), |b| {
             calls.fetch_add(1, Ordering::Relaxed);
             b.to_ascii_uppercase()
         });
@@ -268,6 +298,28 @@ mod tests {
     }
 
     #[test]
+    fn a_remembered_input_is_held_shared_and_found_again_by_address() {
+        let (memo, calls) = (Memo::<Vec<u8>>::new(4), AtomicUsize::new(0));
+        let input = Bytes::from("shared body");
+        let twin = Bytes::from("shared body");
+        for _ in 0..3 {
+            let v = memo.get("", &input, |b| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                b.to_ascii_uppercase()
+            });
+            assert_eq!(*v, b"SHARED BODY");
+        }
+        let inner = memo.inner.lock().unwrap();
+        let entry = inner.entries.values().next().unwrap();
+        assert!(Bytes::same(&entry.input, &input), "the input is held, not copied");
+        assert_eq!(inner.by_address.get(&input.address()), Some(&hash(b"", &input)));
+        drop(inner);
+        // An equal input in another allocation is found by hash and comparison.
+        memo.get("", &twin, |_| panic!("recomputed an equal input"));
+        assert_eq!(calls.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
     fn small_inputs_are_always_computed() {
         let (memo, calls) = (Memo::new(16), AtomicUsize::new(0));
         for _ in 0..3 {
@@ -283,6 +335,7 @@ mod tests {
         for i in 0..(MEMO_BYTES / MAX_INPUT_BYTES + 4) as u8 {
             let mut input = big.clone();
             input[0] = i;
+            let input = Bytes::from(input);
             for _ in 0..2 {
                 memo.get("", &input, |b| b[..1].to_vec());
             }

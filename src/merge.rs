@@ -512,7 +512,7 @@ pub fn sort_exchanges(exchanges: &mut [crate::model::Exchange]) {
                 .iter()
                 .map(|h| (h.name.as_str(), h.value.as_str()))
                 .collect::<Vec<_>>(),
-            r.body.bytes.as_slice(),
+            &r.body.bytes[..],
         )
     }
     exchanges.sort_by(|a, b| key(a).cmp(&key(b)));

@@ -25,7 +25,9 @@
 use super::tcp_reassembly::{Chunk, Origin};
 use super::{Note, Notes};
 use crate::memo::Memo;
-use crate::model::{Body, Exchange, Headers, Location, Request, Response, Scheme, Source};
+use crate::model::{
+    Body, Bytes, Exchange, Headers, Location, Request, Response, Scheme, Source,
+};
 use std::collections::VecDeque;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
@@ -1402,7 +1404,7 @@ pub fn decode_bodies(ex: &mut Exchange, notes: &mut Notes, memo: &Decoded) -> u6
 
 /// Decoded bodies by their codings and encoded bytes: servers send the same compressed page
 /// again and again, and inflating it is most of the decoding cost.
-pub type Decoded = Memo<Result<Vec<u8>, String>>;
+pub type Decoded = Memo<Result<Bytes, String>>;
 
 /// A memo for [`decode_bodies`]; even small inputs are worth it, as each inflate sets up
 /// tens of kilobytes of state.
@@ -1413,7 +1415,7 @@ pub fn decoded_memo() -> Decoded {
 /// Undoes `Content-Encoding` (gzip, deflate, br, in reverse order of application). On failure
 /// or a limit, the bytes stay as sent and a note says why.
 fn decode_body(
-    bytes: Vec<u8>,
+    bytes: Bytes,
     headers: &Headers,
     notes: &mut Notes,
     label: &str,
@@ -1440,7 +1442,7 @@ fn decode_body(
                 Err(why) => return Err(format!("{coding}: {why}")),
             }
         }
-        Ok(data.unwrap_or_default())
+        Ok(Bytes::from(data.unwrap_or_default()))
     });
     match decoded.into_owned() {
         Ok(data) => Body {

@@ -380,7 +380,7 @@ impl ExchangeView {
             version: extras.request_version,
             headers: r.headers.map(StringMap::into_headers).unwrap_or_default(),
             body: Body {
-                bytes: r.body.flatten().unwrap_or_default().into_bytes(),
+                bytes: r.body.flatten().unwrap_or_default().into(),
                 decoded_from: extras.request_decoded_from,
             },
             trailers: extras.request_trailers.into_iter().collect(),
@@ -396,7 +396,7 @@ impl ExchangeView {
                 .unwrap_or_default(),
             trailers: extras.trailers.into_iter().collect(),
             body: Body {
-                bytes: resp.body.flatten().unwrap_or_default().into_bytes(),
+                bytes: resp.body.flatten().unwrap_or_default().into(),
                 decoded_from: extras.response_decoded_from,
             },
             timestamp: resp.timestamp.map(|t| t.0),

@@ -4,19 +4,20 @@
 //! formats disagree (http-types has text only, Hoverfly has `encodedBody`, HAR has `encoding`).
 
 use serde::{Serialize, Serializer};
+use std::sync::Arc;
 
 /// A message body: the bytes after transfer decoding, plus what content decoding was undone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Body {
     /// The payload bytes.
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     /// The `Content-Encoding` that was removed to get `bytes` (e.g. `gzip`), if any.
     pub decoded_from: Option<String>,
 }
 
 impl Body {
     /// A body holding `bytes` as they are.
-    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
+    pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
         Self {
             bytes: bytes.into(),
             decoded_from: None,
@@ -36,13 +37,13 @@ impl Body {
 
 impl From<&str> for Body {
     fn from(s: &str) -> Self {
-        Self::from_bytes(s.as_bytes())
+        Self::from_bytes(s)
     }
 }
 
 impl From<String> for Body {
     fn from(s: String) -> Self {
-        Self::from_bytes(s.into_bytes())
+        Self::from_bytes(s)
     }
 }
 
@@ -63,5 +64,106 @@ impl Serialize for Body {
             map.serialize_entry("decodedFrom", enc)?;
         }
         map.end()
+    }
+}
+
+/// Immutable body bytes, shared by clones: a body that recurs (the same inflated page in many
+/// exchanges) is one allocation, and a clone costs a reference count, not a copy.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Bytes(Arc<Vec<u8>>);
+
+impl Bytes {
+    /// Whether `a` and `b` share one allocation; being immutable, they are then equal.
+    pub fn same(a: &Self, b: &Self) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+
+    /// The address of the shared allocation: equal for clones, and not reused by another
+    /// allocation while any clone is alive.
+    pub fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
+    /// Heap bytes the allocation holds.
+    pub fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
+
+    /// The bytes as a vector of their own; copied only when shared.
+    pub fn into_vec(self) -> Vec<u8> {
+        Arc::unwrap_or_clone(self.0)
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Self {
+        Self(Arc::new(v))
+    }
+}
+
+impl From<&[u8]> for Bytes {
+    fn from(v: &[u8]) -> Self {
+        Self::from(v.to_vec())
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Bytes {
+    fn from(v: &[u8; N]) -> Self {
+        Self::from(v.to_vec())
+    }
+}
+
+impl From<String> for Bytes {
+    fn from(s: String) -> Self {
+        Self::from(s.into_bytes())
+    }
+}
+
+impl From<&str> for Bytes {
+    fn from(s: &str) -> Self {
+        Self::from(s.as_bytes())
+    }
+}
+
+impl PartialEq<[u8]> for Bytes {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.0.as_slice() == other
+    }
+}
+
+impl PartialEq<Vec<u8>> for Bytes {
+    fn eq(&self, other: &Vec<u8>) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl<const N: usize> PartialEq<[u8; N]> for Bytes {
+    fn eq(&self, other: &[u8; N]) -> bool {
+        self.0.as_slice() == other
+    }
+}
+
+impl<const N: usize> PartialEq<&[u8; N]> for Bytes {
+    fn eq(&self, other: &&[u8; N]) -> bool {
+        self.0.as_slice() == *other
     }
 }

@@ -311,8 +311,14 @@ mod tests {
         }
         let inner = memo.inner.lock().unwrap();
         let entry = inner.entries.values().next().unwrap();
-        assert!(Bytes::same(&entry.input, &input), "the input is held, not copied");
-        assert_eq!(inner.by_address.get(&input.address()), Some(&hash(b"", &input)));
+        assert!(
+            Bytes::same(&entry.input, &input),
+            "the input is held, not copied"
+        );
+        assert_eq!(
+            inner.by_address.get(&input.address()),
+            Some(&hash(b"", &input))
+        );
         drop(inner);
         // An equal input in another allocation is found by hash and comparison.
         memo.get("", &twin, |_| panic!("recomputed an equal input"));

@@ -25,9 +25,7 @@
 use super::tcp_reassembly::{Chunk, Origin};
 use super::{Note, Notes};
 use crate::memo::Memo;
-use crate::model::{
-    Body, Bytes, Exchange, Headers, Location, Request, Response, Scheme, Source,
-};
+use crate::model::{Body, Bytes, Exchange, Headers, Location, Request, Response, Scheme, Source};
 use std::collections::VecDeque;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};

@@ -23,6 +23,7 @@ use http1::{Connection, FlowInfo, HttpOptions, Ready, Role};
 use link::{LinkType, Payload};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -346,6 +347,9 @@ pub struct Frame<'a> {
     pub ts: Timestamp,
     /// The captured bytes.
     pub data: &'a [u8],
+    /// Where `data` starts in the buffer the reader will pass to [`Pipeline::end_batch`],
+    /// when it stays there until then; `None` has the payload copied.
+    pub at: Option<usize>,
     /// 1-based record number.
     pub number: u64,
 }
@@ -354,6 +358,8 @@ pub struct Frame<'a> {
 struct Seg {
     tcp: TcpHeader,
     side: Side,
+    /// The payload: in the reader's batch buffer, or copied into the pipeline's own.
+    in_batch: bool,
     start: usize,
     len: usize,
     origin: Origin,
@@ -455,13 +461,13 @@ impl Flow {
         self.conn.as_mut()
     }
 
-    fn process(&mut self, segs: &[Seg], arena: &[u8], file: &Arc<str>, opts: HttpOptions) {
+    fn process(&mut self, segs: &[Seg], buffers: [&[u8]; 2], file: &Arc<str>, opts: HttpOptions) {
         // Clock readings are chained: the time from one reading to the next is reassembly's,
         // except while the parser is fed.
         let mut last = Instant::now();
         let (mut http_ns, mut total_ns) = (0u64, 0u64);
         for seg in segs {
-            let data = &arena[seg.start..seg.start + seg.len];
+            let data = &buffers[usize::from(seg.in_batch)][seg.start..seg.start + seg.len];
             self.payload_bytes += data.len() as u64;
             self.pick_client(seg, data);
             let Some(client) = self.client else { continue };
@@ -615,7 +621,8 @@ impl Pipeline {
         }
     }
 
-    /// Whether the current batch is full and [`Pipeline::end_batch`] should run.
+    /// Whether the current batch is full and [`Pipeline::end_batch`] should run: for readers
+    /// whose frames are copied; one that keeps its frames in place ends a batch with its buffer.
     pub fn batch_full(&self) -> bool {
         self.segs.len() >= BATCH_PACKETS || self.arena.len() >= BATCH_BYTES
     }
@@ -736,13 +743,25 @@ impl Pipeline {
                 id
             }
         };
-        let start = self.arena.len();
-        self.arena.extend_from_slice(data);
+        let in_frame = (data.as_ptr() as usize).checked_sub(frame.data.as_ptr() as usize);
+        let (in_batch, start) = match (&packet.payload, frame.at, in_frame) {
+            (Cow::Borrowed(_), Some(at), Some(offset))
+                if offset + data.len() <= frame.data.len() =>
+            {
+                (true, at + offset)
+            }
+            _ => {
+                let start = self.arena.len();
+                self.arena.extend_from_slice(data);
+                (false, start)
+            }
+        };
         self.segs.push((
             id,
             Seg {
                 tcp,
                 side,
+                in_batch,
                 start,
                 len: data.len(),
                 origin: Origin {
@@ -763,8 +782,8 @@ impl Pipeline {
 
     /// Processes the batch: reassembles and parses the touched flows in parallel, flushes
     /// flows that closed or went idle (all of them when `eof`), and returns the exchanges that
-    /// are now in final order.
-    pub fn end_batch(&mut self, eof: bool) -> Vec<Exchange> {
+    /// are now in final order. `batch` is the buffer the frames' [`Frame::at`] point into.
+    pub fn end_batch(&mut self, eof: bool, batch: &[u8]) -> Vec<Exchange> {
         let started = Instant::now();
         // Group segments by flow, keeping capture order within each flow.
         let mut groups: BTreeMap<u64, Vec<Seg>> = BTreeMap::new();
@@ -781,11 +800,11 @@ impl Pipeline {
                 Some((flow, segs))
             })
             .collect();
-        let arena = &self.arena;
+        let buffers = [self.arena.as_slice(), batch];
         let file = &self.file;
         let http = self.http;
         work.par_iter_mut()
-            .for_each(|(flow, segs)| flow.process(segs, arena, file, http));
+            .for_each(|(flow, segs)| flow.process(segs, buffers, file, http));
         self.arena.clear();
         for (flow, _) in work {
             self.flows.insert(flow.ordinal, flow);

@@ -1,8 +1,10 @@
 //! pcap and pcapng captures (read only): records in, exchanges out through
 //! [`crate::capture::Pipeline`].
 //!
-//! First step of the capture pipeline. pcap-parser streams the file (both pcap byte orders,
-//! micro- and nanosecond pcap, pcapng with several sections and interfaces); this module keeps
+//! First step of the capture pipeline. Legacy pcap (both byte orders, micro- and nanosecond,
+//! and the "modified" 24-byte record headers) is read here, in place: a batch is one buffer of
+//! whole records, and the pipeline's segments point into it, so no payload is copied before
+//! reassembly. pcap-parser streams pcapng (several sections and interfaces). This module keeps
 //! each interface's link type and timestamp resolution, unwraps gzip, and drives the pipeline
 //! one batch at a time so exchanges stream out while memory stays bounded. A file that ends
 //! inside a record keeps everything before it, with a note.
@@ -14,7 +16,7 @@ use crate::model::{Exchange, Timestamp};
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
-use std::io::{BufRead, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::time::Instant;
 
 /// Initial read buffer of the record reader; it grows for larger records.
@@ -66,14 +68,36 @@ pub const QUEUED_BATCHES: usize = 1;
 /// Reads records and runs the pipeline, one batch at a time.
 struct Batches {
     name: String,
-    records: Box<dyn PcapReaderIterator + Send>,
-    interfaces: Vec<Interface>,
-    /// Legacy pcap: one interface, this resolution.
-    legacy: Option<Interface>,
+    source: Source,
     pipeline: Pipeline,
     packets: u64,
     blocks: u64,
     done: bool,
+}
+
+enum Source {
+    Legacy(Legacy),
+    Blocks {
+        records: Box<dyn PcapReaderIterator + Send>,
+        interfaces: Vec<Interface>,
+    },
+}
+
+/// A legacy pcap file, read in place.
+struct Legacy {
+    reader: Box<dyn BufRead + Send>,
+    iface: Interface,
+    big_endian: bool,
+    /// Bytes of a record header: 16, or 24 in the "modified" format.
+    header_len: usize,
+    buf: Vec<u8>,
+    /// Bytes `buf` starts with; it grows for a longer record.
+    capacity: usize,
+    /// Bytes of `buf` read.
+    filled: usize,
+    /// Bytes of `buf` handed on as records; the rest starts the next batch.
+    parsed: usize,
+    eof: bool,
 }
 
 /// Opens a capture; gzip is unwrapped when the stream starts with its magic.
@@ -82,8 +106,10 @@ pub fn read(mut input: Input, opts: crate::capture::Options) -> Result<Exchanges
         file: input.name.clone(),
         source,
     })?;
-    let reader: Box<dyn Read + Send> = if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::bufread::MultiGzDecoder::new(input.reader))
+    let reader: Box<dyn BufRead + Send> = if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(
+            input.reader,
+        )))
     } else {
         Box::new(input.reader)
     };
@@ -144,18 +170,61 @@ impl Iterator for Reader {
 
 impl Batches {
     /// A batch source over `reader`, named `name` in messages.
-    fn new(name: String, reader: Box<dyn Read + Send>, opts: Options) -> Result<Self, Error> {
-        let records =
-            pcap_parser::create_reader(READ_BUFFER_BYTES, reader).map_err(|e| match e {
-                PcapError::ReadError => CaptureError::Read { file: name.clone() },
-                _ => CaptureError::NotCapture { file: name.clone() },
-            })?;
+    fn new(
+        name: String,
+        mut reader: Box<dyn BufRead + Send>,
+        opts: Options,
+    ) -> Result<Self, Error> {
+        let read_error = |name: &String| CaptureError::Read { file: name.clone() };
+        let magic = match reader.fill_buf() {
+            Ok(head) => head.get(..4).map(|m| [m[0], m[1], m[2], m[3]]),
+            Err(_) => return Err(read_error(&name).into()),
+        };
+        let source = match magic.and_then(legacy_format) {
+            Some((big_endian, units, header_len)) => {
+                let mut header = [0u8; 24];
+                reader
+                    .read_exact(&mut header)
+                    .map_err(|_| CaptureError::NotCapture { file: name.clone() })?;
+                let field = |at: usize| {
+                    let b = [header[at], header[at + 1], header[at + 2], header[at + 3]];
+                    if big_endian {
+                        u32::from_be_bytes(b)
+                    } else {
+                        u32::from_le_bytes(b)
+                    }
+                };
+                Source::Legacy(Legacy {
+                    reader,
+                    iface: Interface {
+                        // The link type is the low 16 bits; the rest carry FCS flags.
+                        link: LinkType::from_number(i32::from(field(20) as u16)),
+                        units,
+                        offset: i64::from(field(8) as i32),
+                    },
+                    big_endian,
+                    header_len,
+                    buf: Vec::new(),
+                    capacity: crate::capture::BATCH_BYTES,
+                    filled: 0,
+                    parsed: 0,
+                    eof: false,
+                })
+            }
+            None => Source::Blocks {
+                records: pcap_parser::create_reader(READ_BUFFER_BYTES, reader).map_err(
+                    |e| match e {
+                        PcapError::ReadError => read_error(&name),
+                        _ => CaptureError::NotCapture { file: name.clone() },
+                    },
+                )?,
+                interfaces: Vec::new(),
+            },
+        };
         let pipeline = Pipeline::new(&name, opts);
         Ok(Self {
             name,
-            records,
-            interfaces: Vec::new(),
-            legacy: None,
+            source,
             pipeline,
             packets: 0,
             blocks: 0,
@@ -167,96 +236,201 @@ impl Batches {
     fn fill_batch(&mut self) -> Result<bool, Error> {
         // One clock reading per batch: the records and their link, IP and TCP headers together.
         let started = Instant::now();
-        let result = loop {
-            if self.pipeline.batch_full() {
-                break Ok(false);
+        let result = match &mut self.source {
+            Source::Legacy(legacy) => {
+                legacy.fill_batch(&self.name, &mut self.pipeline, &mut self.packets)
             }
-            match self.records.next() {
-                Ok((consumed, block)) => {
-                    self.blocks += 1;
-                    match block {
-                        PcapBlockOwned::LegacyHeader(h) => {
-                            self.legacy = Some(Interface {
-                                link: LinkType::from_number(h.network.0),
-                                units: if h.is_nanosecond_precision() {
-                                    1_000_000_000
-                                } else {
-                                    1_000_000
-                                },
-                                offset: i64::from(h.thiszone),
-                            });
-                        }
-                        PcapBlockOwned::Legacy(b) => {
-                            if let Some(iface) = &self.legacy {
-                                self.packets += 1;
-                                let ts = timestamp(
-                                    u64::from(b.ts_sec) * iface.units + u64::from(b.ts_usec),
-                                    iface,
-                                );
-                                self.pipeline.packet(Frame {
-                                    link: iface.link,
-                                    ts,
-                                    data: b.data,
-                                    number: self.packets,
-                                });
-                            }
-                        }
-                        PcapBlockOwned::NG(block) => ng_block(
-                            block,
-                            &mut self.interfaces,
-                            &mut self.pipeline,
-                            &mut self.packets,
-                        ),
-                    }
-                    self.records.consume(consumed);
-                }
-                Err(PcapError::Eof) => break Ok(true),
-                Err(PcapError::Incomplete(_)) => {
-                    if self.records.refill().is_err() {
-                        break Err(CaptureError::Read {
-                            file: self.name.clone(),
-                        });
-                    }
-                }
-                Err(PcapError::BufferTooSmall) => {
-                    let size = self.records.data().len().max(READ_BUFFER_BYTES) * 2;
-                    if size > MAX_RECORD_BYTES || !self.records.grow(size) {
-                        let (name, n) = (self.name.clone(), self.blocks + 1);
-                        self.pipeline.note(Note::Limit, || {
-                            format!("{name}: record {n} larger than {MAX_RECORD_BYTES} bytes")
-                        });
-                        break Ok(true);
-                    }
-                    if self.records.refill().is_err() {
-                        break Err(CaptureError::Read {
-                            file: self.name.clone(),
-                        });
-                    }
-                }
-                Err(PcapError::UnexpectedEof) => {
-                    let (name, n) = (self.name.clone(), self.blocks + 1);
-                    self.pipeline.note(Note::TruncatedFile, || {
-                        format!("{name}: record {n} is cut off; the records before it were read")
-                    });
-                    break Ok(true);
-                }
-                Err(PcapError::ReadError) => {
-                    break Err(CaptureError::Read {
-                        file: self.name.clone(),
-                    });
-                }
-                Err(e) => {
-                    break Err(CaptureError::BadRecord {
-                        file: self.name.clone(),
-                        record: self.blocks + 1,
-                        message: e.to_string(),
-                    });
-                }
-            }
+            Source::Blocks {
+                records,
+                interfaces,
+            } => fill_blocks(
+                &self.name,
+                records,
+                interfaces,
+                &mut self.pipeline,
+                (&mut self.packets, &mut self.blocks),
+            ),
         };
         self.pipeline
             .add_read_time(started.elapsed().as_nanos() as u64);
         result.map_err(Error::from)
+    }
+}
+
+/// Byte order, timestamp units per second and record header length of a legacy pcap magic.
+fn legacy_format(magic: [u8; 4]) -> Option<(bool, u64, usize)> {
+    let format = |m: u32| match m {
+        0xa1b2_c3d4 => Some((1_000_000, 16)),
+        0xa1b2_3c4d => Some((1_000_000_000, 16)),
+        // Alexey Kuznetzov's patched libpcap: 8 more bytes per record header.
+        0xa1b2_cd34 => Some((1_000_000, 24)),
+        _ => None,
+    };
+    let little = format(u32::from_le_bytes(magic)).map(|(u, h)| (false, u, h));
+    little.or_else(|| format(u32::from_be_bytes(magic)).map(|(u, h)| (true, u, h)))
+}
+
+impl Legacy {
+    /// Reads a buffer's worth of whole records and hands them to `pipeline` in place; the
+    /// buffer then goes to [`Pipeline::end_batch`] via [`Legacy::batch`]. `Ok(true)` at the end.
+    fn fill_batch(
+        &mut self,
+        name: &str,
+        pipeline: &mut Pipeline,
+        packets: &mut u64,
+    ) -> Result<bool, CaptureError> {
+        if self.buf.is_empty() {
+            self.buf = vec![0; self.capacity];
+        }
+        // The unfinished record of the last batch starts this one.
+        self.buf.copy_within(self.parsed..self.filled, 0);
+        self.filled -= self.parsed;
+        self.parsed = 0;
+        loop {
+            while self.filled < self.buf.len() && !self.eof {
+                match self.reader.read(&mut self.buf[self.filled..]) {
+                    Ok(0) => self.eof = true,
+                    Ok(n) => self.filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => {
+                        return Err(CaptureError::Read {
+                            file: name.to_owned(),
+                        });
+                    }
+                }
+            }
+            let needed = self.hand_on(name, pipeline, packets);
+            match needed {
+                // A record longer than the buffer: make room and read on.
+                Some(len) if self.parsed == 0 && len > self.buf.len() && !self.eof => {
+                    self.buf.resize(len, 0);
+                }
+                Some(len) if len > MAX_RECORD_BYTES => return Ok(true),
+                _ => break,
+            }
+        }
+        if self.eof && self.parsed < self.filled {
+            let n = *packets + 1;
+            pipeline.note(Note::TruncatedFile, || {
+                format!("{name}: record {n} is cut off; the records before it were read")
+            });
+            self.parsed = self.filled;
+        }
+        Ok(self.eof && self.parsed == self.filled)
+    }
+
+    /// Hands whole records to `pipeline`; returns the length of the first incomplete one.
+    fn hand_on(&mut self, name: &str, pipeline: &mut Pipeline, packets: &mut u64) -> Option<usize> {
+        let h = self.header_len;
+        loop {
+            let rest = &self.buf[self.parsed..self.filled];
+            if rest.len() < h {
+                return (!rest.is_empty()).then_some(h);
+            }
+            let field = |at: usize| {
+                let b = [rest[at], rest[at + 1], rest[at + 2], rest[at + 3]];
+                if self.big_endian {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                }
+            };
+            let caplen = field(8) as usize;
+            if caplen > MAX_RECORD_BYTES {
+                let n = *packets + 1;
+                pipeline.note(Note::Limit, || {
+                    format!("{name}: record {n} larger than {MAX_RECORD_BYTES} bytes")
+                });
+                // Nothing after it can be found: the rest of the file is left unread.
+                self.eof = true;
+                self.filled = self.parsed;
+                return Some(h + caplen);
+            }
+            if rest.len() < h + caplen {
+                return Some(h + caplen);
+            }
+            *packets += 1;
+            let raw = u64::from(field(0)) * self.iface.units + u64::from(field(4));
+            pipeline.packet(Frame {
+                link: self.iface.link,
+                ts: timestamp(raw, &self.iface),
+                data: &rest[h..h + caplen],
+                at: Some(self.parsed + h),
+                number: *packets,
+            });
+            self.parsed += h + caplen;
+        }
+    }
+
+    /// The records of the batch just read, for [`Pipeline::end_batch`].
+    fn batch(&self) -> &[u8] {
+        &self.buf[..self.parsed]
+    }
+}
+
+/// Reads pcapng blocks until the batch is full or the file ends; `Ok(true)` at the end.
+fn fill_blocks(
+    name: &str,
+    records: &mut Box<dyn PcapReaderIterator + Send>,
+    interfaces: &mut Vec<Interface>,
+    pipeline: &mut Pipeline,
+    (packets, blocks): (&mut u64, &mut u64),
+) -> Result<bool, CaptureError> {
+    loop {
+        if pipeline.batch_full() {
+            return Ok(false);
+        }
+        match records.next() {
+            Ok((consumed, block)) => {
+                *blocks += 1;
+                if let PcapBlockOwned::NG(block) = block {
+                    ng_block(block, interfaces, pipeline, packets);
+                }
+                records.consume(consumed);
+            }
+            Err(PcapError::Eof) => return Ok(true),
+            Err(PcapError::Incomplete(_)) => {
+                if records.refill().is_err() {
+                    return Err(CaptureError::Read {
+                        file: name.to_owned(),
+                    });
+                }
+            }
+            Err(PcapError::BufferTooSmall) => {
+                let size = records.data().len().max(READ_BUFFER_BYTES) * 2;
+                if size > MAX_RECORD_BYTES || !records.grow(size) {
+                    let n = *blocks + 1;
+                    pipeline.note(Note::Limit, || {
+                        format!("{name}: record {n} larger than {MAX_RECORD_BYTES} bytes")
+                    });
+                    return Ok(true);
+                }
+                if records.refill().is_err() {
+                    return Err(CaptureError::Read {
+                        file: name.to_owned(),
+                    });
+                }
+            }
+            Err(PcapError::UnexpectedEof) => {
+                let n = *blocks + 1;
+                pipeline.note(Note::TruncatedFile, || {
+                    format!("{name}: record {n} is cut off; the records before it were read")
+                });
+                return Ok(true);
+            }
+            Err(PcapError::ReadError) => {
+                return Err(CaptureError::Read {
+                    file: name.to_owned(),
+                });
+            }
+            Err(e) => {
+                return Err(CaptureError::BadRecord {
+                    file: name.to_owned(),
+                    record: *blocks + 1,
+                    message: e.to_string(),
+                });
+            }
+        }
     }
 }
 
@@ -291,6 +465,7 @@ fn ng_block(
                 link: iface.link,
                 ts: timestamp(raw, iface),
                 data: &epb.data[..caplen],
+                at: None,
                 number,
             });
         }
@@ -306,6 +481,7 @@ fn ng_block(
                 link: iface.link,
                 ts: Timestamp::from_unix(0, 0),
                 data: &spb.data[..caplen],
+                at: None,
                 number,
             });
         }
@@ -337,9 +513,119 @@ impl Batches {
                 return Some(Err(e));
             }
         };
-        let batch = self.pipeline.end_batch(eof);
+        let records = match &self.source {
+            Source::Legacy(legacy) => legacy.batch(),
+            Source::Blocks { .. } => &[],
+        };
+        let batch = self.pipeline.end_batch(eof, records);
         self.done = eof;
         self.pipeline.publish();
         Some(Ok(batch))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (method and target, request time, status, response body length) of every exchange,
+    /// read with a legacy buffer of `capacity` bytes.
+    fn read_all(bytes: &[u8], capacity: usize) -> Vec<(String, String, Option<u16>, usize)> {
+        let reader = Box::new(std::io::Cursor::new(bytes.to_vec()));
+        let mut batches = Batches::new("t.pcap".into(), reader, Options::default()).unwrap();
+        match &mut batches.source {
+            Source::Legacy(legacy) => legacy.capacity = capacity,
+            Source::Blocks { .. } => panic!("not read as legacy pcap"),
+        }
+        let mut out = Vec::new();
+        while let Some(batch) = batches.next_batch() {
+            for ex in batch.unwrap() {
+                let r = &ex.request;
+                out.push((
+                    format!("{} {}", r.method, r.target),
+                    format!("{:?}", r.timestamp),
+                    ex.response.as_ref().map(|p| p.status),
+                    ex.response.as_ref().map_or(0, |p| p.body.bytes.len()),
+                ));
+            }
+        }
+        out
+    }
+
+    fn capture() -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/pcap/curl-keepalive.pcap"
+        );
+        std::fs::read(path).unwrap()
+    }
+
+    /// `bytes` with every header field byte-swapped, under `magic`, and `pad` bytes added to
+    /// each record header.
+    fn rewrite(bytes: &[u8], magic: u32, big_endian: bool, pad: usize) -> Vec<u8> {
+        let swap = |b: &[u8]| -> Vec<u8> {
+            if big_endian {
+                b.iter().rev().copied().collect()
+            } else {
+                b.to_vec()
+            }
+        };
+        let mut out = if big_endian {
+            magic.to_be_bytes().to_vec()
+        } else {
+            magic.to_le_bytes().to_vec()
+        };
+        for (at, n) in [(4, 2), (6, 2), (8, 4), (12, 4), (16, 4), (20, 4)] {
+            out.extend(swap(&bytes[at..at + n]));
+        }
+        let mut at = 24;
+        while at < bytes.len() {
+            let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+            for field in 0..4 {
+                out.extend(swap(&bytes[at + 4 * field..at + 4 * field + 4]));
+            }
+            out.extend(std::iter::repeat_n(0xee, pad));
+            out.extend(&bytes[at + 16..at + 16 + caplen]);
+            at += 16 + caplen;
+        }
+        out
+    }
+
+    #[test]
+    fn records_across_and_beyond_the_buffer_read_as_from_one_buffer() {
+        let bytes = capture();
+        let whole = read_all(&bytes, 1 << 20);
+        assert!(whole.len() >= 3, "{whole:?}");
+        // 100 bytes: most records straddle a batch boundary or are longer than the buffer.
+        for capacity in [100, 1000, 4099] {
+            assert_eq!(read_all(&bytes, capacity), whole, "buffer of {capacity}");
+        }
+    }
+
+    #[test]
+    fn both_byte_orders_and_the_modified_header_read_alike() {
+        let bytes = capture();
+        let whole = read_all(&bytes, 1 << 20);
+        for (magic, big_endian, pad) in [
+            (0xa1b2_c3d4, true, 0),
+            (0xa1b2_cd34, false, 8),
+            (0xa1b2_cd34, true, 8),
+        ] {
+            let other = rewrite(&bytes, magic, big_endian, pad);
+            assert_eq!(read_all(&other, 1000), whole, "{magic:x} {big_endian}");
+        }
+    }
+
+    #[test]
+    fn a_cut_record_ends_the_file_with_a_note() {
+        let mut bytes = capture();
+        bytes.truncate(bytes.len() - 5);
+        let reader = Box::new(std::io::Cursor::new(bytes));
+        let mut batches = Batches::new("t.pcap".into(), reader, Options::default()).unwrap();
+        while let Some(batch) = batches.next_batch() {
+            batch.unwrap();
+        }
+        let stats = batches.pipeline.stats();
+        assert_eq!(stats.notes.count(Note::TruncatedFile), 1);
     }
 }

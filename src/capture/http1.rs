@@ -261,16 +261,26 @@ impl MessageParser {
         if self.phase == Phase::Stopped {
             return;
         }
-        // Fast path: body bytes of known length go straight into the body, not via `buf`.
+        // Fast path: body bytes of known length (the whole body, or the rest of a chunk) go
+        // straight into the body, not via `buf`.
         self.compact();
-        if let (Phase::Length(rem), true) = (self.phase, self.buf.is_empty()) {
+        let known = match self.phase {
+            Phase::Length(rem) | Phase::Chunked(ChunkState::Data(rem)) => Some(rem),
+            _ => None,
+        };
+        if let (Some(rem), true) = (known, self.buf.is_empty()) {
             let take = rem.min(data.len() as u64) as usize;
             let room = MAX_BODY_BYTES.saturating_sub(self.body.len());
             if take > room {
                 self.truncated = true;
             }
             self.body.extend_from_slice(&data[..take.min(room)]);
-            self.phase = Phase::Length(rem - take as u64);
+            let rem = rem - take as u64;
+            self.phase = match self.phase {
+                Phase::Chunked(_) if rem == 0 => Phase::Chunked(ChunkState::DataEnd),
+                Phase::Chunked(_) => Phase::Chunked(ChunkState::Data(rem)),
+                _ => Phase::Length(rem),
+            };
             self.base += take as u64;
             self.last = Some(origin);
             data = &data[take..];
@@ -1564,6 +1574,23 @@ mod tests {
               => ["GET / -> 200[] \"to the end\""]);
         http!([C "POST /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n", S "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"]
               => ["POST /p -> 201[] \"\""]);
+    }
+
+    #[test]
+    fn chunked_bodies_split_anywhere_read_as_in_one_piece() {
+        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let body = "5\r\nhello\r\n6\r\n world\r\n0\r\nT: 1\r\n\r\n";
+        let whole = run(&[(C, "GET / HTTP/1.1\r\n\r\n"), (S, head), (S, body)]);
+        assert_eq!(whole, ["GET / -> 200[] \"hello world\""]);
+        for size in 1..body.len() {
+            let mut parts = vec![(C, "GET / HTTP/1.1\r\n\r\n"), (S, head)];
+            parts.extend(
+                body.as_bytes()
+                    .chunks(size)
+                    .map(|p| (S, std::str::from_utf8(p).expect("ASCII"))),
+            );
+            assert_eq!(run(&parts), whole, "pieces of {size}");
+        }
     }
 
     #[test]

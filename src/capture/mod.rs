@@ -33,8 +33,11 @@ use tcp_reassembly::{Chunk, Endpoint, FlowKey, HalfStream, Origin, Side, TcpHead
 /// Packets per batch: flows are processed in parallel once per batch.
 pub const BATCH_PACKETS: usize = 1 << 16;
 
-/// TCP payload bytes per batch; with [`BATCH_PACKETS`] this bounds the batch buffer.
-pub const BATCH_BYTES: usize = 16 << 20;
+/// Bytes per batch: TCP payload copied (pcapng), or records read in place (legacy pcap). Small
+/// enough that a batch is still in the CPU caches when its flows are parsed. On the large
+/// corpus, in alternating runs: 16 MiB 3.25 s, 4 MiB 2.75 s; then 4 MiB 2.76 s, 1 MiB 2.50 s
+/// (peak RSS 134 MB → 50 MB); at 256 KiB the hand-offs per batch cost more than they save.
+pub const BATCH_BYTES: usize = 1 << 20;
 
 /// Seconds a flow may stay silent before it is flushed, as if it had closed.
 pub const IDLE_TIMEOUT_SECS: u64 = 300;

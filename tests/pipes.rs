@@ -1,6 +1,7 @@
-//! A closed standard output (`wirecap … | head`) ends the run quietly: exit status 0, nothing
-//! on stderr. Each command here writes more than a pipe holds (64 KiB on Linux), so it must
-//! write after the reading end is gone, whenever this test drops it.
+//! A closed standard output (`wirecap … | head`) ends the run quietly: nothing on stderr, exit
+//! status 0; `validate` still says what it found, in its summary line and its exit status.
+//! Each command here writes more than a pipe holds (64 KiB on Linux), so it must write after
+//! the reading end is gone, whenever this test drops it.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -18,7 +19,8 @@ fn many_hosts(path: &Path, lines: usize) {
     }
 }
 
-fn run_with_closed_stdout(args: &[&str]) {
+/// Runs wirecap with its standard output closed early: (exit status, stderr).
+fn closed_stdout(args: &[&str]) -> (Option<i32>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wirecap"))
         .args(args)
         .stdin(Stdio::null())
@@ -28,12 +30,17 @@ fn run_with_closed_stdout(args: &[&str]) {
         .expect("wirecap runs");
     drop(child.stdout.take());
     let out = child.wait_with_output().expect("wirecap finishes");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn run_with_closed_stdout(args: &[&str]) {
+    let got = closed_stdout(args);
     assert_eq!(
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).as_ref()
-        ),
-        (Some(0), ""),
+        got,
+        (Some(0), String::new()),
         "wirecap {args:?} with its output closed"
     );
 }
@@ -49,8 +56,42 @@ fn issue_2_a_closed_pipe_ends_quietly() {
     run_with_closed_stdout(&["count", input, "--by", "host"]);
     run_with_closed_stdout(&["count", input, "--by", "host", "--format", "text"]);
     run_with_closed_stdout(&["merge", input, "-q", "--to", "http-types"]);
+}
 
+#[test]
+fn validate_with_its_report_cut_short_still_fails_invalid_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
     let invalid = dir.path().join("invalid.jsonl");
     std::fs::write(&invalid, "{}\n".repeat(5000)).expect("write input");
-    run_with_closed_stdout(&["validate", invalid.to_str().expect("utf-8 temp path")]);
+    let (code, stderr) = closed_stdout(&["validate", invalid.to_str().expect("utf-8 temp path")]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            Some(1),
+            "1 file, 5000 documents, 10000 errors, 0 warnings\n"
+        )
+    );
+}
+
+#[test]
+fn validate_reads_a_pipe_named_like_a_file() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirecap"))
+        .args(["validate", "/dev/stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("wirecap runs");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    stdin
+        .write_all(b"{\"request\":{}}\n")
+        .expect("write to wirecap");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wirecap finishes");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with("/dev/stdin:1:1: /: \"response\" is a required property"),
+        "{stdout}"
+    );
 }

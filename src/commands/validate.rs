@@ -4,7 +4,7 @@
 use crate::cli::{ValidateArgs, ValidateFormat, ValidateProfile};
 use anyhow::{Context as _, Result, bail};
 use rayon::prelude::*;
-use std::io::{self, BufWriter, Write as _};
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use wirecap::validate::render::{self, FileResult, OutputFormat};
@@ -35,7 +35,10 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
         ValidateFormat::Junit => OutputFormat::Junit,
     };
     let inputs = validate::expand_inputs(&args.inputs)?;
-    let mut out = BufWriter::with_capacity(wirecap::output::WRITE_BUFFER_BYTES, io::stdout());
+    let mut out = Report {
+        out: BufWriter::with_capacity(wirecap::output::WRITE_BUFFER_BYTES, io::stdout()),
+        closed: false,
+    };
     let mut results: Vec<FileResult> = Vec::new();
     if inputs.len() == 1 && format != OutputFormat::Junit {
         // One file (often a big JSONL): stream problems as they are found.
@@ -44,11 +47,11 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
         let mut write_err = None;
         let summary = validate::validate_path(path, &opts, &mut |p| {
             if write_err.is_none() {
-                write_err = render::problem(&mut out, format, &file, &p).err();
+                write_err = out.write(|o| render::problem(o, format, &file, &p)).err();
             }
         });
         if let Some(e) = write_err {
-            return Err(e).context("writing to standard output");
+            return Err(e);
         }
         results.push(FileResult {
             file,
@@ -69,18 +72,16 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
             })
             .collect();
         if format == OutputFormat::Junit {
-            render::junit(&mut out, &results, args.deny_warnings)
-                .context("writing to standard output")?;
+            out.write(|o| render::junit(o, &results, args.deny_warnings))?;
         } else {
             for r in &results {
                 for p in &r.problems {
-                    render::problem(&mut out, format, &r.file, p)
-                        .context("writing to standard output")?;
+                    out.write(|o| render::problem(o, format, &r.file, p))?;
                 }
             }
         }
     }
-    out.flush().context("writing to standard output")?;
+    out.write(|o| o.flush())?;
     let mut total = Summary::default();
     let mut failed_to_run = false;
     for r in &results {
@@ -104,4 +105,26 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Standard output for the report, until it closes: a reader that stops early (`| head`) ends
+/// the report, not the check, so the exit code still says whether the files are valid.
+struct Report<W: Write> {
+    out: W,
+    closed: bool,
+}
+
+impl<W: Write> Report<W> {
+    fn write(&mut self, f: impl FnOnce(&mut W) -> io::Result<()>) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match f(&mut self.out) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            done => done.context("writing to standard output"),
+        }
+    }
 }

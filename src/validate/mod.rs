@@ -200,12 +200,14 @@ pub enum Error {
 const WALKED_EXTENSIONS: &[&str] = &["json", "jsonl", "ndjson"];
 
 /// Turns arguments into files: `-` stays, directories are walked (files ending in .json,
-/// .jsonl or .ndjson, sorted), and glob patterns are expanded (sorted).
+/// .jsonl or .ndjson, sorted), and glob patterns are expanded (sorted). Anything else that
+/// exists is read as it is: pipes such as `/dev/stdin` or `<(zcat f.gz)` too.
 pub fn expand_inputs(args: &[String]) -> Result<Vec<PathBuf>, Error> {
     let mut out = Vec::new();
     for arg in args {
         let path = Path::new(arg);
-        if arg == "-" || path.is_file() {
+        let readable = std::fs::metadata(path).is_ok_and(|m| !m.is_dir());
+        if arg == "-" || readable {
             out.push(path.to_path_buf());
         } else if path.is_dir() {
             walk(path, &mut out);

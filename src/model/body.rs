@@ -88,11 +88,6 @@ impl Bytes {
     pub fn capacity(&self) -> usize {
         self.0.capacity()
     }
-
-    /// The bytes as a vector of their own; copied only when shared.
-    pub fn into_vec(self) -> Vec<u8> {
-        Arc::unwrap_or_clone(self.0)
-    }
 }
 
 impl std::ops::Deref for Bytes {

@@ -186,14 +186,7 @@ impl Batches {
                 reader
                     .read_exact(&mut header)
                     .map_err(|_| CaptureError::NotCapture { file: name.clone() })?;
-                let field = |at: usize| {
-                    let b = [header[at], header[at + 1], header[at + 2], header[at + 3]];
-                    if big_endian {
-                        u32::from_be_bytes(b)
-                    } else {
-                        u32::from_le_bytes(b)
-                    }
-                };
+                let field = |at: usize| u32_at(&header, at, big_endian);
                 Source::Legacy(Legacy {
                     reader,
                     iface: Interface {
@@ -254,6 +247,16 @@ impl Batches {
         self.pipeline
             .add_read_time(started.elapsed().as_nanos() as u64);
         result.map_err(Error::from)
+    }
+}
+
+/// The 32-bit field at `at` of a header at least `at + 4` bytes long.
+fn u32_at(header: &[u8], at: usize, big_endian: bool) -> u32 {
+    let b = [header[at], header[at + 1], header[at + 2], header[at + 3]];
+    if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
     }
 }
 
@@ -327,14 +330,7 @@ impl Legacy {
             if rest.len() < h {
                 return (!rest.is_empty()).then_some(h);
             }
-            let field = |at: usize| {
-                let b = [rest[at], rest[at + 1], rest[at + 2], rest[at + 3]];
-                if self.big_endian {
-                    u32::from_be_bytes(b)
-                } else {
-                    u32::from_le_bytes(b)
-                }
-            };
+            let field = |at: usize| u32_at(rest, at, self.big_endian);
             let caplen = field(8) as usize;
             if caplen > MAX_RECORD_BYTES {
                 let n = *packets + 1;

@@ -6,9 +6,12 @@ mod support;
 
 use std::io::Cursor;
 use std::sync::{Arc, Mutex};
-use support::{Conv, Flags, Link, fragment_ipv4, get, pcap, pcap_snap, pcapng, response};
+use support::{
+    Conv, Flags, Link, fragment_ipv4, get, pcap, pcap_snap, pcapng, pcapng_section, response,
+};
 use wirecap::capture::{Note, Options, Stats};
 use wirecap::formats::{self, Format, Input, ReadOptions};
+use wirecap::model::{Exchange, Scheme, Timestamp};
 
 /// Reads a capture held in memory; returns one line per exchange and the account.
 fn read_with(bytes: Vec<u8>, mut opts: Options) -> (Vec<String>, Stats) {
@@ -55,6 +58,24 @@ fn read(bytes: Vec<u8>) -> (Vec<String>, Stats) {
     read_with(bytes, Options::default())
 }
 
+/// Reads a capture held in memory into the model's exchanges.
+fn exchanges(bytes: Vec<u8>) -> Vec<Exchange> {
+    let input = Input {
+        name: "test.pcap".into(),
+        reader: Box::new(Cursor::new(bytes)),
+    };
+    formats::read(Format::Pcap, input, &ReadOptions::default())
+        .expect("opens")
+        .map(|ex| ex.expect("no read error"))
+        .collect()
+}
+
+/// A timestamp in microseconds since the epoch, as `Conv` counts time.
+fn micros(t: Timestamp) -> u64 {
+    let secs = u64::try_from(t.unix_secs()).expect("after 1970");
+    secs * 1_000_000 + u64::from(t.subsec_nanos() / 1000)
+}
+
 fn capture_of(c: &Conv) -> Vec<u8> {
     pcap(c.link.linktype(), &c.frames)
 }
@@ -81,6 +102,17 @@ fn every_link_type_and_ipv6() {
 }
 
 #[test]
+fn other_link_types_are_counted_and_reported() {
+    let c = simple(Link::Ethernet, false);
+    let (got, stats) = read(pcap(147, &c.frames));
+    assert!(got.is_empty());
+    assert_eq!(
+        stats.notes.count(Note::UnsupportedLink),
+        c.frames.len() as u64
+    );
+}
+
+#[test]
 fn pcapng_and_gzip_captures() {
     let c = simple(Link::Ethernet, false);
     let (got, _) = read(pcapng(&[(1, c.frames.clone())]));
@@ -98,6 +130,37 @@ fn pcapng_with_two_interfaces_of_different_link_types() {
     let (got, stats) = read(pcapng(&[(1, a.frames), (0, b.frames)]));
     assert_eq!(got.len(), 2);
     assert_eq!(stats.links.len(), 2);
+}
+
+#[test]
+fn pcapng_sections_each_with_their_interfaces_and_timestamp_resolution() {
+    let a = simple(Link::Ethernet, false);
+    let mut b = Conv::new(Link::Raw, true);
+    b.now_us = a.now_us + 1_000_000;
+    b.handshake();
+    b.client(&get("/b"));
+    b.server(&response(200, "b"));
+    b.close();
+    let mut two_sections = pcapng_section(&[(1, 6, a.frames.clone())]);
+    two_sections.extend(pcapng_section(&[
+        (0, 6, Vec::new()),
+        (101, 9, b.frames.clone()),
+    ]));
+    let got = exchanges(two_sections);
+    let times = |ex: &[Exchange]| -> Vec<Option<u64>> {
+        ex.iter().map(|e| e.request.timestamp.map(micros)).collect()
+    };
+    let alone = [
+        exchanges(pcapng(&[(1, a.frames)])),
+        exchanges(pcapng(&[(101, b.frames)])),
+    ]
+    .concat();
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        times(&got),
+        times(&alone),
+        "nanosecond interface read as such"
+    );
 }
 
 #[test]
@@ -294,6 +357,108 @@ fn close_delimited_body_ends_at_fin() {
 }
 
 #[test]
+fn rst_closes_the_stream_and_the_port_can_be_reused() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    c.client(b"GET /old HTTP/1.0\r\nHost: api.test\r\n\r\n");
+    c.server(b"HTTP/1.0 200 OK\r\n\r\nuntil the reset");
+    let (server_seq, client_seq) = (c.sseq, c.cseq);
+    c.raw(false, server_seq, Some(client_seq), Flags::RST, b"");
+    let mut again = Conv::new(Link::Ethernet, false).with_isn(90_000, 70_000);
+    again.now_us = c.now_us;
+    again.handshake();
+    again.client(&get("/second"));
+    again.server(&response(200, "2"));
+    again.close();
+    c.frames.extend(again.frames);
+    let (got, stats) = read(capture_of(&c));
+    assert_eq!(
+        got,
+        [
+            "GET api.test/old -> 200 until the reset",
+            "GET api.test/second -> 200 2"
+        ]
+    );
+    assert_eq!(stats.tcp.flows, 2);
+}
+
+#[test]
+fn flows_idle_past_the_timeout_are_flushed() {
+    let mut quiet = Conv::new(Link::Ethernet, false);
+    quiet.handshake();
+    quiet.client(&get("/before"));
+    quiet.server(&response(200, "1"));
+    // Ten minutes later another connection carries more than a batch of bytes.
+    let mut busy = Conv::new(Link::Ethernet, false).with_client_port(40001);
+    busy.now_us = quiet.now_us + 600 * 1_000_000;
+    busy.handshake();
+    busy.client(&get("/big"));
+    let big = "x".repeat(2 * wirecap::capture::BATCH_BYTES);
+    busy.server_segments(&response(200, &big), 1400);
+    busy.close();
+    quiet.now_us = busy.now_us;
+    quiet.client(&get("/after"));
+    quiet.server(&response(200, "2"));
+    quiet.close();
+    let mut frames = quiet.frames;
+    frames.extend(busy.frames);
+    frames.sort_by_key(|(t, _)| *t);
+    let bytes = pcap(1, &frames);
+    let heads = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .into_iter()
+            .map(|l| l.chars().take(28).collect())
+            .collect()
+    };
+    let (got, stats) = read(bytes.clone());
+    assert_eq!(
+        heads(got),
+        [
+            "GET api.test/before -> 200 1",
+            "GET api.test/big -> 200 xxxx",
+            "GET api.test/after -> 200 2"
+        ]
+    );
+    assert_eq!(
+        stats.tcp.flows, 3,
+        "the quiet flow was flushed, then seen anew"
+    );
+    let patient = Options {
+        idle_timeout_secs: 3600,
+        ..Options::default()
+    };
+    assert_eq!(read_with(bytes, patient).1.tcp.flows, 2);
+}
+
+#[test]
+fn host_scheme_and_timestamps_come_from_the_capture() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    let req = get("/t");
+    c.client(&req[..5]);
+    let first = c.now_us;
+    c.client(&req[5..]);
+    c.server_segments(&response(200, "0123456789"), 10);
+    let last = c.now_us;
+    c.client(b"GET /no-host HTTP/1.0\r\n\r\n");
+    c.server(&response(200, ""));
+    c.close();
+    let ex = exchanges(capture_of(&c));
+    let request = &ex[0].request;
+    assert_eq!(request.timestamp.map(micros), Some(first));
+    let response = ex[0].response.as_ref().expect("answered");
+    assert_eq!(response.timestamp.map(micros), Some(last));
+    assert_eq!(request.scheme, Scheme::Http);
+    assert_eq!((request.host.as_str(), request.port), ("api.test", None));
+    let no_host = &ex[1].request;
+    assert_eq!(
+        (no_host.host.as_str(), no_host.port),
+        ("10.0.0.2", Some(8080)),
+        "the server's address stands in for a missing Host"
+    );
+}
+
+#[test]
 fn ipv4_fragments_are_reassembled() {
     let mut c = Conv::new(Link::Raw, false);
     c.handshake();
@@ -452,6 +617,23 @@ fn upgrade_ends_http_parsing() {
     let (got, stats) = read(capture_of(&c));
     assert_eq!(got, ["GET api.test/ws -> 101 "]);
     assert_eq!(stats.notes.count(Note::Upgrade), 1);
+}
+
+#[test]
+fn connect_tunnel_ends_http_parsing() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    c.client(b"CONNECT api.test:443 HTTP/1.1\r\nHost: api.test:443\r\n\r\n");
+    c.server(b"HTTP/1.1 200 Connection established\r\n\r\n");
+    c.client(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03");
+    c.server(b"\x16\x03\x03\x00\x5d");
+    c.close();
+    let (got, stats) = read(capture_of(&c));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].starts_with("CONNECT ") && got[0].ends_with(" -> 200 "));
+    assert_eq!(stats.notes.count(Note::Upgrade), 1);
+    assert_eq!(stats.notes.count(Note::UnparseableHead), 0);
+    assert_eq!(stats.notes.count(Note::NonHttpFlow), 0);
 }
 
 #[test]

@@ -969,3 +969,37 @@ fn split_by_host_and_summary_json() {
     assert_eq!(json["capture"]["tcp"]["httpFlows"], 1);
     assert!(json["capture"]["timings"]["readMs"].is_number());
 }
+
+#[test]
+fn captures_are_known_by_magic_on_stdin_gzipped_or_oddly_named() {
+    let plain = std::fs::read(testdata().join("pcap/curl-keepalive.pcap")).expect("capture");
+    let expected = std::fs::read(testdata().join("expected/curl-keepalive.jsonl")).expect("golden");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &plain).expect("gzip");
+    let gzipped = gz.finish().expect("gzip");
+    for (what, bytes) in [("plain", &plain), ("gzipped", &gzipped)] {
+        let out = wirecap()
+            .args(["convert", "-q", "-", "-o", "-"])
+            .stdin(bytes.clone())
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert!(out == expected, "{what} capture on stdin");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["capture.pcap.gz", "capture.dump"] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &gzipped).expect("write capture");
+        let out = wirecap()
+            .args(["convert", "-q", "-o", "-"])
+            .arg(&path)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert!(out == expected, "{name}");
+    }
+}

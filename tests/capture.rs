@@ -1003,3 +1003,53 @@ fn captures_are_known_by_magic_on_stdin_gzipped_or_oddly_named() {
         assert!(out == expected, "{name}");
     }
 }
+
+#[test]
+fn jsonl_streams_out_before_the_capture_ends() {
+    use std::io::{BufRead as _, Write as _};
+    use std::process::Stdio;
+    // Short connections a second apart. Lines leave in write batches, one batch late (see
+    // `convert::WRITE_BATCH`), so the first two thirds of the capture must hold several
+    // read batches' and write batches' worth of exchanges.
+    const CONNECTIONS: u16 = 3000;
+    let mut frames = Vec::new();
+    let mut now = 1_700_000_000_000_000;
+    for i in 0..CONNECTIONS {
+        let mut c = Conv::new(Link::Ethernet, false).with_client_port(20_000 + i);
+        c.now_us = now;
+        c.handshake();
+        c.client(&get(&format!("/{i}")));
+        c.server(&response(200, &"x".repeat(2000)));
+        c.close();
+        now = c.now_us + 1_000_000;
+        frames.extend(c.frames);
+    }
+    let bytes = pcap(1, &frames);
+    let (head, tail) = bytes.split_at(bytes.len() * 2 / 3);
+    let mut child = std::process::Command::new(snapbox::cmd::cargo_bin("wirecap"))
+        .args(["convert", "-q", "-", "-o", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("runs");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        tx.send(lines.next().is_some()).ok();
+        1 + lines.count()
+    });
+    stdin.write_all(head).expect("first part");
+    let early = rx.recv_timeout(std::time::Duration::from_secs(60));
+    stdin.write_all(tail).expect("the rest");
+    drop(stdin);
+    assert!(child.wait().expect("exits").success());
+    assert_eq!(
+        early,
+        Ok(true),
+        "a line came out while the capture was still open"
+    );
+    assert_eq!(reader.join().expect("reader"), usize::from(CONNECTIONS));
+}

@@ -1053,3 +1053,39 @@ fn jsonl_streams_out_before_the_capture_ends() {
     );
     assert_eq!(reader.join().expect("reader"), usize::from(CONNECTIONS));
 }
+
+#[test]
+fn binary_bodies_are_base64_in_hoverfly_and_a_loss_in_http_types() {
+    let hoverfly = wirecap()
+        .args([
+            "convert",
+            "-q",
+            "pcap/curl-keepalive.pcap",
+            "--to",
+            "hoverfly",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let sim: serde_json::Value = serde_json::from_slice(&hoverfly).expect("one JSON document");
+    let encoded = sim["data"]["pairs"]
+        .as_array()
+        .expect("pairs")
+        .iter()
+        .filter(|p| p["response"]["encodedBody"] == true)
+        .count();
+    assert_eq!(encoded, 1, "the one binary body (300 bytes) is base64");
+    let http_types = wirecap()
+        .args(["convert", "pcap/curl-keepalive.pcap"])
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&http_types).contains("bodies that are not UTF-8 were left out"),
+        "http-types notes the loss"
+    );
+}

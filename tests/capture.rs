@@ -196,6 +196,23 @@ fn retransmissions_and_overlaps_keep_first_bytes() {
 }
 
 #[test]
+fn overlapping_bytes_that_disagree_keep_the_first_seen() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    let req = get("/first");
+    let mut rewritten = req[4..].to_vec();
+    rewritten[..6].copy_from_slice(b"/later");
+    c.at(true, 0, &req[..10]);
+    c.at(true, 4, &rewritten);
+    c.advance(true, req.len() as u32);
+    c.server(&response(200, "ok"));
+    c.close();
+    let (got, stats) = read(capture_of(&c));
+    assert_eq!(got, ["GET api.test/first -> 200 ok"]);
+    assert_eq!(stats.tcp.duplicate_bytes, 6);
+}
+
+#[test]
 fn gap_is_reported_and_the_next_message_is_found() {
     let mut c = Conv::new(Link::Ethernet, false);
     c.handshake();

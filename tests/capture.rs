@@ -653,6 +653,24 @@ fn connect_tunnel_ends_http_parsing() {
     assert_eq!(stats.notes.count(Note::NonHttpFlow), 0);
 }
 
+/// The first response's head breaks after its status line: that is a bad head to count, not
+/// a sign of another protocol (which used to drop the rest of the connection uncounted).
+#[test]
+fn issue_4_a_bad_first_response_head_and_a_cut_body_are_counted_with_their_reason() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    c.client(&get("/a"));
+    c.server(b"HTTP/1.1 200 OK\r\nNot A Header\r\nContent-Length: 1\r\n\r\nx");
+    c.client(&get("/b"));
+    c.server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part");
+    c.close();
+    let (got, stats) = read(capture_of(&c));
+    assert_eq!(got, ["GET api.test/a -> none", "GET api.test/b -> none"]);
+    assert_eq!(stats.notes.count(Note::UnparseableHead), 1);
+    assert_eq!(stats.notes.count(Note::Truncated), 1);
+    assert_eq!(stats.notes.count(Note::NonHttpFlow), 0);
+}
+
 #[test]
 fn non_http_flows_are_counted_not_parsed() {
     let mut c = Conv::new(Link::Ethernet, false);

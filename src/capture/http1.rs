@@ -627,7 +627,9 @@ impl MessageParser {
                 self.pos += 1;
                 Some(self.abandon("message head too long"))
             }
-            Err(_) if !self.matched => {
+            // A first message that starts like HTTP but breaks later (a space before a colon,
+            // a folded line) is a bad head, not a sign that the stream is another protocol.
+            Err(_) if !self.matched && looks_like_start(self.role, data) != Some(true) => {
                 self.stop();
                 Some(Event::NotHttp)
             }

@@ -671,6 +671,29 @@ fn issue_4_a_bad_first_response_head_and_a_cut_body_are_counted_with_their_reaso
     assert_eq!(stats.notes.count(Note::NonHttpFlow), 0);
 }
 
+/// Whatever breaks the first response, the second pairs with the second request; before, a bad
+/// head shifted the pairing (/a got /b's response) and bytes unlike HTTP dropped the rest of
+/// the connection uncounted.
+#[test]
+fn issue_4_a_response_after_a_broken_one_pairs_with_its_own_request() {
+    for broken in [
+        &b"HTTP/1.1 200 OK\r\nNot A Header\r\nContent-Length: 1\r\n\r\nx"[..],
+        b"\x00\x01\x02 not http\r\n",
+    ] {
+        let mut c = Conv::new(Link::Ethernet, false);
+        c.handshake();
+        c.client(&get("/a"));
+        c.server(broken);
+        c.client(&get("/b"));
+        c.server(&response(200, "b"));
+        c.close();
+        let (got, stats) = read(capture_of(&c));
+        assert_eq!(got, ["GET api.test/a -> none", "GET api.test/b -> 200 b"]);
+        assert_eq!(stats.notes.count(Note::UnparseableHead), 1);
+        assert_eq!(stats.notes.count(Note::Incomplete), 1);
+    }
+}
+
 #[test]
 fn non_http_flows_are_counted_not_parsed() {
     let mut c = Conv::new(Link::Ethernet, false);

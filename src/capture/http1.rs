@@ -686,6 +686,12 @@ impl MessageParser {
     pub fn never_matched(&self) -> bool {
         !self.matched
     }
+
+    /// Takes the stream for HTTP from now on, as when the other direction carried a message:
+    /// bytes that do not parse are then bad heads to skip, not another protocol.
+    pub fn expect_http(&mut self) {
+        self.matched = true;
+    }
 }
 
 fn to_headers(fields: &[httparse::Header<'_>]) -> Headers {
@@ -928,6 +934,7 @@ impl Connection {
                 start,
             ) => {
                 self.requests += 1;
+                self.server.expect_http();
                 let framing = request_framing(&headers);
                 let framing = match framing {
                     Ok(f) => f,
@@ -1121,6 +1128,14 @@ impl Connection {
                 });
                 if let Some(cur) = self.current.take() {
                     self.lose_response(cur);
+                } else if self
+                    .slots
+                    .get(self.answered)
+                    .is_some_and(|s| s.start.packet <= at.packet)
+                {
+                    // The broken head answered the oldest open request, which stays without a
+                    // response; the next response pairs with the next request (FIFO).
+                    self.answered += 1;
                 }
             }
         }

@@ -6,9 +6,12 @@ mod support;
 
 use std::io::Cursor;
 use std::sync::{Arc, Mutex};
-use support::{Conv, Flags, Link, fragment_ipv4, get, pcap, pcap_snap, pcapng, response};
+use support::{
+    Conv, Flags, Link, fragment_ipv4, get, pcap, pcap_snap, pcapng, pcapng_section, response,
+};
 use wirecap::capture::{Note, Options, Stats};
 use wirecap::formats::{self, Format, Input, ReadOptions};
+use wirecap::model::{Exchange, Scheme, Timestamp};
 
 /// Reads a capture held in memory; returns one line per exchange and the account.
 fn read_with(bytes: Vec<u8>, mut opts: Options) -> (Vec<String>, Stats) {
@@ -55,6 +58,24 @@ fn read(bytes: Vec<u8>) -> (Vec<String>, Stats) {
     read_with(bytes, Options::default())
 }
 
+/// Reads a capture held in memory into the model's exchanges.
+fn exchanges(bytes: Vec<u8>) -> Vec<Exchange> {
+    let input = Input {
+        name: "test.pcap".into(),
+        reader: Box::new(Cursor::new(bytes)),
+    };
+    formats::read(Format::Pcap, input, &ReadOptions::default())
+        .expect("opens")
+        .map(|ex| ex.expect("no read error"))
+        .collect()
+}
+
+/// A timestamp in microseconds since the epoch, as `Conv` counts time.
+fn micros(t: Timestamp) -> u64 {
+    let secs = u64::try_from(t.unix_secs()).expect("after 1970");
+    secs * 1_000_000 + u64::from(t.subsec_nanos() / 1000)
+}
+
 fn capture_of(c: &Conv) -> Vec<u8> {
     pcap(c.link.linktype(), &c.frames)
 }
@@ -81,6 +102,17 @@ fn every_link_type_and_ipv6() {
 }
 
 #[test]
+fn other_link_types_are_counted_and_reported() {
+    let c = simple(Link::Ethernet, false);
+    let (got, stats) = read(pcap(147, &c.frames));
+    assert!(got.is_empty());
+    assert_eq!(
+        stats.notes.count(Note::UnsupportedLink),
+        c.frames.len() as u64
+    );
+}
+
+#[test]
 fn pcapng_and_gzip_captures() {
     let c = simple(Link::Ethernet, false);
     let (got, _) = read(pcapng(&[(1, c.frames.clone())]));
@@ -98,6 +130,37 @@ fn pcapng_with_two_interfaces_of_different_link_types() {
     let (got, stats) = read(pcapng(&[(1, a.frames), (0, b.frames)]));
     assert_eq!(got.len(), 2);
     assert_eq!(stats.links.len(), 2);
+}
+
+#[test]
+fn pcapng_sections_each_with_their_interfaces_and_timestamp_resolution() {
+    let a = simple(Link::Ethernet, false);
+    let mut b = Conv::new(Link::Raw, true);
+    b.now_us = a.now_us + 1_000_000;
+    b.handshake();
+    b.client(&get("/b"));
+    b.server(&response(200, "b"));
+    b.close();
+    let mut two_sections = pcapng_section(&[(1, 6, a.frames.clone())]);
+    two_sections.extend(pcapng_section(&[
+        (0, 6, Vec::new()),
+        (101, 9, b.frames.clone()),
+    ]));
+    let got = exchanges(two_sections);
+    let times = |ex: &[Exchange]| -> Vec<Option<u64>> {
+        ex.iter().map(|e| e.request.timestamp.map(micros)).collect()
+    };
+    let alone = [
+        exchanges(pcapng(&[(1, a.frames)])),
+        exchanges(pcapng(&[(101, b.frames)])),
+    ]
+    .concat();
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        times(&got),
+        times(&alone),
+        "nanosecond interface read as such"
+    );
 }
 
 #[test]
@@ -130,6 +193,23 @@ fn retransmissions_and_overlaps_keep_first_bytes() {
     let (got, stats) = read(capture_of(&c));
     assert_eq!(got, ["GET api.test/a -> 200 abcdef"]);
     assert_eq!(stats.tcp.duplicate_bytes, 10 + 5 + resp.len() as u64);
+}
+
+#[test]
+fn overlapping_bytes_that_disagree_keep_the_first_seen() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    let req = get("/first");
+    let mut rewritten = req[4..].to_vec();
+    rewritten[..6].copy_from_slice(b"/later");
+    c.at(true, 0, &req[..10]);
+    c.at(true, 4, &rewritten);
+    c.advance(true, req.len() as u32);
+    c.server(&response(200, "ok"));
+    c.close();
+    let (got, stats) = read(capture_of(&c));
+    assert_eq!(got, ["GET api.test/first -> 200 ok"]);
+    assert_eq!(stats.tcp.duplicate_bytes, 6);
 }
 
 #[test]
@@ -294,6 +374,108 @@ fn close_delimited_body_ends_at_fin() {
 }
 
 #[test]
+fn rst_closes_the_stream_and_the_port_can_be_reused() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    c.client(b"GET /old HTTP/1.0\r\nHost: api.test\r\n\r\n");
+    c.server(b"HTTP/1.0 200 OK\r\n\r\nuntil the reset");
+    let (server_seq, client_seq) = (c.sseq, c.cseq);
+    c.raw(false, server_seq, Some(client_seq), Flags::RST, b"");
+    let mut again = Conv::new(Link::Ethernet, false).with_isn(90_000, 70_000);
+    again.now_us = c.now_us;
+    again.handshake();
+    again.client(&get("/second"));
+    again.server(&response(200, "2"));
+    again.close();
+    c.frames.extend(again.frames);
+    let (got, stats) = read(capture_of(&c));
+    assert_eq!(
+        got,
+        [
+            "GET api.test/old -> 200 until the reset",
+            "GET api.test/second -> 200 2"
+        ]
+    );
+    assert_eq!(stats.tcp.flows, 2);
+}
+
+#[test]
+fn flows_idle_past_the_timeout_are_flushed() {
+    let mut quiet = Conv::new(Link::Ethernet, false);
+    quiet.handshake();
+    quiet.client(&get("/before"));
+    quiet.server(&response(200, "1"));
+    // Ten minutes later another connection carries more than a batch of bytes.
+    let mut busy = Conv::new(Link::Ethernet, false).with_client_port(40001);
+    busy.now_us = quiet.now_us + 600 * 1_000_000;
+    busy.handshake();
+    busy.client(&get("/big"));
+    let big = "x".repeat(2 * wirecap::capture::BATCH_BYTES);
+    busy.server_segments(&response(200, &big), 1400);
+    busy.close();
+    quiet.now_us = busy.now_us;
+    quiet.client(&get("/after"));
+    quiet.server(&response(200, "2"));
+    quiet.close();
+    let mut frames = quiet.frames;
+    frames.extend(busy.frames);
+    frames.sort_by_key(|(t, _)| *t);
+    let bytes = pcap(1, &frames);
+    let heads = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .into_iter()
+            .map(|l| l.chars().take(28).collect())
+            .collect()
+    };
+    let (got, stats) = read(bytes.clone());
+    assert_eq!(
+        heads(got),
+        [
+            "GET api.test/before -> 200 1",
+            "GET api.test/big -> 200 xxxx",
+            "GET api.test/after -> 200 2"
+        ]
+    );
+    assert_eq!(
+        stats.tcp.flows, 3,
+        "the quiet flow was flushed, then seen anew"
+    );
+    let patient = Options {
+        idle_timeout_secs: 3600,
+        ..Options::default()
+    };
+    assert_eq!(read_with(bytes, patient).1.tcp.flows, 2);
+}
+
+#[test]
+fn host_scheme_and_timestamps_come_from_the_capture() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    let req = get("/t");
+    c.client(&req[..5]);
+    let first = c.now_us;
+    c.client(&req[5..]);
+    c.server_segments(&response(200, "0123456789"), 10);
+    let last = c.now_us;
+    c.client(b"GET /no-host HTTP/1.0\r\n\r\n");
+    c.server(&response(200, ""));
+    c.close();
+    let ex = exchanges(capture_of(&c));
+    let request = &ex[0].request;
+    assert_eq!(request.timestamp.map(micros), Some(first));
+    let response = ex[0].response.as_ref().expect("answered");
+    assert_eq!(response.timestamp.map(micros), Some(last));
+    assert_eq!(request.scheme, Scheme::Http);
+    assert_eq!((request.host.as_str(), request.port), ("api.test", None));
+    let no_host = &ex[1].request;
+    assert_eq!(
+        (no_host.host.as_str(), no_host.port),
+        ("10.0.0.2", Some(8080)),
+        "the server's address stands in for a missing Host"
+    );
+}
+
+#[test]
 fn ipv4_fragments_are_reassembled() {
     let mut c = Conv::new(Link::Raw, false);
     c.handshake();
@@ -452,6 +634,64 @@ fn upgrade_ends_http_parsing() {
     let (got, stats) = read(capture_of(&c));
     assert_eq!(got, ["GET api.test/ws -> 101 "]);
     assert_eq!(stats.notes.count(Note::Upgrade), 1);
+}
+
+#[test]
+fn connect_tunnel_ends_http_parsing() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    c.client(b"CONNECT api.test:443 HTTP/1.1\r\nHost: api.test:443\r\n\r\n");
+    c.server(b"HTTP/1.1 200 Connection established\r\n\r\n");
+    c.client(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03");
+    c.server(b"\x16\x03\x03\x00\x5d");
+    c.close();
+    let (got, stats) = read(capture_of(&c));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].starts_with("CONNECT ") && got[0].ends_with(" -> 200 "));
+    assert_eq!(stats.notes.count(Note::Upgrade), 1);
+    assert_eq!(stats.notes.count(Note::UnparseableHead), 0);
+    assert_eq!(stats.notes.count(Note::NonHttpFlow), 0);
+}
+
+/// The first response's head breaks after its status line: that is a bad head to count, not
+/// a sign of another protocol (which used to drop the rest of the connection uncounted).
+#[test]
+fn issue_4_a_bad_first_response_head_and_a_cut_body_are_counted_with_their_reason() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    c.client(&get("/a"));
+    c.server(b"HTTP/1.1 200 OK\r\nNot A Header\r\nContent-Length: 1\r\n\r\nx");
+    c.client(&get("/b"));
+    c.server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part");
+    c.close();
+    let (got, stats) = read(capture_of(&c));
+    assert_eq!(got, ["GET api.test/a -> none", "GET api.test/b -> none"]);
+    assert_eq!(stats.notes.count(Note::UnparseableHead), 1);
+    assert_eq!(stats.notes.count(Note::Truncated), 1);
+    assert_eq!(stats.notes.count(Note::NonHttpFlow), 0);
+}
+
+/// Whatever breaks the first response, the second pairs with the second request; before, a bad
+/// head shifted the pairing (/a got /b's response) and bytes unlike HTTP dropped the rest of
+/// the connection uncounted.
+#[test]
+fn issue_4_a_response_after_a_broken_one_pairs_with_its_own_request() {
+    for broken in [
+        &b"HTTP/1.1 200 OK\r\nNot A Header\r\nContent-Length: 1\r\n\r\nx"[..],
+        b"\x00\x01\x02 not http\r\n",
+    ] {
+        let mut c = Conv::new(Link::Ethernet, false);
+        c.handshake();
+        c.client(&get("/a"));
+        c.server(broken);
+        c.client(&get("/b"));
+        c.server(&response(200, "b"));
+        c.close();
+        let (got, stats) = read(capture_of(&c));
+        assert_eq!(got, ["GET api.test/a -> none", "GET api.test/b -> 200 b"]);
+        assert_eq!(stats.notes.count(Note::UnparseableHead), 1);
+        assert_eq!(stats.notes.count(Note::Incomplete), 1);
+    }
 }
 
 #[test]
@@ -786,4 +1026,124 @@ fn split_by_host_and_summary_json() {
     assert_eq!(json["capture"]["http"]["exchanges"], 17);
     assert_eq!(json["capture"]["tcp"]["httpFlows"], 1);
     assert!(json["capture"]["timings"]["readMs"].is_number());
+}
+
+#[test]
+fn captures_are_known_by_magic_on_stdin_gzipped_or_oddly_named() {
+    let plain = std::fs::read(testdata().join("pcap/curl-keepalive.pcap")).expect("capture");
+    let expected = std::fs::read(testdata().join("expected/curl-keepalive.jsonl")).expect("golden");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &plain).expect("gzip");
+    let gzipped = gz.finish().expect("gzip");
+    for (what, bytes) in [("plain", &plain), ("gzipped", &gzipped)] {
+        let out = wirecap()
+            .args(["convert", "-q", "-", "-o", "-"])
+            .stdin(bytes.clone())
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert!(out == expected, "{what} capture on stdin");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["capture.pcap.gz", "capture.dump"] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &gzipped).expect("write capture");
+        let out = wirecap()
+            .args(["convert", "-q", "-o", "-"])
+            .arg(&path)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert!(out == expected, "{name}");
+    }
+}
+
+#[test]
+fn jsonl_streams_out_before_the_capture_ends() {
+    use std::io::{BufRead as _, Write as _};
+    use std::process::Stdio;
+    // Short connections a second apart. Lines leave in write batches, one batch late (see
+    // `convert::WRITE_BATCH`), so the first two thirds of the capture must hold several
+    // read batches' and write batches' worth of exchanges.
+    const CONNECTIONS: u16 = 3000;
+    let mut frames = Vec::new();
+    let mut now = 1_700_000_000_000_000;
+    for i in 0..CONNECTIONS {
+        let mut c = Conv::new(Link::Ethernet, false).with_client_port(20_000 + i);
+        c.now_us = now;
+        c.handshake();
+        c.client(&get(&format!("/{i}")));
+        c.server(&response(200, &"x".repeat(2000)));
+        c.close();
+        now = c.now_us + 1_000_000;
+        frames.extend(c.frames);
+    }
+    let bytes = pcap(1, &frames);
+    let (head, tail) = bytes.split_at(bytes.len() * 2 / 3);
+    let mut child = std::process::Command::new(snapbox::cmd::cargo_bin("wirecap"))
+        .args(["convert", "-q", "-", "-o", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("runs");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        tx.send(lines.next().is_some()).ok();
+        1 + lines.count()
+    });
+    stdin.write_all(head).expect("first part");
+    let early = rx.recv_timeout(std::time::Duration::from_secs(60));
+    stdin.write_all(tail).expect("the rest");
+    drop(stdin);
+    assert!(child.wait().expect("exits").success());
+    assert_eq!(
+        early,
+        Ok(true),
+        "a line came out while the capture was still open"
+    );
+    assert_eq!(reader.join().expect("reader"), usize::from(CONNECTIONS));
+}
+
+#[test]
+fn binary_bodies_are_base64_in_hoverfly_and_a_loss_in_http_types() {
+    let hoverfly = wirecap()
+        .args([
+            "convert",
+            "-q",
+            "pcap/curl-keepalive.pcap",
+            "--to",
+            "hoverfly",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let sim: serde_json::Value = serde_json::from_slice(&hoverfly).expect("one JSON document");
+    let encoded = sim["data"]["pairs"]
+        .as_array()
+        .expect("pairs")
+        .iter()
+        .filter(|p| p["response"]["encodedBody"] == true)
+        .count();
+    assert_eq!(encoded, 1, "the one binary body (300 bytes) is base64");
+    let http_types = wirecap()
+        .args(["convert", "pcap/curl-keepalive.pcap"])
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&http_types).contains("bodies that are not UTF-8 were left out"),
+        "http-types notes the loss"
+    );
 }

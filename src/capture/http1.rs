@@ -627,7 +627,9 @@ impl MessageParser {
                 self.pos += 1;
                 Some(self.abandon("message head too long"))
             }
-            Err(_) if !self.matched => {
+            // A first message that starts like HTTP but breaks later (a space before a colon,
+            // a folded line) is a bad head, not a sign that the stream is another protocol.
+            Err(_) if !self.matched && looks_like_start(self.role, data) != Some(true) => {
                 self.stop();
                 Some(Event::NotHttp)
             }
@@ -683,6 +685,12 @@ impl MessageParser {
     /// Whether this parser gave up looking for a first message.
     pub fn never_matched(&self) -> bool {
         !self.matched
+    }
+
+    /// Takes the stream for HTTP from now on, as when the other direction carried a message:
+    /// bytes that do not parse are then bad heads to skip, not another protocol.
+    pub fn expect_http(&mut self) {
+        self.matched = true;
     }
 }
 
@@ -926,6 +934,7 @@ impl Connection {
                 start,
             ) => {
                 self.requests += 1;
+                self.server.expect_http();
                 let framing = request_framing(&headers);
                 let framing = match framing {
                     Ok(f) => f,
@@ -1119,6 +1128,14 @@ impl Connection {
                 });
                 if let Some(cur) = self.current.take() {
                     self.lose_response(cur);
+                } else if self
+                    .slots
+                    .get(self.answered)
+                    .is_some_and(|s| s.start.packet <= at.packet)
+                {
+                    // The broken head answered the oldest open request, which stays without a
+                    // response; the next response pairs with the next request (FIFO).
+                    self.answered += 1;
                 }
             }
         }

@@ -372,6 +372,16 @@ pub fn pcap_snap(linktype: u32, frames: &[(u64, Vec<u8>)], snaplen: usize) -> Ve
 /// A pcapng file with one section and one interface per entry of `interfaces` (link type,
 /// frames); packets of all interfaces are written interleaved by timestamp.
 pub fn pcapng(interfaces: &[(u32, Frames)]) -> Vec<u8> {
+    let micro: Vec<(u32, u8, Frames)> = interfaces
+        .iter()
+        .map(|(link, frames)| (*link, 6, frames.clone()))
+        .collect();
+    pcapng_section(&micro)
+}
+
+/// Like [`pcapng`], with each interface's timestamp resolution (`if_tsresol`, a power of ten:
+/// 6 for microseconds, 9 for nanoseconds). Sections can be concatenated into one file.
+pub fn pcapng_section(interfaces: &[(u32, u8, Frames)]) -> Vec<u8> {
     let mut out = Vec::new();
     let block = |out: &mut Vec<u8>, kind: u32, body: &[u8]| {
         let len = (12 + body.len()) as u32;
@@ -387,18 +397,29 @@ pub fn pcapng(interfaces: &[(u32, Frames)]) -> Vec<u8> {
     shb.extend((-1i64).to_le_bytes());
     block(&mut out, 0x0a0d0d0a, &shb);
     let mut all = Vec::new();
-    for (i, (linktype, frames)) in interfaces.iter().enumerate() {
+    for (i, (linktype, tsresol, frames)) in interfaces.iter().enumerate() {
         let mut idb = Vec::new();
         idb.extend((*linktype as u16).to_le_bytes());
         idb.extend(0u16.to_le_bytes());
         idb.extend(0u32.to_le_bytes());
+        if *tsresol != 6 {
+            idb.extend(9u16.to_le_bytes());
+            idb.extend(1u16.to_le_bytes());
+            idb.extend([*tsresol, 0, 0, 0]);
+            idb.extend([0u8; 4]);
+        }
         block(&mut out, 1, &idb);
-        for (ts, f) in frames {
-            all.push((*ts, i as u32, f));
+        for (ts_us, f) in frames {
+            let ts = if *tsresol >= 6 {
+                ts_us * 10u64.pow(u32::from(*tsresol) - 6)
+            } else {
+                ts_us / 10u64.pow(6 - u32::from(*tsresol))
+            };
+            all.push((*ts_us, ts, i as u32, f));
         }
     }
-    all.sort_by_key(|(ts, i, _)| (*ts, *i));
-    for (ts, i, f) in all {
+    all.sort_by_key(|(ts_us, _, i, _)| (*ts_us, *i));
+    for (_, ts, i, f) in all {
         let mut epb = Vec::new();
         epb.extend(i.to_le_bytes());
         epb.extend(((ts >> 32) as u32).to_le_bytes());

@@ -97,14 +97,7 @@ impl Format {
     /// The format the first bytes of a file show: capture magic numbers, or the first key of
     /// the first JSON object.
     pub fn sniff(head: &[u8]) -> Option<Format> {
-        const MAGICS: [[u8; 4]; 5] = [
-            [0xd4, 0xc3, 0xb2, 0xa1],
-            [0xa1, 0xb2, 0xc3, 0xd4],
-            [0x4d, 0x3c, 0xb2, 0xa1],
-            [0xa1, 0xb2, 0x3c, 0x4d],
-            [0x0a, 0x0d, 0x0d, 0x0a],
-        ];
-        if head.len() >= 4 && MAGICS.iter().any(|m| head[..4] == *m) {
+        if Format::capture_magic(head) {
             return Some(Format::Pcap);
         }
         if head.starts_with(&[0x1f, 0x8b]) {
@@ -121,6 +114,21 @@ impl Format {
         }
         first_key(&text[start + 1..])?;
         text[start..].contains(&b'\n').then_some(Format::HttpTypes)
+    }
+
+    /// Whether `head` starts with the magic number of a pcap (micro, nano or modified, either
+    /// byte order) or pcapng file.
+    fn capture_magic(head: &[u8]) -> bool {
+        const MAGICS: [[u8; 4]; 7] = [
+            [0xd4, 0xc3, 0xb2, 0xa1],
+            [0xa1, 0xb2, 0xc3, 0xd4],
+            [0x4d, 0x3c, 0xb2, 0xa1],
+            [0xa1, 0xb2, 0x3c, 0x4d],
+            [0x34, 0xcd, 0xb2, 0xa1],
+            [0xa1, 0xb2, 0xcd, 0x34],
+            [0x0a, 0x0d, 0x0d, 0x0a],
+        ];
+        head.get(..4).is_some_and(|h| MAGICS.iter().any(|m| h == m))
     }
 
     /// The format the first key of the first JSON object names, when only one format uses
@@ -198,14 +206,18 @@ impl Input {
         if let Some(f) = forced {
             return Ok(f);
         }
-        let by_name = Format::from_extension(Path::new(&self.name));
-        if by_name.is_some_and(|f| f != Format::Hoverfly) {
-            return Ok(by_name.expect("checked just above"));
-        }
         let head = self.reader.fill_buf().map_err(|source| Error::Io {
             file: self.name.clone(),
             source,
         })?;
+        // A capture's magic number cannot be mistaken for text: it wins over any name.
+        if Format::capture_magic(head) {
+            return Ok(Format::Pcap);
+        }
+        let by_name = Format::from_extension(Path::new(&self.name));
+        if by_name.is_some_and(|f| f != Format::Hoverfly) {
+            return Ok(by_name.expect("checked just above"));
+        }
         if let Some(hoverfly) = by_name {
             // `.json` is the Hoverfly extension, but http-types recordings and HAR files are
             // saved as `.json` too: a first key that only those formats use wins.
@@ -506,6 +518,18 @@ mod tests {
         assert_eq!(detect("sim.json", b"not json"), Format::Hoverfly);
         assert_eq!(detect("x.jsonl", b"{\"data\":{}}"), Format::HttpTypes);
         assert_eq!(detect("noext", jsonl), Format::HttpTypes);
+    }
+
+    #[test]
+    fn issue_4_a_capture_is_known_by_its_magic_whatever_its_name() {
+        let pcap = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        let pcapng = [0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0];
+        let modified = [0xa1, 0xb2, 0xcd, 0x34, 0, 2, 0, 4];
+        for name in ["x.json", "x.jsonl", "x.har", "x.ndjson", "x", "x.pcap"] {
+            for head in [&pcap[..], &pcapng[..], &modified[..]] {
+                assert_eq!(detect(name, head), Format::Pcap, "{name} {head:x?}");
+            }
+        }
     }
 
     #[test]

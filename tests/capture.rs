@@ -381,13 +381,7 @@ fn rst_closes_the_stream_and_the_port_can_be_reused() {
     c.server(b"HTTP/1.0 200 OK\r\n\r\nuntil the reset");
     let (server_seq, client_seq) = (c.sseq, c.cseq);
     c.raw(false, server_seq, Some(client_seq), Flags::RST, b"");
-    let mut again = Conv::new(Link::Ethernet, false).with_isn(90_000, 70_000);
-    again.now_us = c.now_us;
-    again.handshake();
-    again.client(&get("/second"));
-    again.server(&response(200, "2"));
-    again.close();
-    c.frames.extend(again.frames);
+    reconnect(&mut c);
     let (got, stats) = read(capture_of(&c));
     assert_eq!(
         got,
@@ -730,13 +724,8 @@ fn snapshot_length_and_truncated_last_record() {
     assert_eq!(stats.notes.count(Note::TruncatedFile), 1);
 }
 
-#[test]
-fn port_reuse_after_close_starts_a_new_connection() {
-    let mut c = Conv::new(Link::Ethernet, false);
-    c.handshake();
-    c.client(&get("/first"));
-    c.server(&response(200, "1"));
-    c.close();
+/// Appends a new connection on the same port pair: GET /second -> 200 "2".
+fn reconnect(c: &mut Conv) {
     let mut again = Conv::new(Link::Ethernet, false).with_isn(90_000, 70_000);
     again.now_us = c.now_us;
     again.handshake();
@@ -744,6 +733,16 @@ fn port_reuse_after_close_starts_a_new_connection() {
     again.server(&response(200, "2"));
     again.close();
     c.frames.extend(again.frames);
+}
+
+#[test]
+fn port_reuse_after_close_starts_a_new_connection() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    c.client(&get("/first"));
+    c.server(&response(200, "1"));
+    c.close();
+    reconnect(&mut c);
     let (got, stats) = read(capture_of(&c));
     assert_eq!(
         got,

@@ -7,6 +7,11 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Stopped by a signal, no destructor runs: temporary outputs are removed here instead.
+    let _ = ctrlc::set_handler(|| {
+        wirecap::output::remove_unfinished();
+        std::process::exit(130);
+    });
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

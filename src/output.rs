@@ -1,12 +1,48 @@
 //! Output files that appear whole or not at all.
 //!
 //! Data goes to a temporary file in the destination's folder and is renamed into place on
-//! success, so a failed run leaves neither a partial file nor a clobbered input.
+//! success, so a failed run leaves neither a partial file nor a clobbered input. A run stopped
+//! by a signal removes its temporary files too ([`remove_unfinished`]).
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use tempfile::NamedTempFile;
+
+/// Temporary files of outputs not yet committed or dropped.
+static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes the temporary files of every output still being written: for a run that is being
+/// stopped by a signal, where no destructor will run.
+pub fn remove_unfinished() {
+    if let Ok(paths) = UNFINISHED.lock() {
+        for path in paths.iter() {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// A temporary file's entry in [`UNFINISHED`], taken out when its output is committed or
+/// dropped.
+struct Unfinished(PathBuf);
+
+impl Unfinished {
+    fn list(path: &Path) -> Self {
+        if let Ok(mut paths) = UNFINISHED.lock() {
+            paths.push(path.to_owned());
+        }
+        Self(path.to_owned())
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Ok(mut paths) = UNFINISHED.lock() {
+            paths.retain(|p| *p != self.0);
+        }
+    }
+}
 
 /// Write buffer size for outputs.
 pub const WRITE_BUFFER_BYTES: usize = 256 << 10;
@@ -56,6 +92,7 @@ pub const EARLY_SYNC_BYTES: u64 = 64 << 20;
 pub struct AtomicFile {
     writer: BufWriter<NamedTempFile>,
     dest: PathBuf,
+    _listed: Unfinished,
     /// Whether `dest` existed when the file was created: only then is it synced.
     replaces: bool,
     syncer: Option<EarlySync>,
@@ -133,6 +170,7 @@ impl AtomicFile {
             })?;
         Ok(Self {
             syncer: None,
+            _listed: Unfinished::list(tmp.path()),
             writer: BufWriter::with_capacity(WRITE_BUFFER_BYTES, tmp),
             replaces: fs::symlink_metadata(dest).is_ok(),
             dest: dest.to_owned(),

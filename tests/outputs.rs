@@ -34,3 +34,58 @@ fn an_output_that_is_the_input_is_refused_also_through_stdin() {
         "no temp files left"
     );
 }
+
+#[test]
+fn a_run_stopped_by_a_signal_leaves_no_temporary_file() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirecap"))
+        .args(["convert", "-", "--from", "http-types", "-q", "-o"])
+        .arg(&out)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wirecap runs");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let line = br#"{"request":{"method":"get","protocol":"http","host":"a.test","path":"/"},"response":{"statusCode":200,"headers":{},"body":"ok"}}"#;
+    for _ in 0..1000 {
+        stdin.write_all(line).expect("write");
+        stdin.write_all(b"\n").expect("write");
+    }
+    stdin.flush().expect("flush");
+    // Wait for the temporary output, then stop the run while it still waits for input.
+    let unfinished = || {
+        fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while unfinished().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(unfinished().len(), 1, "the temporary output appeared");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal sent");
+    // Its input stays open: only the signal can end the run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wirecap state") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(stdin);
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(130),
+        "ended by the signal"
+    );
+    assert_eq!(unfinished(), Vec::<String>::new(), "nothing left behind");
+}

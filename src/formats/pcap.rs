@@ -313,10 +313,7 @@ impl Legacy {
             }
         }
         if self.eof && self.parsed < self.filled {
-            let n = *packets + 1;
-            pipeline.note(Note::TruncatedFile, || {
-                format!("{name}: record {n} is cut off; the records before it were read")
-            });
+            note_cut_off(pipeline, name, *packets + 1);
             self.parsed = self.filled;
         }
         Ok(self.eof && self.parsed == self.filled)
@@ -333,10 +330,7 @@ impl Legacy {
             let field = |at: usize| u32_at(rest, at, self.big_endian);
             let caplen = field(8) as usize;
             if caplen > MAX_RECORD_BYTES {
-                let n = *packets + 1;
-                pipeline.note(Note::Limit, || {
-                    format!("{name}: record {n} larger than {MAX_RECORD_BYTES} bytes")
-                });
+                note_too_large(pipeline, name, *packets + 1);
                 // Nothing after it can be found: the rest of the file is left unread.
                 self.eof = true;
                 self.filled = self.parsed;
@@ -362,6 +356,20 @@ impl Legacy {
     fn batch(&self) -> &[u8] {
         &self.buf[..self.parsed]
     }
+}
+
+/// Notes that record `n` ends the file early; what came before it is kept.
+fn note_cut_off(pipeline: &mut Pipeline, name: &str, n: u64) {
+    pipeline.note(Note::TruncatedFile, || {
+        format!("{name}: record {n} is cut off; the records before it were read")
+    });
+}
+
+/// Notes that record `n` is too large to read, which ends the file there.
+fn note_too_large(pipeline: &mut Pipeline, name: &str, n: u64) {
+    pipeline.note(Note::Limit, || {
+        format!("{name}: record {n} larger than {MAX_RECORD_BYTES} bytes")
+    });
 }
 
 /// Reads pcapng blocks until the batch is full or the file ends; `Ok(true)` at the end.
@@ -395,10 +403,7 @@ fn fill_blocks(
             Err(PcapError::BufferTooSmall) => {
                 let size = records.data().len().max(READ_BUFFER_BYTES) * 2;
                 if size > MAX_RECORD_BYTES || !records.grow(size) {
-                    let n = *blocks + 1;
-                    pipeline.note(Note::Limit, || {
-                        format!("{name}: record {n} larger than {MAX_RECORD_BYTES} bytes")
-                    });
+                    note_too_large(pipeline, name, *blocks + 1);
                     return Ok(true);
                 }
                 if records.refill().is_err() {
@@ -408,10 +413,7 @@ fn fill_blocks(
                 }
             }
             Err(PcapError::UnexpectedEof) => {
-                let n = *blocks + 1;
-                pipeline.note(Note::TruncatedFile, || {
-                    format!("{name}: record {n} is cut off; the records before it were read")
-                });
+                note_cut_off(pipeline, name, *blocks + 1);
                 return Ok(true);
             }
             Err(PcapError::ReadError) => {

@@ -22,14 +22,13 @@
 //! Header values that are not UTF-8 (obs-text) are kept with U+FFFD in place of the bad bytes,
 //! because the model holds header values as strings.
 
+pub use super::connection::{FlowInfo, HttpOptions, Ready, Role};
 use super::tcp_reassembly::{Chunk, Origin};
 use super::{Note, Notes};
 use crate::memo::Memo;
-use crate::model::{Body, Bytes, Exchange, Headers, Location, Request, Response, Scheme, Source};
+use crate::model::{Body, Bytes, Exchange, Headers, Request, Response};
 use std::collections::VecDeque;
 use std::io::Read;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 /// Longest message head (request or status line plus header fields) accepted.
 pub const MAX_HEAD_BYTES: usize = 64 << 10;
@@ -77,15 +76,6 @@ const METHODS: [&str; 16] = [
     "LOCK",
     "UNLOCK",
 ];
-
-/// Which kind of message a direction carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Client to server.
-    Request,
-    /// Server to client.
-    Response,
-}
 
 /// How a message's body ends, decided once its head is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -752,26 +742,6 @@ pub(super) fn looks_like_start(role: Role, line: &[u8]) -> Option<bool> {
     }
 }
 
-/// What a connection's exchanges are stamped with.
-#[derive(Debug, Clone)]
-pub struct FlowInfo {
-    /// The input's display name.
-    pub file: Arc<str>,
-    /// `client -> server`.
-    pub label: String,
-    /// The server's address.
-    pub server: SocketAddr,
-}
-
-/// Choices that change what is produced.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct HttpOptions {
-    /// Keep content-encoded bodies as sent.
-    pub keep_encoding: bool,
-    /// Leave out requests that got no response.
-    pub drop_incomplete: bool,
-}
-
 #[derive(Debug)]
 struct Slot {
     request: Request,
@@ -788,17 +758,6 @@ struct CurrentResponse {
     /// Index into `slots`, or `None` for a response without a request.
     slot: Option<usize>,
     interim: bool,
-}
-
-/// A finished exchange with its sort key.
-#[derive(Debug)]
-pub struct Ready {
-    /// The request's first-byte time.
-    pub ts: crate::model::Timestamp,
-    /// Order within the connection.
-    pub index: u64,
-    /// The exchange.
-    pub exchange: Exchange,
 }
 
 /// One TCP connection's HTTP state: two parsers and the requests awaiting responses.
@@ -1211,15 +1170,11 @@ impl Connection {
         // not the default; only without one do the server's address and port stand in.
         let (mut host, mut port) = crate::model::split_authority(authority.trim());
         if host.is_empty() {
-            host = match self.info.server.ip() {
-                IpAddr::V4(ip) => ip.to_string(),
-                IpAddr::V6(ip) => format!("[{ip}]"),
-            };
-            port = Some(self.info.server.port());
+            (host, port) = self.info.fallback_authority();
         }
         Request {
             method,
-            scheme: Scheme::Http,
+            scheme: self.info.scheme(),
             host,
             port,
             target,
@@ -1275,11 +1230,7 @@ impl Connection {
             exchange: Exchange {
                 request: slot.request,
                 response: slot.response,
-                source: Source {
-                    file: Some(self.info.file.to_string()),
-                    location: Some(Location::Packet(slot.start.packet)),
-                    flow: Some(self.info.label.clone()),
-                },
+                source: self.info.source(slot.start),
                 extra: serde_json::Map::new(),
             },
         });
@@ -1522,6 +1473,7 @@ fn read_limited(mut r: impl Read, limit: usize, capacity: usize) -> Result<Vec<u
 mod tests {
     use super::*;
     use crate::model::Timestamp;
+    use std::sync::Arc;
 
     fn origin(packet: u64) -> Origin {
         Origin {
@@ -1536,6 +1488,7 @@ mod tests {
                 file: Arc::from("t.pcap"),
                 label: "c -> s".into(),
                 server: "10.0.0.2:80".parse().expect("addr"),
+                tls: None,
             },
             HttpOptions::default(),
             true,

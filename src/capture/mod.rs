@@ -13,16 +13,19 @@
 //! is bounded by the open connections: flows idle past [`Options::idle_timeout_secs`] are
 //! flushed, and at most [`MAX_HELD_EXCHANGES`] wait for their turn in the output order.
 
+pub mod connection;
 pub mod http1;
 pub mod ip;
 pub mod link;
+pub mod session;
 pub mod tcp_reassembly;
 
 use crate::model::{Exchange, Timestamp};
-use http1::{Connection, FlowInfo, HttpOptions, Ready, Role};
+use connection::{FlowInfo, HttpOptions, Ready, Role};
 use link::{LinkType, Payload};
 use rayon::prelude::*;
 use serde::Serialize;
+use session::Session;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -374,7 +377,7 @@ struct Flow {
     ordinal: u64,
     halves: [HalfStream; 2],
     client: Option<Side>,
-    conn: Option<Connection>,
+    session: Option<Session>,
     last_seen: Timestamp,
     payload_bytes: u64,
     syn_from_client: bool,
@@ -393,7 +396,7 @@ impl Flow {
             ordinal,
             halves: [HalfStream::default(), HalfStream::default()],
             client: None,
-            conn: None,
+            session: None,
             last_seen: ts,
             payload_bytes: 0,
             syn_from_client: false,
@@ -441,9 +444,9 @@ impl Flow {
         });
     }
 
-    fn conn(&mut self, file: &Arc<str>, opts: HttpOptions) -> Option<&mut Connection> {
+    fn session(&mut self, file: &Arc<str>, opts: HttpOptions) -> Option<&mut Session> {
         let client = self.client?;
-        if self.conn.is_none() {
+        if self.session.is_none() {
             let server = self.key.addr(client.other());
             let label = format!(
                 "{} -> {}",
@@ -451,17 +454,18 @@ impl Flow {
                 Endpoint(server)
             );
             let from_start = self.syn_from_client;
-            self.conn = Some(Connection::new(
+            self.session = Some(Session::new(
                 FlowInfo {
                     file: file.clone(),
                     label,
                     server,
+                    tls: None,
                 },
                 opts,
                 from_start,
             ));
         }
-        self.conn.as_mut()
+        self.session.as_mut()
     }
 
     fn process(&mut self, segs: &[Seg], buffers: [&[u8]; 2], file: &Arc<str>, opts: HttpOptions) {
@@ -481,19 +485,19 @@ impl Flow {
                     Role::Response
                 }
             };
-            let Some(conn) = self.conn(file, opts) else {
+            let Some(session) = self.session(file, opts) else {
                 continue;
             };
-            if conn.stopped() {
+            if session.stopped() {
                 // Not HTTP, upgraded or tunnelled: only FIN/RST still matter.
                 let h = &mut self.halves[seg.side.index()];
                 h.push(&seg.tcp, &[], seg.origin, &mut |_| {});
                 continue;
             }
-            let conn = self.conn.as_mut().expect("created above");
+            let session = self.session.as_mut().expect("created above");
             let mut feed = |r: Role, c: Chunk<'_>| {
                 let t = Instant::now();
-                conn.feed(r, c);
+                session.feed(r, c);
                 let now = Instant::now();
                 http_ns += (now - t).as_nanos() as u64;
                 total_ns += (now - last).as_nanos() as u64;
@@ -515,7 +519,7 @@ impl Flow {
     /// Flushes buffered data and ends the connection.
     fn finish(&mut self) {
         let Some(client) = self.client else { return };
-        let Some(conn) = self.conn.as_mut() else {
+        let Some(session) = self.session.as_mut() else {
             return;
         };
         for side in [client, client.other()] {
@@ -524,9 +528,9 @@ impl Flow {
             } else {
                 Role::Response
             };
-            self.halves[side.index()].flush(&mut |c| conn.feed(role, c));
+            self.halves[side.index()].flush(&mut |c| session.feed(role, c));
         }
-        conn.finish();
+        session.finish();
     }
 
     /// Adds this flow's counts to `stats` once it is over.
@@ -543,30 +547,16 @@ impl Flow {
             return;
         }
         stats.tcp.flows += 1;
-        let Some(conn) = &self.conn else {
-            stats.tcp.non_http_bytes += self.payload_bytes;
-            stats.notes.record(Note::NonHttpFlow, || {
-                format!("{} <-> {}", Endpoint(self.key.low), Endpoint(self.key.high))
-            });
-            return;
-        };
-        if conn.not_http() || (conn.requests == 0 && conn.responses == 0) {
-            stats.tcp.non_http_bytes += self.payload_bytes;
-            stats.notes.record(Note::NonHttpFlow, || {
-                format!("{} <-> {}", Endpoint(self.key.low), Endpoint(self.key.high))
-            });
-        } else {
-            stats.tcp.http_flows += 1;
-            stats.tcp.resync_skipped_bytes += conn.skipped();
+        let label = || format!("{} <-> {}", Endpoint(self.key.low), Endpoint(self.key.high));
+        match &self.session {
+            Some(session) => session.account(stats, self.payload_bytes, label),
+            None => session::not_http(stats, self.payload_bytes, label),
         }
-        stats.http.requests += conn.requests;
-        stats.http.responses += conn.responses;
-        stats.notes.merge(conn.notes.clone());
     }
 
     /// The time of the oldest byte that could still become part of an exchange.
     fn oldest_pending(&self) -> Option<Timestamp> {
-        let conn = self.conn.as_ref().and_then(Connection::oldest_pending);
+        let conn = self.session.as_ref().and_then(Session::oldest_pending);
         let buffered = self
             .halves
             .iter()
@@ -848,14 +838,14 @@ impl Pipeline {
         let mut ids: Vec<u64> = self.flows.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
-            if let Some(conn) = self.flows.get_mut(&id).and_then(|f| f.conn.as_mut()) {
-                let ready = std::mem::take(&mut conn.ready);
+            if let Some(session) = self.flows.get_mut(&id).and_then(|f| f.session.as_mut()) {
+                let ready = session.take_ready();
                 enqueue(&mut self.queue, &mut self.stats, id, ready);
             }
         }
         for mut f in done {
-            if let Some(conn) = f.conn.as_mut() {
-                let ready = std::mem::take(&mut conn.ready);
+            if let Some(session) = f.session.as_mut() {
+                let ready = session.take_ready();
                 enqueue(&mut self.queue, &mut self.stats, f.ordinal, ready);
             }
             f.account(&mut self.stats);

@@ -704,7 +704,7 @@ impl Ctx<'_> {
         Source {
             file: Some(self.file.to_owned()),
             location: Some(Location::Index(index as u64)),
-            flow: None,
+            ..Source::default()
         }
     }
 }

@@ -15,7 +15,7 @@ use super::query;
 use crate::loss::{LossKind, Losses};
 use crate::memo::{Found, Memo};
 use crate::model::{
-    Body, Exchange, Headers, Location, Request, Response, Scheme, Source, Timestamp,
+    Body, Exchange, Headers, Location, Request, Response, Scheme, Source, Timestamp, TlsInfo,
 };
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -166,7 +166,7 @@ impl<R: BufRead> Iterator for Reader<R> {
         let source = Source {
             file: Some(self.file.clone()),
             location: Some(Location::Line(self.line)),
-            flow: None,
+            ..Source::default()
         };
         Some(
             parse_exchange(&self.buf, source).map_err(|error| Error::Json {
@@ -305,6 +305,8 @@ struct Extras {
     omitted_bodies: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     flow: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tls: Option<TlsInfo>,
 }
 
 impl Extras {
@@ -365,6 +367,7 @@ impl ExchangeView {
         };
         let (host, port) = crate::model::split_authority(authority.as_deref().unwrap_or(""));
         source.flow = extras.flow;
+        source.tls = extras.tls;
         // The note that a body was left out stays with the exchange, so writing it again
         // keeps saying so instead of passing off an empty body as the real one.
         if !extras.omitted_bodies.is_empty() {
@@ -962,6 +965,7 @@ fn to_view<'a>(
         response_decoded_from: resp.body.decoded_from.clone(),
         omitted_bodies: earlier_omissions(&ex.extra),
         flow: ex.source.flow.clone(),
+        tls: ex.source.tls.clone(),
     };
     let mut text = |body: &'a Body, which: &str| match as_text(body, escaped) {
         Some(t) => Some(t),

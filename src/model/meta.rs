@@ -256,6 +256,25 @@ pub struct Source {
     /// The TCP connection, as `client-ip:port -> server-ip:port`, for captures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flow: Option<String>,
+    /// The TLS session a capture's exchange was decrypted from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInfo>,
+}
+
+/// What is known of the TLS session an exchange travelled in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TlsInfo {
+    /// The negotiated version, e.g. `TLSv1.3`.
+    pub version: String,
+    /// The cipher suite's IANA name, e.g. `TLS_AES_128_GCM_SHA256`.
+    pub cipher: String,
+    /// The server name the client asked for (SNI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+    /// The application protocol agreed by ALPN (`h2`, `http/1.1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpn: Option<String>,
 }
 
 impl fmt::Display for Source {

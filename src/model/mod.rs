@@ -10,7 +10,7 @@ pub mod simulation;
 
 pub use body::{Body, Bytes};
 pub use headers::{Header, Headers};
-pub use meta::{Location, Source, Timestamp, TimestampError};
+pub use meta::{Location, Source, Timestamp, TimestampError, TlsInfo};
 pub use simulation::{Matcher, Pair, RequestMatcher, ResponseTemplate, Simulation};
 
 use serde::Serialize;

@@ -1,0 +1,88 @@
+//! What every application-protocol parser of a connection shares: which direction is which,
+//! what the connection's exchanges are stamped with, and how a finished exchange is handed on.
+//!
+//! [`super::session`] picks a parser per connection ([`super::http1`] or [`super::http2`]),
+//! behind an optional TLS layer ([`super::tls`]); each parser builds its exchanges with
+//! [`FlowInfo`], so scheme, host fallback and provenance are decided in one place.
+
+use super::tcp_reassembly::Origin;
+use crate::model::{Exchange, Location, Scheme, Source, TlsInfo};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+/// Which kind of message a direction carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Client to server.
+    Request,
+    /// Server to client.
+    Response,
+}
+
+/// What a connection's exchanges are stamped with.
+#[derive(Debug, Clone)]
+pub struct FlowInfo {
+    /// The input's display name.
+    pub file: Arc<str>,
+    /// `client -> server`.
+    pub label: String,
+    /// The server's address.
+    pub server: SocketAddr,
+    /// The TLS session the bytes were decrypted from; `None` for cleartext.
+    pub tls: Option<Arc<TlsInfo>>,
+}
+
+impl FlowInfo {
+    /// `https` for decrypted connections, else `http`.
+    pub fn scheme(&self) -> Scheme {
+        if self.tls.is_some() {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        }
+    }
+
+    /// The host and port to use when the request names none: the TLS server name, else the
+    /// server's address; the port is the one seen on the wire.
+    pub fn fallback_authority(&self) -> (String, Option<u16>) {
+        let port = Some(self.server.port());
+        if let Some(sni) = self.tls.as_ref().and_then(|t| t.sni.as_ref()) {
+            return (sni.clone(), port);
+        }
+        let host = match self.server.ip() {
+            IpAddr::V4(ip) => ip.to_string(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+        };
+        (host, port)
+    }
+
+    /// An exchange's provenance: this flow, starting at `start`.
+    pub fn source(&self, start: Origin) -> Source {
+        Source {
+            file: Some(self.file.to_string()),
+            location: Some(Location::Packet(start.packet)),
+            flow: Some(self.label.clone()),
+            tls: self.tls.as_deref().cloned(),
+        }
+    }
+}
+
+/// Choices that change what is produced.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HttpOptions {
+    /// Keep content-encoded bodies as sent.
+    pub keep_encoding: bool,
+    /// Leave out requests that got no response.
+    pub drop_incomplete: bool,
+}
+
+/// A finished exchange with its sort key.
+#[derive(Debug)]
+pub struct Ready {
+    /// The request's first-byte time.
+    pub ts: crate::model::Timestamp,
+    /// Order within the connection.
+    pub index: u64,
+    /// The exchange.
+    pub exchange: Exchange,
+}

@@ -108,6 +108,13 @@ pub struct ConvertArgs {
     #[arg(short, long, value_name = "OUTPUT")]
     pub output: Option<PathBuf>,
 
+    /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
+    ///
+    /// May be given several times. Secrets in the capture's own pcapng Decryption Secrets
+    /// Blocks are used as well.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
+
     /// The input format (default: from the extension, then the content).
     #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
     pub from: Option<Format>,
@@ -204,6 +211,13 @@ pub struct CountArgs {
     #[arg(required = true)]
     pub inputs: Vec<String>,
 
+    /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
+    ///
+    /// May be given several times. Secrets in the capture's own pcapng Decryption Secrets
+    /// Blocks are used as well.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
+
     /// The input format (default: per file, from the extension, then the content).
     #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
     pub from: Option<Format>,
@@ -252,6 +266,13 @@ pub struct MergeArgs {
     /// Where to write; `-` or absent means standard output.
     #[arg(short, long, value_name = "OUTPUT")]
     pub output: Option<PathBuf>,
+
+    /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
+    ///
+    /// May be given several times. Secrets in the capture's own pcapng Decryption Secrets
+    /// Blocks are used as well.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
 
     /// The input format (default: per file, from the extension, then the content).
     #[arg(long, value_name = "FORMAT", value_parser = format_parser())]

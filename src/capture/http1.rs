@@ -309,7 +309,10 @@ impl MessageParser {
             Phase::Stopped => false,
             phase => {
                 let lost = !matches!(phase, Phase::Head | Phase::Resync);
-                self.base += self.buf.len() as u64 + n;
+                self.base = self
+                    .base
+                    .saturating_add(self.buf.len() as u64)
+                    .saturating_add(n);
                 self.buf.clear();
                 self.pos = 0;
                 self.marks.clear();

@@ -19,6 +19,7 @@ pub mod ip;
 pub mod link;
 pub mod session;
 pub mod tcp_reassembly;
+pub mod tls;
 
 use crate::model::{Exchange, Timestamp};
 use connection::{FlowInfo, HttpOptions, Ready, Role};
@@ -32,6 +33,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tcp_reassembly::{Chunk, Endpoint, FlowKey, HalfStream, Origin, Side, TcpHeader};
+use tls::keylog::KeyLog;
 
 /// Packets per batch: flows are processed in parallel once per batch.
 pub const BATCH_PACKETS: usize = 1 << 16;
@@ -80,6 +82,22 @@ pub enum Note {
     Limit,
     /// Packets of a link type wirecap does not decode.
     UnsupportedLink,
+    /// A TLS connection whose handshake is not in the capture.
+    TlsNoHandshake,
+    /// A TLS connection without a key in the key log.
+    TlsNoKey,
+    /// A resumed TLS session without a key in the key log.
+    TlsResumedWithoutKey,
+    /// A TLS version or cipher suite wirecap does not decrypt.
+    TlsUnsupported,
+    /// TLS records that failed authentication (wrong key or corrupt ciphertext).
+    TlsAuthFailed,
+    /// TLS records lost in a gap, with no later record found.
+    TlsRecordGap,
+    /// Bytes that are not TLS records in a TLS connection.
+    TlsMalformed,
+    /// A pcapng Decryption Secrets Block whose key log did not parse.
+    TlsBadSecrets,
     /// Packets cut short by the capture's snapshot length.
     SnapLength,
     /// The capture file ended in the middle of a record.
@@ -103,6 +121,14 @@ impl Note {
             Note::DecodeFailed => "bodies whose Content-Encoding could not be undone",
             Note::Limit => "resource limits reached",
             Note::UnsupportedLink => "packets of an unsupported link type",
+            Note::TlsNoHandshake => "TLS connections whose handshake was not captured",
+            Note::TlsNoKey => "TLS connections without a key in the key log",
+            Note::TlsResumedWithoutKey => "resumed TLS sessions without a key in the key log",
+            Note::TlsUnsupported => "TLS connections of an unsupported version or cipher suite",
+            Note::TlsAuthFailed => "TLS records that failed authentication (wrong key or corrupt)",
+            Note::TlsRecordGap => "TLS connections that lost records in a gap",
+            Note::TlsMalformed => "TLS connections with bytes that are not TLS records",
+            Note::TlsBadSecrets => "decryption secrets blocks that did not parse",
             Note::SnapLength => "packets cut short by the snapshot length",
             Note::TruncatedFile => "capture file ends inside a record",
             Note::Fragments => "IP fragments not reassembled",
@@ -257,6 +283,8 @@ pub struct Stats {
     pub tcp: TcpStats,
     /// HTTP counts.
     pub http: HttpStats,
+    /// TLS counts.
+    pub tls: tls::TlsStats,
     /// Everything not turned into an exchange, by reason.
     pub notes: Notes,
     /// Where the time went.
@@ -305,6 +333,13 @@ impl Stats {
                 h.requests, h.responses, h.exchanges, h.incomplete
             ),
         ];
+        let tls = &self.tls;
+        if tls.connections > 0 {
+            lines.push(format!(
+                "capture: tls connections {} ({} decrypted, {} not); {} records opened, {} failed authentication",
+                tls.connections, tls.decrypted, tls.not_decrypted, tls.records, tls.failed_records
+            ));
+        }
         for (note, c) in self.notes.iter() {
             lines.push(format!(
                 "capture: not an exchange or changed: {}: {} (first: {})",
@@ -331,6 +366,8 @@ pub struct Options {
     pub idle_timeout_secs: u64,
     /// Where to leave the stats, if anyone wants them.
     pub stats: Option<StatsHandle>,
+    /// TLS secrets (`--keylog`); pcapng Decryption Secrets Blocks add to them.
+    pub keys: Arc<tls::keylog::KeyLog>,
 }
 
 impl Default for Options {
@@ -340,6 +377,7 @@ impl Default for Options {
             drop_incomplete: false,
             idle_timeout_secs: IDLE_TIMEOUT_SECS,
             stats: None,
+            keys: Arc::default(),
         }
     }
 }
@@ -431,6 +469,13 @@ impl Flow {
         }
         self.client = Some(if data.starts_with(b"HTTP/") {
             seg.side.other()
+        } else if let [22, 3, _, _, _, hello @ (1 | 2), ..] = data {
+            // A ClientHello (1) comes from the client, a ServerHello (2) from the server.
+            if *hello == 2 {
+                seg.side.other()
+            } else {
+                seg.side
+            }
         } else if http1::looks_like_start(Role::Request, data) != Some(false) {
             seg.side
         } else {
@@ -444,7 +489,12 @@ impl Flow {
         });
     }
 
-    fn session(&mut self, file: &Arc<str>, opts: HttpOptions) -> Option<&mut Session> {
+    fn session(
+        &mut self,
+        file: &Arc<str>,
+        opts: HttpOptions,
+        keys: &Arc<KeyLog>,
+    ) -> Option<&mut Session> {
         let client = self.client?;
         if self.session.is_none() {
             let server = self.key.addr(client.other());
@@ -463,12 +513,20 @@ impl Flow {
                 },
                 opts,
                 from_start,
+                keys.clone(),
             ));
         }
         self.session.as_mut()
     }
 
-    fn process(&mut self, segs: &[Seg], buffers: [&[u8]; 2], file: &Arc<str>, opts: HttpOptions) {
+    fn process(
+        &mut self,
+        segs: &[Seg],
+        buffers: [&[u8]; 2],
+        file: &Arc<str>,
+        opts: HttpOptions,
+        keys: &Arc<KeyLog>,
+    ) {
         // Clock readings are chained: the time from one reading to the next is reassembly's,
         // except while the parser is fed.
         let mut last = Instant::now();
@@ -485,7 +543,7 @@ impl Flow {
                     Role::Response
                 }
             };
-            let Some(session) = self.session(file, opts) else {
+            let Some(session) = self.session(file, opts, keys) else {
                 continue;
             };
             if session.stopped() {
@@ -618,6 +676,12 @@ impl Pipeline {
     /// whose frames are copied; one that keeps its frames in place ends a batch with its buffer.
     pub fn batch_full(&self) -> bool {
         self.segs.len() >= BATCH_PACKETS || self.arena.len() >= BATCH_BYTES
+    }
+
+    /// Adds TLS secrets found in the capture (a pcapng Decryption Secrets Block) for the
+    /// connections that follow.
+    pub fn add_secrets(&mut self, text: &[u8]) -> Result<(), tls::keylog::Error> {
+        Arc::make_mut(&mut self.opts.keys).add_text(text)
     }
 
     /// Records a note that does not belong to a flow (file-level problems).
@@ -796,8 +860,9 @@ impl Pipeline {
         let buffers = [self.arena.as_slice(), batch];
         let file = &self.file;
         let http = self.http;
+        let keys = &self.opts.keys;
         work.par_iter_mut()
-            .for_each(|(flow, segs)| flow.process(segs, buffers, file, http));
+            .for_each(|(flow, segs)| flow.process(segs, buffers, file, http, keys));
         self.arena.clear();
         for (flow, _) in work {
             self.flows.insert(flow.ordinal, flow);

@@ -32,6 +32,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             keep_encoding: args.keep_encoding,
             drop_incomplete: args.drop_incomplete,
             stats: stats.clone(),
+            keys: super::load_keylog(&args.keylog)?,
             ..capture::Options::default()
         },
     };

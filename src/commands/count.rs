@@ -26,7 +26,12 @@ struct Report<'a> {
     files: Vec<FileTally<'a>>,
 }
 
-fn count_one(name: &str, args: &CountArgs, by: Option<By>) -> Result<Tally> {
+fn count_one(
+    name: &str,
+    args: &CountArgs,
+    by: Option<By>,
+    keys: &std::sync::Arc<wirecap::capture::tls::keylog::KeyLog>,
+) -> Result<Tally> {
     let mut input = Input::open(name).with_context(|| format!("opening {name}"))?;
     let format = input.detect(args.from)?;
     let opts = ReadOptions {
@@ -39,6 +44,7 @@ fn count_one(name: &str, args: &CountArgs, by: Option<By>) -> Result<Tally> {
         // Counting looks at heads only; undoing gzip would be most of its time.
         capture: wirecap::capture::Options {
             keep_encoding: true,
+            keys: keys.clone(),
             ..Default::default()
         },
     };
@@ -56,10 +62,11 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         CountBy::Method => By::Method,
         CountBy::Status => By::Status,
     });
+    let keys = super::load_keylog(&args.keylog)?;
     let tallies: Vec<Tally> = args
         .inputs
         .par_iter()
-        .map(|name| count_one(name, &args, by))
+        .map(|name| count_one(name, &args, by, &keys))
         .collect::<Result<_>>()?;
     let mut total = Tally::default();
     for t in &tallies {

@@ -57,6 +57,10 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         } else {
             Upgrade::Faithful
         },
+        capture: wirecap::capture::Options {
+            keys: super::load_keylog(&args.keylog)?,
+            ..Default::default()
+        },
         ..ReadOptions::default()
     };
     let mut run = Run {

@@ -12,6 +12,7 @@ use anyhow::{Context as _, Result};
 use std::io::{self, BufWriter, Stdout, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use wirecap::capture::tls::keylog::KeyLog;
 use wirecap::loss::Losses;
 use wirecap::output::{AtomicFile, WRITE_BUFFER_BYTES};
 
@@ -34,6 +35,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
     }
+}
+
+/// Reads the `--keylog` files into one key log.
+fn load_keylog(paths: &[std::path::PathBuf]) -> Result<std::sync::Arc<KeyLog>> {
+    let mut keys = KeyLog::default();
+    for path in paths {
+        let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        keys.add_text(&text)
+            .with_context(|| format!("reading key log {}", path.display()))?;
+    }
+    Ok(std::sync::Arc::new(keys))
 }
 
 /// Whether the error is a closed pipe on output (`wirecap … | head`), which ends quietly.

@@ -14,6 +14,7 @@ use crate::capture::link::LinkType;
 use crate::capture::{Frame, Note, Options, Pipeline};
 use crate::model::{Exchange, Timestamp};
 use pcap_parser::pcapng::Block;
+use pcap_parser::pcapng::SecretsType;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
 use std::io::{BufRead, BufReader, Read};
@@ -482,6 +483,17 @@ fn ng_block(
                 at: None,
                 number,
             });
+        }
+        // What `editcap --inject-secrets tls,KEYS` writes: key log text for the connections
+        // that follow (pcapng spec §4.7).
+        Block::DecryptionSecrets(dsb) if dsb.secrets_type == SecretsType::TlsKeyLog => {
+            let len = (dsb.secrets_len as usize).min(dsb.data.len());
+            if let Err(e) = pipeline.add_secrets(&dsb.data[..len]) {
+                let after = *packets;
+                pipeline.note(Note::TlsBadSecrets, || {
+                    format!("decryption secrets block after packet {after}: {e}")
+                });
+            }
         }
         _ => {}
     }

@@ -1,0 +1,608 @@
+//! TLS between TCP and HTTP: a stream transform that turns each direction's records into
+//! plaintext, with the secrets of a key log.
+//!
+//! Records are reassembled across TCP segments (RFC 8446 §5.1), the handshake is read in the
+//! clear up to the ServerHello (and, decrypted, in TLS 1.3 up to each side's Finished), and
+//! application data is opened in order with the keys [`keys`] derives from the secrets
+//! [`keylog`] holds for the connection's client random. The plaintext leaves as
+//! [`Chunk`]s stamped with the origin of the record's first byte, so the HTTP parser above
+//! sees the same kind of stream as for cleartext.
+//!
+//! A connection that cannot be decrypted (no key, an unsupported version or suite, records
+//! that fail authentication, a capture that starts after the handshake) stops with one
+//! [`Failure`], counted once and never parsed as HTTP. After a gap in the record stream the
+//! direction resynchronises at the next record whose header is plausible and which opens
+//! under one of the next [`MAX_RESYNC_RECORDS`] sequence numbers; the parser above is told
+//! of a gap of unknown size. Early data (0-RTT) is not decrypted: its records fail
+//! authentication under the handshake keys and are counted.
+
+pub mod handshake;
+pub mod keylog;
+pub mod keys;
+
+use super::connection::Role;
+use super::tcp_reassembly::{Chunk, Origin};
+use crate::model::TlsInfo;
+use handshake::{ClientHello, Message, Reassembler, ServerHello, TLS13};
+use keylog::KeyLog;
+use keys::{RecordKey, Suite};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// Largest record fragment accepted: 2^14 plaintext plus the 2048 bytes TLS 1.2 allows for
+/// expansion (RFC 5246 §6.2.3; TLS 1.3 allows 256).
+pub const MAX_RECORD_BYTES: usize = (1 << 14) + 2048;
+
+/// Sequence numbers tried past the last one when resynchronising after a gap.
+pub const MAX_RESYNC_RECORDS: u64 = 256;
+
+/// Bytes searched for a record start after a gap before the direction gives up.
+pub const MAX_RESYNC_SCAN_BYTES: usize = 1 << 18;
+
+/// Records in a row that fail authentication before the direction gives up.
+pub const MAX_FAILED_RECORDS: u32 = 8;
+
+/// The size reported for a gap in the plaintext: unknown, larger than any message.
+pub const UNKNOWN_GAP: u64 = 1 << 48;
+
+/// Why a TLS connection was not (or not wholly) decrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The capture has no ClientHello or ServerHello for it (it started mid-connection).
+    NoHandshake,
+    /// The key log has no secret for its client random.
+    NoKey {
+        /// Hex of the client random.
+        random: String,
+    },
+    /// A resumed session whose secrets are not in the key log.
+    ResumedWithoutKey {
+        /// Hex of the client random.
+        random: String,
+    },
+    /// A protocol version other than TLS 1.2 and 1.3.
+    UnsupportedVersion(u16),
+    /// A cipher suite wirecap does not decrypt.
+    UnsupportedSuite(u16),
+    /// Records that fail authentication: wrong keys, or corrupt ciphertext.
+    AuthFailed {
+        /// `client` or `server`.
+        side: &'static str,
+        /// 0-based record sequence number.
+        seq: u64,
+    },
+    /// Bytes missing from the record stream, and no later record could be found.
+    RecordGap {
+        /// `client` or `server`.
+        side: &'static str,
+    },
+    /// Bytes that are not TLS records where records were expected.
+    Malformed {
+        /// `client` or `server`.
+        side: &'static str,
+    },
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::NoHandshake => write!(f, "no handshake in the capture"),
+            Failure::NoKey { random } => write!(f, "no key for client random {random}"),
+            Failure::ResumedWithoutKey { random } => {
+                write!(f, "resumed session, no key for client random {random}")
+            }
+            Failure::UnsupportedVersion(v) => write!(f, "version {}", version_name(*v)),
+            Failure::UnsupportedSuite(s) => write!(f, "cipher suite {}", keys::suite_name(*s)),
+            Failure::AuthFailed { side, seq } => {
+                write!(f, "{side} record {seq} failed authentication")
+            }
+            Failure::RecordGap { side } => write!(f, "{side} records lost in a gap"),
+            Failure::Malformed { side } => write!(f, "{side} bytes are not TLS records"),
+        }
+    }
+}
+
+fn version_name(v: u16) -> String {
+    match v {
+        0x0300 => "SSLv3".into(),
+        0x0301 => "TLSv1.0".into(),
+        0x0302 => "TLSv1.1".into(),
+        0x0303 => "TLSv1.2".into(),
+        TLS13 => "TLSv1.3".into(),
+        v => format!("0x{v:04x}"),
+    }
+}
+
+/// Whether `data`, a connection's first bytes from `role`, look like TLS: a handshake record
+/// holding a ClientHello from the client, or any other record header.
+pub fn looks_like_tls(role: Role, data: &[u8]) -> bool {
+    match (role, data) {
+        (Role::Request, [22, 3, 0..=4, _, _, 1, ..]) => true,
+        // Mid-connection: any record header, from either side (HTTP/1.x starts with a
+        // letter, HTTP/2 with `PRI`).
+        (_, [20..=23, 3, 0..=4, ..]) => true,
+        _ => false,
+    }
+}
+
+/// Counts of the TLS layer, added up over connections.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsStats {
+    /// TCP connections that carried TLS.
+    pub connections: u64,
+    /// Of those, connections whose application data was decrypted.
+    pub decrypted: u64,
+    /// Of those, connections not decrypted (the notes say why).
+    pub not_decrypted: u64,
+    /// Records opened.
+    pub records: u64,
+    /// Records that failed authentication.
+    pub failed_records: u64,
+    /// Plaintext bytes of application data handed to HTTP.
+    pub plaintext_bytes: u64,
+}
+
+impl std::ops::AddAssign<&TlsStats> for TlsStats {
+    fn add_assign(&mut self, o: &TlsStats) {
+        self.connections += o.connections;
+        self.decrypted += o.decrypted;
+        self.not_decrypted += o.not_decrypted;
+        self.records += o.records;
+        self.failed_records += o.failed_records;
+        self.plaintext_bytes += o.plaintext_bytes;
+    }
+}
+
+/// One direction's records.
+#[derive(Debug, Default)]
+struct Half {
+    buf: Vec<u8>,
+    /// Where each chunk in `buf` began (offset into `buf`), for the records' origins.
+    marks: VecDeque<(usize, Origin)>,
+    /// Records of this direction are protected (after ChangeCipherSpec in TLS 1.2, after the
+    /// ServerHello in TLS 1.3).
+    protected: bool,
+    key: Option<RecordKey>,
+    /// The key that follows `key` (TLS 1.3 application keys after the handshake's).
+    next: Option<RecordKey>,
+    handshake: Reassembler,
+    /// Records opened in this direction.
+    opened: u64,
+    failed_in_row: u32,
+    /// After a gap: looking for the next record.
+    resync: bool,
+    scanned: usize,
+}
+
+impl Half {
+    fn push(&mut self, data: &[u8], origin: Origin) {
+        self.marks.push_back((self.buf.len(), origin));
+        self.buf.extend_from_slice(data);
+    }
+
+    fn origin_at(&self, at: usize) -> Option<Origin> {
+        self.marks
+            .iter()
+            .take_while(|(o, _)| *o <= at)
+            .last()
+            .map(|(_, origin)| *origin)
+    }
+
+    /// Drops the first `n` bytes.
+    fn consume(&mut self, n: usize) {
+        self.buf.drain(..n);
+        while self.marks.len() > 1 && self.marks[1].0 <= n {
+            self.marks.pop_front();
+        }
+        for (o, _) in &mut self.marks {
+            *o = o.saturating_sub(n);
+        }
+        if self.buf.is_empty() {
+            self.marks.clear();
+        }
+    }
+
+    /// Opens a protected record in place with the current key, else with the next (seq 0),
+    /// switching to it. `None` when neither opens it.
+    fn open(
+        &mut self,
+        header: &[u8; 5],
+        body: std::ops::Range<usize>,
+    ) -> Option<(u8, std::ops::Range<usize>)> {
+        let start = body.start;
+        let body = &mut self.buf[body];
+        let shift = |(ty, r): (u8, std::ops::Range<usize>)| (ty, start + r.start..start + r.end);
+        if let Some(k) = &mut self.key {
+            if let Ok(r) = k.open(header, body) {
+                return Some(shift(r));
+            }
+        }
+        // Verification happens before decryption, so a failed attempt left `body` intact.
+        let next = self.next.as_mut()?;
+        let r = next.open(header, body).ok()?;
+        self.key = self.next.take();
+        Some(shift(r))
+    }
+}
+
+/// A TLS connection's state; see the module documentation.
+#[derive(Debug)]
+pub struct TlsStream {
+    keys: Arc<KeyLog>,
+    halves: [Half; 2],
+    client_hello: Option<ClientHello>,
+    server_hello: Option<ServerHello>,
+    suite: Option<Suite>,
+    alpn: Option<String>,
+    info: Option<Arc<TlsInfo>>,
+    failure: Option<Failure>,
+    /// This connection's counts.
+    pub stats: TlsStats,
+}
+
+fn side(role: Role) -> &'static str {
+    match role {
+        Role::Request => "client",
+        Role::Response => "server",
+    }
+}
+
+fn index(role: Role) -> usize {
+    match role {
+        Role::Request => 0,
+        Role::Response => 1,
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl TlsStream {
+    /// A connection decrypted with `keys`.
+    pub fn new(keys: Arc<KeyLog>) -> Self {
+        Self {
+            keys,
+            halves: [Half::default(), Half::default()],
+            client_hello: None,
+            server_hello: None,
+            suite: None,
+            alpn: None,
+            info: None,
+            failure: None,
+            stats: TlsStats {
+                connections: 1,
+                ..TlsStats::default()
+            },
+        }
+    }
+
+    /// Why decryption stopped, if it did.
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
+    }
+
+    /// Whether any application data was decrypted.
+    pub fn decrypted(&self) -> bool {
+        self.info.is_some()
+    }
+
+    /// The time of the oldest byte held in a partial record.
+    pub fn oldest_buffered(&self) -> Option<crate::model::Timestamp> {
+        self.halves
+            .iter()
+            .filter_map(|h| h.marks.front().map(|(_, o)| o.ts))
+            .min()
+    }
+
+    /// Takes one chunk of ciphertext; `out` receives the plaintext, with the session's
+    /// description.
+    pub fn feed(
+        &mut self,
+        role: Role,
+        chunk: Chunk<'_>,
+        out: &mut impl FnMut(Role, Chunk<'_>, &Arc<TlsInfo>),
+    ) {
+        if self.failure.is_some() {
+            return;
+        }
+        let half = &mut self.halves[index(role)];
+        match chunk {
+            Chunk::Data(data, origin) => half.push(data, origin),
+            Chunk::Gap(_) => {
+                if half.key.is_none() && half.next.is_none() || self.info.is_none() {
+                    // Lost in the handshake: nothing after it can be opened in order.
+                    self.failure = Some(Failure::RecordGap { side: side(role) });
+                    return;
+                }
+                half.buf.clear();
+                half.marks.clear();
+                half.resync = true;
+                half.scanned = 0;
+                if let Some(info) = &self.info {
+                    out(role, Chunk::Gap(UNKNOWN_GAP), info);
+                }
+                return;
+            }
+        }
+        self.drain(role, out);
+    }
+
+    fn drain(&mut self, role: Role, out: &mut impl FnMut(Role, Chunk<'_>, &Arc<TlsInfo>)) {
+        let mut at = 0;
+        loop {
+            if self.failure.is_some() {
+                break;
+            }
+            let half = &mut self.halves[index(role)];
+            if half.resync {
+                match self.find_record(role, at) {
+                    Some(start) => at = start,
+                    None => break,
+                }
+            }
+            let half = &mut self.halves[index(role)];
+            let Some(head) = half.buf.get(at..at + 5) else {
+                break;
+            };
+            let header: [u8; 5] = head.try_into().expect("five bytes");
+            let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+            if !(20..=24).contains(&header[0]) || header[1] != 3 || len > MAX_RECORD_BYTES {
+                self.failure = Some(if self.client_hello.is_none() {
+                    Failure::NoHandshake
+                } else {
+                    Failure::Malformed { side: side(role) }
+                });
+                break;
+            }
+            if half.buf.len() < at + 5 + len {
+                break;
+            }
+            let origin = half.origin_at(at).unwrap_or(Origin {
+                ts: crate::model::Timestamp::from_unix(0, 0),
+                packet: 0,
+            });
+            let body = at + 5..at + 5 + len;
+            self.record(role, header, body.clone(), origin, out);
+            at = body.end;
+        }
+        let half = &mut self.halves[index(role)];
+        half.consume(at.min(half.buf.len()));
+    }
+
+    /// After a gap: the offset of the next record that opens, with the key advanced to it.
+    fn find_record(&mut self, role: Role, from: usize) -> Option<usize> {
+        let half = &mut self.halves[index(role)];
+        let key = half.key.as_ref()?.clone();
+        let mut at = from;
+        while let Some(head) = half.buf.get(at..at + 5) {
+            let len = usize::from(u16::from_be_bytes([head[3], head[4]]));
+            let plausible = matches!(head[0], 21 | 23) && head[1] == 3 && len <= MAX_RECORD_BYTES;
+            if plausible {
+                let Some(body) = half.buf.get(at + 5..at + 5 + len) else {
+                    return None;
+                };
+                let header: [u8; 5] = head.try_into().expect("five bytes");
+                let mut scratch = body.to_vec();
+                for skip in 1..=MAX_RESYNC_RECORDS {
+                    let mut k = key.clone();
+                    k.seq = key.seq + skip;
+                    if k.open(&header, &mut scratch).is_ok() {
+                        k.seq -= 1;
+                        half.key = Some(k);
+                        half.resync = false;
+                        return Some(at);
+                    }
+                }
+            }
+            at += 1;
+            half.scanned += 1;
+            if half.scanned > MAX_RESYNC_SCAN_BYTES {
+                self.failure = Some(Failure::RecordGap { side: side(role) });
+                return None;
+            }
+        }
+        None
+    }
+
+    fn record(
+        &mut self,
+        role: Role,
+        header: [u8; 5],
+        body: std::ops::Range<usize>,
+        origin: Origin,
+        out: &mut impl FnMut(Role, Chunk<'_>, &Arc<TlsInfo>),
+    ) {
+        let tls13 = self.suite.is_some_and(|s| s.tls13);
+        let ty = header[0];
+        let half = &mut self.halves[index(role)];
+        if ty == 20 {
+            // ChangeCipherSpec: TLS 1.2 protects what follows; in TLS 1.3 it is a middlebox
+            // compatibility no-op (RFC 8446 §5).
+            if !tls13 {
+                half.protected = true;
+            }
+            return;
+        }
+        if !half.protected {
+            match ty {
+                22 => {
+                    let msgs = half.handshake.push(&half.buf[body]);
+                    for m in msgs {
+                        self.on_handshake(role, m);
+                    }
+                }
+                23 => {
+                    // Application data in the clear before any ServerHello was seen: the
+                    // capture began after the handshake.
+                    self.failure = Some(Failure::NoHandshake);
+                }
+                _ => {}
+            }
+            return;
+        }
+        if half.key.is_none() && half.next.is_none() {
+            self.failure = Some(self.missing_key_failure());
+            return;
+        }
+        let Some((inner, range)) = half.open(&header, body) else {
+            // Without handshake secrets, TLS 1.3 handshake records cannot be opened; they are
+            // skipped until the application key opens one.
+            if half.key.is_none() {
+                return;
+            }
+            self.stats.failed_records += 1;
+            half.failed_in_row += 1;
+            let seq = half.key.as_ref().map_or(0, |k| k.seq);
+            if half.opened == 0 || half.failed_in_row >= MAX_FAILED_RECORDS {
+                self.failure = Some(Failure::AuthFailed {
+                    side: side(role),
+                    seq,
+                });
+                return;
+            }
+            if let Some(k) = &mut half.key {
+                k.seq += 1;
+            }
+            if let Some(info) = &self.info {
+                out(role, Chunk::Gap(UNKNOWN_GAP), info);
+            }
+            return;
+        };
+        half.opened += 1;
+        half.failed_in_row = 0;
+        self.stats.records += 1;
+        let plain = &half.buf[range];
+        match inner {
+            22 => {
+                let msgs = half.handshake.push(plain);
+                for m in msgs {
+                    self.on_protected_handshake(role, m);
+                }
+            }
+            23 => {
+                if plain.is_empty() {
+                    return;
+                }
+                let info = self.info.get_or_insert_with(|| {
+                    let suite = self.suite.expect("keys imply a suite");
+                    Arc::new(TlsInfo {
+                        version: if suite.tls13 { "TLSv1.3" } else { "TLSv1.2" }.into(),
+                        cipher: suite.name.into(),
+                        sni: self.client_hello.as_ref().and_then(|c| c.sni.clone()),
+                        alpn: self.alpn.clone(),
+                    })
+                });
+                self.stats.plaintext_bytes += plain.len() as u64;
+                out(role, Chunk::Data(plain, origin), info);
+            }
+            _ => {}
+        }
+    }
+
+    fn missing_key_failure(&self) -> Failure {
+        let random = self
+            .client_hello
+            .as_ref()
+            .map_or_else(String::new, |c| hex(&c.random));
+        let resumed = match (&self.client_hello, &self.server_hello) {
+            // TLS 1.3 echoes the legacy session id in every handshake (RFC 8446 §4.1.3); only
+            // an accepted pre-shared key means resumption there.
+            (Some(c), Some(s)) if s.version == TLS13 => s.psk && c.offers_resumption,
+            (Some(c), Some(s)) => !s.session_id.is_empty() && s.session_id == c.session_id,
+            _ => false,
+        };
+        if self.client_hello.is_none() {
+            Failure::NoHandshake
+        } else if resumed {
+            Failure::ResumedWithoutKey { random }
+        } else {
+            Failure::NoKey { random }
+        }
+    }
+
+    fn on_handshake(&mut self, role: Role, msg: Message) {
+        match (role, msg) {
+            (Role::Request, Message::ClientHello(c)) => {
+                // After a HelloRetryRequest the second ClientHello keeps the random.
+                self.client_hello.get_or_insert(c);
+            }
+            (Role::Response, Message::ServerHello(s)) if !s.retry => self.start(s),
+            _ => {}
+        }
+    }
+
+    fn on_protected_handshake(&mut self, role: Role, msg: Message) {
+        let half = &mut self.halves[index(role)];
+        match msg {
+            Message::EncryptedExtensions { alpn } => {
+                if alpn.is_some() {
+                    self.alpn = alpn;
+                }
+            }
+            Message::Finished if self.suite.is_some_and(|s| s.tls13) => {
+                if let Some(next) = half.next.take() {
+                    half.key = Some(next);
+                }
+            }
+            Message::KeyUpdate => {
+                half.key = half.key.as_ref().and_then(RecordKey::updated);
+            }
+            _ => {}
+        }
+    }
+
+    /// The ServerHello fixes version and suite: the keys are derived now.
+    fn start(&mut self, s: ServerHello) {
+        let version = s.version;
+        self.alpn = s.alpn.clone();
+        if version != TLS13 && version != 0x0303 {
+            self.failure = Some(Failure::UnsupportedVersion(version));
+            return;
+        }
+        let Some(suite) = keys::suite(s.suite).filter(|x| x.tls13 == (version == TLS13)) else {
+            self.failure = Some(Failure::UnsupportedSuite(s.suite));
+            return;
+        };
+        self.suite = Some(suite);
+        let client_random = self.client_hello.as_ref().map(|c| c.random.clone());
+        self.server_hello = Some(s);
+        let Some(client_random) = client_random else {
+            self.failure = Some(Failure::NoHandshake);
+            return;
+        };
+        let Some(secrets) = self.keys.get(&client_random) else {
+            self.failure = Some(self.missing_key_failure());
+            return;
+        };
+        let [client, server] = &mut self.halves;
+        if suite.tls13 {
+            let key = |s: &Option<Vec<u8>>| s.as_deref().and_then(|s| RecordKey::tls13(suite, s));
+            client.key = key(&secrets.client_handshake);
+            client.next = key(&secrets.client_traffic);
+            server.key = key(&secrets.server_handshake);
+            server.next = key(&secrets.server_traffic);
+            client.protected = true;
+            server.protected = true;
+            if client.key.is_none() && client.next.is_none() {
+                self.failure = Some(self.missing_key_failure());
+            }
+        } else {
+            let server_random = self.server_hello.as_ref().map(|s| s.random.clone());
+            let pair = secrets
+                .master
+                .as_deref()
+                .zip(server_random)
+                .and_then(|(m, sr)| RecordKey::tls12(suite, m, &client_random, &sr));
+            match pair {
+                Some((c, s)) => {
+                    client.key = Some(c);
+                    server.key = Some(s);
+                }
+                None => self.failure = Some(self.missing_key_failure()),
+            }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! HTTPS and HTTP/2 captures of real traffic (testdata/pcap/tls, made by
+//! testdata/make_tls_captures.sh) against tshark's view of the same capture and keys
+//! (testdata/expected/tls/<case>.tshark.tsv, made by testdata/tshark_tls_view.sh), and what
+//! wirecap says when it cannot decrypt.
+
+use sha2::{Digest, Sha256};
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use wirecap::capture::tls::keylog::KeyLog;
+use wirecap::capture::{Note, Options, Stats};
+use wirecap::formats::{self, Format, Input, ReadOptions};
+use wirecap::model::{Exchange, Scheme};
+
+fn tls_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/pcap/tls")
+}
+
+fn keys_from(text: &[u8]) -> Arc<KeyLog> {
+    let mut keys = KeyLog::default();
+    keys.add_text(text).expect("key log parses");
+    Arc::new(keys)
+}
+
+fn keys(name: &str) -> Arc<KeyLog> {
+    keys_from(&std::fs::read(tls_dir().join(name)).expect("keys are committed"))
+}
+
+/// Reads `bytes` as a capture with `keys`; the exchanges and the account.
+fn read(bytes: Vec<u8>, keys: Arc<KeyLog>) -> (Vec<Exchange>, Stats) {
+    let stats = Arc::new(Mutex::new(Stats::default()));
+    let opts = ReadOptions {
+        capture: Options {
+            stats: Some(stats.clone()),
+            keys,
+            ..Options::default()
+        },
+        ..ReadOptions::default()
+    };
+    let input = Input {
+        name: "test.pcap".into(),
+        reader: Box::new(Cursor::new(bytes)),
+    };
+    let exchanges = formats::read(Format::Pcap, input, &opts)
+        .expect("opens")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("no read error");
+    let stats = stats.lock().expect("lock").clone();
+    (exchanges, stats)
+}
+
+fn read_case(pcap: &str, keys: Arc<KeyLog>) -> (Vec<Exchange>, Stats) {
+    read(
+        std::fs::read(tls_dir().join(pcap)).expect("capture is committed"),
+        keys,
+    )
+}
+
+fn body(bytes: &[u8]) -> String {
+    format!("{} {:x}", bytes.len(), Sha256::digest(bytes))
+}
+
+/// One line per exchange: method, target, request body, status, response body (after
+/// content decoding), in the form the tshark view is turned into below.
+fn ours(exchanges: &[Exchange]) -> Vec<String> {
+    let mut lines: Vec<String> = exchanges
+        .iter()
+        .map(|ex| {
+            let r = &ex.request;
+            let resp = ex.response.as_ref().map_or_else(
+                || "none".to_owned(),
+                |p| format!("{} [{}]", p.status, body(&p.body.bytes)),
+            );
+            format!(
+                "{} {} [{}] -> {resp}",
+                r.method,
+                r.target,
+                body(&r.body.bytes)
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// tshark's messages paired into exchanges: HTTP/2 by (connection, stream), HTTP/1.x in
+/// order per connection.
+fn theirs(case: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("testdata/expected/tls/{case}.tshark.tsv"));
+    let tsv = std::fs::read_to_string(&path).expect("tshark view is committed");
+    let mut open: Vec<(String, String, String)> = Vec::new();
+    let mut lines = Vec::new();
+    for line in tsv.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let c: Vec<&str> = line.split('\t').collect();
+        let col = |i: usize| c.get(i).copied().unwrap_or("");
+        let (conn, stream) = (col(1).to_owned(), col(3).to_owned());
+        let body = format!("{} {}", col(7), col(8));
+        if !col(4).is_empty() {
+            open.push((
+                format!("{conn}/{stream}"),
+                format!("{} {} [{body}]", col(4), col(5)),
+                String::new(),
+            ));
+        } else if !col(6).is_empty() && !col(6).starts_with('1') {
+            let key = format!("{conn}/{stream}");
+            if let Some(i) = open.iter().position(|(k, _, _)| *k == key) {
+                let (_, req, _) = open.remove(i);
+                lines.push(format!("{req} -> {} [{body}]", col(6)));
+            }
+        }
+    }
+    lines.extend(open.into_iter().map(|(_, req, _)| format!("{req} -> none")));
+    lines.sort();
+    lines
+}
+
+/// (capture, key log, tshark view): every decryptable capture.
+const DECRYPTED: [(&str, Option<&str>, &str); 11] = [
+    (
+        "curl-h1-tls13-aes128.pcap",
+        Some("curl-h1-tls13-aes128.keys"),
+        "curl-h1-tls13-aes128",
+    ),
+    (
+        "curl-h1-tls12-aes256.pcap",
+        Some("curl-h1-tls12-aes256.keys"),
+        "curl-h1-tls12-aes256",
+    ),
+    (
+        "curl-h1-tls12-chacha.pcap",
+        Some("curl-h1-tls12-chacha.keys"),
+        "curl-h1-tls12-chacha",
+    ),
+    (
+        "python-h1-tls13.pcap",
+        Some("python-h1-tls13.keys"),
+        "python-h1-tls13",
+    ),
+    (
+        "tls13-resumed.pcap",
+        Some("tls13-resumed.keys"),
+        "tls13-resumed",
+    ),
+    (
+        "tls12-resumed.pcap",
+        Some("tls12-resumed.keys"),
+        "tls12-resumed",
+    ),
+    (
+        "curl-h2-tls13-chacha.pcap",
+        Some("curl-h2-tls13-chacha.keys"),
+        "curl-h2-tls13-chacha",
+    ),
+    (
+        "curl-h2-tls13-aes256.pcap",
+        Some("curl-h2-tls13-aes256.keys"),
+        "curl-h2-tls13-aes256",
+    ),
+    (
+        "curl-h2-tls12-aes128.pcap",
+        Some("curl-h2-tls12-aes128.keys"),
+        "curl-h2-tls12-aes128",
+    ),
+    (
+        "curl-h2-tls13-aes256-dsb.pcapng",
+        None,
+        "curl-h2-tls13-aes256-dsb",
+    ),
+    (
+        "curl-h2c-prior-knowledge.pcap",
+        None,
+        "curl-h2c-prior-knowledge",
+    ),
+];
+
+#[test]
+fn decrypted_exchanges_equal_tsharks() {
+    for (pcap, keylog, case) in DECRYPTED {
+        let keys = keylog.map_or_else(Arc::default, keys);
+        let (exchanges, stats) = read_case(pcap, keys);
+        assert_eq!(ours(&exchanges), theirs(case), "{case}");
+        assert!(!exchanges.is_empty(), "{case}: no exchanges");
+        assert_eq!(stats.tls.not_decrypted, 0, "{case}: {:?}", stats.notes);
+        for ex in &exchanges {
+            let tls = ex.source.tls.as_ref();
+            if case.contains("h2c") {
+                assert_eq!((ex.request.scheme, tls), (Scheme::Http, None), "{case}");
+            } else {
+                assert_eq!(ex.request.scheme, Scheme::Https, "{case}");
+                let tls = tls.expect("provenance names the TLS session");
+                let version = if case.contains("tls12") {
+                    "TLSv1.2"
+                } else {
+                    "TLSv1.3"
+                };
+                assert_eq!(tls.version, version, "{case}");
+                assert_eq!(tls.sni.as_deref(), Some("localhost"), "{case}");
+                let alpn = if case.contains("-h2-") {
+                    "h2"
+                } else {
+                    "http/1.1"
+                };
+                if !case.starts_with("python") && !case.contains("resumed") {
+                    assert_eq!(tls.alpn.as_deref(), Some(alpn), "{case}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn suites_are_named_as_negotiated() {
+    for (pcap, keylog, suite) in [
+        (
+            "curl-h1-tls13-aes128.pcap",
+            "curl-h1-tls13-aes128.keys",
+            "TLS_AES_128_GCM_SHA256",
+        ),
+        (
+            "curl-h1-tls12-aes256.pcap",
+            "curl-h1-tls12-aes256.keys",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        ),
+        (
+            "curl-h1-tls12-chacha.pcap",
+            "curl-h1-tls12-chacha.keys",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        ),
+    ] {
+        let (exchanges, _) = read_case(pcap, keys(keylog));
+        let tls = exchanges[0].source.tls.as_ref().expect("tls");
+        assert_eq!(tls.cipher, suite, "{pcap}");
+    }
+}
+
+/// What cannot be decrypted is counted under its reason, once per connection, and nothing of
+/// it is parsed as HTTP.
+#[test]
+fn undecryptable_connections_are_counted_by_reason() {
+    let cases: [(&str, Option<&str>, Note, usize); 5] = [
+        ("no-keys.pcap", None, Note::TlsNoKey, 0),
+        (
+            "wrong-keys.pcap",
+            Some("wrong-keys.keys"),
+            Note::TlsNoKey,
+            0,
+        ),
+        (
+            "tls13-resumed.pcap",
+            Some("tls13-resumed.partial.keys"),
+            Note::TlsResumedWithoutKey,
+            1,
+        ),
+        (
+            "tls12-resumed.pcap",
+            Some("tls12-resumed.partial.keys"),
+            Note::TlsResumedWithoutKey,
+            1,
+        ),
+        (
+            "cut-h2-tls-no-handshake.pcap",
+            Some("cut-h2-tls-no-handshake.keys"),
+            Note::TlsNoHandshake,
+            0,
+        ),
+    ];
+    for (pcap, keylog, note, n) in cases {
+        let (exchanges, stats) = read_case(pcap, keylog.map_or_else(Arc::default, keys));
+        assert_eq!(exchanges.len(), n, "{pcap}");
+        assert_eq!(stats.notes.count(note), 1, "{pcap}: {:?}", stats.notes);
+        assert_eq!(stats.tls.not_decrypted, 1, "{pcap}");
+        assert_eq!(stats.notes.count(Note::NonHttpFlow), 0, "{pcap}");
+        assert_eq!(stats.notes.count(Note::UnparseableHead), 0, "{pcap}");
+    }
+}
+
+/// The right client random with wrong secrets: the first record fails authentication and the
+/// connection stops there.
+#[test]
+fn wrong_secrets_fail_authentication_and_write_nothing() {
+    let text = std::fs::read_to_string(tls_dir().join("curl-h1-tls13-aes128.keys")).expect("keys");
+    let spoiled: String = text
+        .lines()
+        .map(|l| match l.rsplit_once(' ') {
+            Some((head, secret)) => format!("{head} {}\n", secret.replace('a', "b")),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    let (exchanges, stats) = read_case("curl-h1-tls13-aes128.pcap", keys_from(spoiled.as_bytes()));
+    assert!(exchanges.is_empty());
+    assert_eq!(
+        stats.notes.count(Note::TlsAuthFailed),
+        1,
+        "{:?}",
+        stats.notes
+    );
+    assert_eq!(stats.tls.records, 0);
+}
+
+/// Whether `line` is one of `good`, or one of their requests without its response.
+fn real(good: &[String], line: &str) -> bool {
+    let request = |l: &str| l.split(" -> ").next().unwrap_or("").to_owned();
+    good.iter().any(|g| g == line)
+        || (line.ends_with(" -> none") && good.iter().any(|g| request(g) == request(line)))
+}
+
+/// Damage anywhere in a real HTTPS capture (a flipped byte, a cut) never panics, and what is
+/// written is a subset of the clean capture's exchanges: nothing but real plaintext.
+#[test]
+fn damaged_captures_yield_only_real_exchanges() {
+    for (pcap, keylog) in [
+        ("curl-h1-tls13-aes128.pcap", "curl-h1-tls13-aes128.keys"),
+        ("curl-h1-tls12-aes256.pcap", "curl-h1-tls12-aes256.keys"),
+    ] {
+        let clean = std::fs::read(tls_dir().join(pcap)).expect("capture");
+        let keys = keys(keylog);
+        let good = ours(&read(clean.clone(), keys.clone()).0);
+        let mut failed_auth = 0;
+        for at in (24..clean.len()).step_by(89) {
+            let mut bytes = clean.clone();
+            bytes[at] ^= 0x40;
+            let (exchanges, stats) = read(bytes, keys.clone());
+            failed_auth += stats.tls.failed_records + stats.notes.count(Note::TlsAuthFailed);
+            for line in ours(&exchanges) {
+                assert!(real(&good, &line), "{pcap}: byte {at} flipped gave {line}");
+            }
+            let (exchanges, _) = read(clean[..at].to_vec(), keys.clone());
+            for line in ours(&exchanges) {
+                assert!(real(&good, &line), "{pcap}: cut at {at} gave {line}");
+            }
+        }
+        assert!(failed_auth > 0, "{pcap}: some flip must hit ciphertext");
+    }
+}

@@ -65,6 +65,29 @@ fn runs(out_dir: &Path) -> Vec<(String, Vec<String>, PathBuf)> {
         ];
         runs.push((input.clone(), args.map(str::to_owned).to_vec(), out));
     }
+    // HTTPS and HTTP/2 captures, decrypted with the key log beside them.
+    let mut tls: Vec<PathBuf> = std::fs::read_dir("testdata/pcap/tls")
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    tls.retain(|p| {
+        matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("pcap" | "pcapng")
+        )
+    });
+    tls.sort();
+    for input in tls {
+        let name = input.to_str().expect("utf-8 path").to_owned();
+        let out = out_dir.join(format!("{}.jsonl", name.replace('/', "_")));
+        let mut args: Vec<String> = ["convert", "--keep-going", "-q", "--to", "http-types", &name]
+            .map(str::to_owned)
+            .to_vec();
+        let keys = input.with_extension("keys");
+        if keys.exists() {
+            args.extend(["--keylog".to_owned(), keys.display().to_string()]);
+        }
+        runs.push((name, args, out));
+    }
     let merged = out_dir.join("merge-provenance.jsonl");
     let args = [
         "merge",

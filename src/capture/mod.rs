@@ -122,7 +122,9 @@ impl Note {
             Note::Limit => "resource limits reached",
             Note::UnsupportedLink => "packets of an unsupported link type",
             Note::TlsNoHandshake => "TLS connections whose handshake was not captured",
-            Note::TlsNoKey => "TLS connections without a key in the key log",
+            Note::TlsNoKey => {
+                "TLS connections without a key in the key log (SSLKEYLOGFILE, passed with --keylog)"
+            }
             Note::TlsResumedWithoutKey => "resumed TLS sessions without a key in the key log",
             Note::TlsUnsupported => "TLS connections of an unsupported version or cipher suite",
             Note::TlsAuthFailed => "TLS records that failed authentication (wrong key or corrupt)",

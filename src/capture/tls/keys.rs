@@ -528,3 +528,25 @@ mod tests {
         assert_eq!(suite_name(0xc013), "0xc013");
     }
 }
+
+#[cfg(test)]
+impl RecordKey {
+    /// Seals a TLS 1.3 record of `ty` holding `plain` at the current sequence number: the
+    /// inverse of [`RecordKey::open`], for building test streams.
+    pub(crate) fn seal_tls13(&mut self, ty: u8, plain: &[u8]) -> Vec<u8> {
+        let mut data = [plain, &[ty]].concat();
+        let len = u16::try_from(data.len() + TAG_BYTES).expect("small record");
+        let header = [23, 3, 3, (len >> 8) as u8, len as u8];
+        let mut nonce = self.iv;
+        xor_seq(&mut nonce, &self.seq.to_be_bytes());
+        let nonce = aes_gcm::Nonce::from_slice(&nonce);
+        let tag = match &self.cipher {
+            Cipher::Aes128(c) => c.encrypt_in_place_detached(nonce, &header, &mut data),
+            Cipher::Aes256(c) => c.encrypt_in_place_detached(nonce, &header, &mut data),
+            Cipher::ChaCha(c) => c.encrypt_in_place_detached(nonce, &header, &mut data),
+        }
+        .expect("seals");
+        self.seq += 1;
+        [&header[..], &data, &tag].concat()
+    }
+}

@@ -434,9 +434,13 @@ impl TlsStream {
                         self.on_handshake(role, m);
                     }
                 }
+                23 if role == Role::Request && self.client_hello.is_some() => {
+                    // Early data (0-RTT) before the ServerHello: not decrypted, counted.
+                    self.stats.failed_records += 1;
+                }
                 23 => {
-                    // Application data in the clear before any ServerHello was seen: the
-                    // capture began after the handshake.
+                    // Application data before any ClientHello: the capture began after the
+                    // handshake.
                     self.failure = Some(Failure::NoHandshake);
                 }
                 _ => {}
@@ -604,5 +608,221 @@ impl TlsStream {
                 None => self.failure = Some(self.missing_key_failure()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Timestamp;
+
+    const RANDOM: [u8; 32] = [7; 32];
+
+    fn secret(n: u8) -> Vec<u8> {
+        vec![n; 32]
+    }
+
+    fn key(n: u8) -> RecordKey {
+        RecordKey::tls13(keys::suite(0x1301).expect("suite"), &secret(n)).expect("key")
+    }
+
+    fn keylog() -> Arc<KeyLog> {
+        let hex = |b: &[u8]| hex(b);
+        let text = [
+            ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 1),
+            ("SERVER_HANDSHAKE_TRAFFIC_SECRET", 2),
+            ("CLIENT_TRAFFIC_SECRET_0", 3),
+            ("SERVER_TRAFFIC_SECRET_0", 4),
+        ]
+        .map(|(label, n)| format!("{label} {} {}\n", hex(&RANDOM), hex(&secret(n))))
+        .concat();
+        let mut k = KeyLog::default();
+        k.add_text(text.as_bytes()).expect("parses");
+        Arc::new(k)
+    }
+
+    fn plain_record(ty: u8, body: &[u8]) -> Vec<u8> {
+        let len = body.len() as u16;
+        [&[ty, 3, 3, (len >> 8) as u8, len as u8][..], body].concat()
+    }
+
+    fn handshake(ty: u8, body: &[u8]) -> Vec<u8> {
+        let len = body.len();
+        [
+            &[ty, (len >> 16) as u8, (len >> 8) as u8, len as u8][..],
+            body,
+        ]
+        .concat()
+    }
+
+    fn client_hello() -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend(RANDOM);
+        b.extend([0, 0, 2, 0x13, 0x01, 1, 0, 0, 0]);
+        plain_record(22, &handshake(1, &b))
+    }
+
+    fn server_hello() -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend([9u8; 32]);
+        b.extend([0, 0x13, 0x01, 0]);
+        b.extend([0, 6, 0, 43, 0, 2, 3, 4]);
+        plain_record(22, &handshake(2, &b))
+    }
+
+    /// A whole TLS 1.3 connection: the client's bytes (ClientHello first, the rest after the
+    /// server's) and the server's, with the plaintext each side sent as application data.
+    fn connection(requests: &[&[u8]], responses: &[&[u8]]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let (mut chs, mut capp, mut shs, mut sapp) = (key(1), key(3), key(2), key(4));
+        let alpn = [0, 16, 0, 5, 0, 3, 2, b'h', b'2'];
+        let ee = handshake(8, &[&[0, alpn.len() as u8][..], &alpn].concat());
+        let mut server = server_hello();
+        server.extend(plain_record(20, &[1]));
+        server.extend(shs.seal_tls13(22, &[ee, handshake(20, &[0; 32])].concat()));
+        let mut client = plain_record(20, &[1]);
+        client.extend(chs.seal_tls13(22, &handshake(20, &[0; 32])));
+        for r in requests {
+            client.extend(capp.seal_tls13(23, r));
+        }
+        for r in responses {
+            server.extend(sapp.seal_tls13(23, r));
+        }
+        (client_hello(), server, client)
+    }
+
+    fn origin() -> Origin {
+        Origin {
+            ts: Timestamp::from_unix(1, 0),
+            packet: 1,
+        }
+    }
+
+    /// Feeds the three parts of [`connection`] in pieces of `size`; returns each side's
+    /// plaintext and the ALPN seen.
+    fn run(stream: &mut TlsStream, parts: [&[u8]; 3], size: usize) -> ([Vec<u8>; 2], Vec<String>) {
+        let mut plain = [Vec::new(), Vec::new()];
+        let mut alpn = Vec::new();
+        let roles = [Role::Request, Role::Response, Role::Request];
+        for (role, bytes) in roles.into_iter().zip(parts) {
+            for piece in bytes.chunks(size) {
+                stream.feed(role, Chunk::Data(piece, origin()), &mut |r, c, info| {
+                    if let Chunk::Data(d, _) = c {
+                        plain[index(r)].extend_from_slice(d);
+                    }
+                    alpn.extend(info.alpn.clone());
+                });
+            }
+        }
+        (plain, alpn)
+    }
+
+    #[test]
+    fn records_split_anywhere_decrypt_to_the_same_plaintext() {
+        let (hello, server, client) =
+            connection(&[b"GET / HTTP/1.1\r\n\r\n", b"more"], &[b"HTTP/1.1 200"]);
+        for size in [1, 2, 3, 5, 7, 64, 1 << 16] {
+            let mut s = TlsStream::new(keylog());
+            let (plain, alpn) = run(&mut s, [&hello, &server, &client], size);
+            assert_eq!(plain[0], b"GET / HTTP/1.1\r\n\r\nmore", "size {size}");
+            assert_eq!(plain[1], b"HTTP/1.1 200", "size {size}");
+            assert_eq!(alpn.first().map(String::as_str), Some("h2"));
+            assert_eq!((s.failure(), s.stats.records), (None, 5));
+        }
+    }
+
+    #[test]
+    fn without_handshake_secrets_the_application_key_takes_over() {
+        let (hello, server, client) = connection(&[b"GET"], &[b"200"]);
+        let text = format!(
+            "CLIENT_TRAFFIC_SECRET_0 {0} {1}\nSERVER_TRAFFIC_SECRET_0 {0} {2}\n",
+            hex(&RANDOM),
+            hex(&secret(3)),
+            hex(&secret(4))
+        );
+        let mut k = KeyLog::default();
+        k.add_text(text.as_bytes()).expect("parses");
+        let mut s = TlsStream::new(Arc::new(k));
+        let (plain, _) = run(&mut s, [&hello, &server, &client], 1 << 16);
+        assert_eq!(plain, [b"GET".to_vec(), b"200".to_vec()]);
+    }
+
+    #[test]
+    fn a_corrupt_record_is_skipped_and_reported_as_a_gap() {
+        let (hello, server, client) = connection(&[b"one", b"two", b"three"], &[]);
+        let mut bad = client.clone();
+        let second = bad.len() - (5 + 6 + 16) - (5 + 4 + 16) + 7;
+        bad[second] ^= 1;
+        let mut s = TlsStream::new(keylog());
+        let mut seen = Vec::new();
+        let roles = [Role::Request, Role::Response, Role::Request];
+        for (role, bytes) in roles.into_iter().zip([&hello, &server, &bad]) {
+            s.feed(role, Chunk::Data(bytes, origin()), &mut |_, c, _| {
+                seen.push(match c {
+                    Chunk::Data(d, _) => String::from_utf8_lossy(d).into_owned(),
+                    Chunk::Gap(_) => "gap".into(),
+                })
+            });
+        }
+        assert_eq!(seen, ["one", "gap", "three"]);
+        assert_eq!((s.stats.failed_records, s.failure()), (1, None));
+    }
+
+    #[test]
+    fn after_a_tcp_gap_the_next_record_is_found_by_trial() {
+        let (hello, server, client) = connection(&[b"one", b"two", b"three"], &[]);
+        let cut = client.len() - (5 + 6 + 16) - 20;
+        let mut s = TlsStream::new(keylog());
+        let mut seen = Vec::new();
+        let mut sink = |_: Role, c: Chunk<'_>, _: &Arc<TlsInfo>| {
+            seen.push(match c {
+                Chunk::Data(d, _) => String::from_utf8_lossy(d).into_owned(),
+                Chunk::Gap(_) => "gap".into(),
+            })
+        };
+        s.feed(Role::Request, Chunk::Data(&hello, origin()), &mut sink);
+        s.feed(Role::Response, Chunk::Data(&server, origin()), &mut sink);
+        s.feed(
+            Role::Request,
+            Chunk::Data(&client[..cut], origin()),
+            &mut sink,
+        );
+        s.feed(Role::Request, Chunk::Gap(10), &mut sink);
+        s.feed(
+            Role::Request,
+            Chunk::Data(&client[cut + 10..], origin()),
+            &mut sink,
+        );
+        assert_eq!(seen, ["one", "gap", "three"]);
+    }
+
+    #[test]
+    fn a_key_update_switches_to_the_next_generation_of_keys() {
+        let (hello, server, mut client) = connection(&[b"before"], &[]);
+        let mut capp = key(3);
+        capp.seq = 1;
+        client.extend(capp.seal_tls13(22, &handshake(24, &[0])));
+        let mut next = capp.updated().expect("updates");
+        client.extend(next.seal_tls13(23, b"after"));
+        let mut s = TlsStream::new(keylog());
+        let (plain, _) = run(&mut s, [&hello, &server, &client], 1 << 16);
+        assert_eq!(plain[0], b"beforeafter");
+    }
+
+    #[test]
+    fn garbage_where_records_belong_stops_the_connection_once() {
+        let mut s = TlsStream::new(keylog());
+        let mut n = 0;
+        s.feed(
+            Role::Request,
+            Chunk::Data(&client_hello(), origin()),
+            &mut |_, _, _| n += 1,
+        );
+        s.feed(
+            Role::Response,
+            Chunk::Data(b"HTTP/1.1 200 OK\r\n", origin()),
+            &mut |_, _, _| n += 1,
+        );
+        assert_eq!(s.failure(), Some(&Failure::Malformed { side: "server" }));
+        assert_eq!(n, 0);
     }
 }

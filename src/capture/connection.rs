@@ -86,3 +86,52 @@ pub struct Ready {
     /// The exchange.
     pub exchange: Exchange,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(tls: Option<TlsInfo>) -> FlowInfo {
+        FlowInfo {
+            file: Arc::from("t.pcap"),
+            label: "c -> s".into(),
+            server: "10.0.0.2:8443".parse().expect("addr"),
+            tls: tls.map(Arc::new),
+        }
+    }
+
+    #[test]
+    fn without_a_host_the_server_name_then_the_address_stand_in() {
+        let sni = TlsInfo {
+            sni: Some("api.test".into()),
+            ..TlsInfo::default()
+        };
+        assert_eq!(
+            info(Some(sni)).fallback_authority(),
+            ("api.test".into(), Some(8443))
+        );
+        assert_eq!(
+            info(Some(TlsInfo::default())).fallback_authority().0,
+            "10.0.0.2"
+        );
+        assert_eq!(info(None).fallback_authority().0, "10.0.0.2");
+    }
+
+    #[test]
+    fn decrypted_flows_are_https_and_say_so_in_provenance() {
+        let tls = TlsInfo {
+            version: "TLSv1.3".into(),
+            ..TlsInfo::default()
+        };
+        let i = info(Some(tls.clone()));
+        assert_eq!(i.scheme(), Scheme::Https);
+        assert_eq!(info(None).scheme(), Scheme::Http);
+        let origin = Origin {
+            ts: crate::model::Timestamp::from_unix(0, 0),
+            packet: 4,
+        };
+        let source = i.source(origin);
+        assert_eq!(source.tls, Some(tls));
+        assert_eq!(source.location, Some(Location::Packet(4)));
+    }
+}

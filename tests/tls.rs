@@ -333,3 +333,57 @@ fn damaged_captures_yield_only_real_exchanges() {
         assert!(failed_auth > 0, "{pcap}: some flip must hit ciphertext");
     }
 }
+
+fn wirecap(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wirecap"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata"))
+        .args(args)
+        .output()
+        .expect("wirecap runs")
+}
+
+/// The same bytes for any thread count, and a Hoverfly simulation that validates.
+#[test]
+fn decrypted_output_is_deterministic_and_hoverfly_valid() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (pcap, keys) in [
+        ("pcap/tls/tls13-resumed.pcap", "pcap/tls/tls13-resumed.keys"),
+        (
+            "pcap/tls/curl-h2-tls13-aes256.pcap",
+            "pcap/tls/curl-h2-tls13-aes256.keys",
+        ),
+    ] {
+        let run = |threads: &str| {
+            let out = wirecap(&[
+                "--threads",
+                threads,
+                "convert",
+                pcap,
+                "--keylog",
+                keys,
+                "-q",
+            ]);
+            assert!(
+                out.status.success(),
+                "{pcap}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        assert_eq!(run("1"), run("4"), "{pcap}");
+        let sim = dir.path().join("sim.json");
+        let sim = sim.to_str().expect("utf-8");
+        let out = wirecap(&["convert", pcap, "--keylog", keys, "-q", "-o", sim]);
+        assert!(
+            out.status.success(),
+            "{pcap}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = wirecap(&["validate", sim]);
+        assert!(
+            out.status.success(),
+            "{pcap}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

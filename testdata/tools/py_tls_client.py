@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """TLS client for make_tls_captures.sh, on Python's own ssl + http.client (HTTP/1.1). The key log comes
 from ssl.create_default_context(), which honours SSLKEYLOGFILE.
-  py_tls_client.py keepalive HOST PORT CAFILE   two GETs on one connection (TLS 1.3)
+  py_tls_client.py keepalive HOST PORT CAFILE   two GETs on one connection (TLS 1.3), the first gzip
   py_tls_client.py resume13  HOST PORT CAFILE   GET on a full TLS 1.3 handshake, then a second connection
                                                 that resumes its session (PSK from a NewSessionTicket), GET + POST
   py_tls_client.py resume12  HOST PORT CAFILE   the same with TLS 1.2 (session ticket), ECDHE-RSA-AES128-GCM-SHA256
@@ -35,8 +35,8 @@ def get(c, path, **kw):
 
 if mode == "keepalive":
     c = Conn(host, port, context=context())
-    get(c, "/data/items.json")
-    get(c, "/hello.txt", **{"Accept-Encoding": "identity"})
+    get(c, "/data/items.json", **{"Accept-Encoding": "gzip"})   # gzip on the wire; http.client does not decode
+    get(c, "/hello.txt")
     c.close()
 elif mode in ("resume13", "resume12"):
     ctx = context(tls12=(mode == "resume12"))

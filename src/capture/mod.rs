@@ -60,7 +60,7 @@ pub const MAX_HELD_EXCHANGES: usize = 50_000;
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Note {
-    /// A TCP flow whose bytes are not HTTP/1.x.
+    /// A TCP flow whose bytes are not HTTP/1.x or HTTP/2.
     NonHttpFlow,
     /// Bytes missing from a TCP stream (lost before or during capture).
     Gap,
@@ -105,7 +105,7 @@ impl Note {
     /// A phrase for the summary.
     pub fn describe(self) -> &'static str {
         match self {
-            Note::NonHttpFlow => "TCP flows that are not HTTP/1.x",
+            Note::NonHttpFlow => "TCP flows that are not HTTP/1.x or HTTP/2",
             Note::Gap => "gaps in TCP streams (bytes never captured)",
             Note::LostToGap => "exchanges dropped because part of them was in a gap",
             Note::UnparseableHead => "message heads that did not parse",

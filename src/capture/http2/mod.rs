@@ -25,8 +25,9 @@
 //!   (stamped with the PUSH_PROMISE's packet), the promised stream's HEADERS and DATA the
 //!   response. The client never sent that request, so each push is also counted
 //!   ([`Note::Http2PushPromise`]).
-//! - **Resets and GOAWAY.** RST_STREAM closes its stream: a complete response is kept, else
-//!   the exchange has none ([`Note::Http2Reset`]). Streams above a server GOAWAY's last
+//! - **Resets and GOAWAY.** A server's RST_STREAM closes its stream; a client's ends the
+//!   request, and a response the server still completes is kept. A stream reset before its
+//!   response was complete has none ([`Note::Http2Reset`]). Streams above a server GOAWAY's last
 //!   stream id were not processed and end without response; a GOAWAY with an error code is
 //!   noted ([`Note::Http2GoAway`]).
 //! - **CONNECT.** A 2xx to CONNECT makes a tunnel: the exchange is written at its response
@@ -430,7 +431,7 @@ impl Connection {
             }
             kind::RST_STREAM => {
                 self.stats.resets += 1;
-                self.reset(head.stream);
+                self.reset(role, head.stream);
             }
             kind::SETTINGS if !head.has(flag::END_STREAM) => {
                 // END_STREAM's bit is ACK here. The receiver's table limit binds the other
@@ -716,10 +717,19 @@ impl Connection {
         }
     }
 
-    fn reset(&mut self, id: u32) {
-        if let Some(s) = self.streams.get_mut(&id) {
-            s.reset = true;
+    /// RST_STREAM from `role`. A server's reset closes the stream. A client's ends only the
+    /// request: the server may have sent (part of) its response before the reset reached it,
+    /// and a capture has those bytes (RFC 9113 §6.4 asks the client to process them too), so
+    /// the stream waits for the server's END_STREAM or reset, or the end of the connection.
+    fn reset(&mut self, role: Role, id: u32) {
+        let Some(s) = self.streams.get_mut(&id) else {
+            return;
+        };
+        s.reset = true;
+        if role == Role::Response || s.response.ended {
             self.close(id);
+        } else {
+            s.request.ended = true;
         }
     }
 

@@ -290,6 +290,14 @@ fn resets_keep_complete_responses_only() {
     );
     let mut w = Wire::new();
     assert!(run_on(&mut c, &[(C, [preface(), w.get(1, "/a"), rst(1)].concat())]).is_empty());
+    // A client's reset: what the server still sends completes the exchange.
+    let mut w = Wire::new();
+    let (got, c) = run(&[
+        (C, [preface(), w.get(1, "/a"), rst(1)].concat()),
+        (S, [settings(), w.ok(1, "200", "late")].concat()),
+    ]);
+    assert_eq!(got, ["#0 GET a.test:8080/a -> 200 \"late\""]);
+    assert_eq!(c.notes.count(Note::Http2Reset), 0);
 }
 
 #[test]

@@ -144,3 +144,20 @@ fn h2c_upgrade_keeps_the_http1_request_and_the_http2_response() {
         ]
     );
 }
+
+/// The capture starts at the second request's HEADERS: no preface, no SYN, and the client's
+/// dynamic-table entries (`:authority`, `user-agent`, `accept`) unknown. tshark decodes what it
+/// can and shows the rest as `<unknown>`; we take the connection for HTTP/2 from its frames,
+/// but a request block that refers to an unknown entry is not decoded, so no exchange has
+/// made-up or missing headers: each such stream is counted instead.
+#[test]
+fn a_capture_joined_mid_connection_loses_blocks_but_invents_nothing() {
+    let (got, stats) = ours("cut-h2c-hpack-lost");
+    assert_eq!(tshark("cut-h2c-hpack-lost").requests.len(), 3);
+    assert_eq!(got, View::default());
+    assert_eq!(stats.http2.connections, 1);
+    assert_eq!(stats.http2.hpack_lost, 3);
+    assert_eq!(stats.notes.count(Note::HpackLost), 3);
+    assert_eq!(stats.http.responses, 3, "the server's blocks still decode");
+    assert_eq!(stats.notes.count(Note::NonHttpFlow), 0);
+}

@@ -9,7 +9,8 @@
 //! §3.4, "prior knowledge") means HTTP/2, anything else HTTP/1.x. Up to 23 bytes that could
 //! still become the preface are held until the next chunk decides; server bytes or a gap
 //! before any client byte mean HTTP/1.x, as a server never speaks first in HTTP/2 over
-//! cleartext. A TLS layer that negotiated a protocol by ALPN builds its parser with
+//! cleartext. Without the SYN, a client segment of whole, plausible HTTP/2 frames also means
+//! HTTP/2, joined mid-stream ([`http2::Connection::mid_stream`]). A TLS layer that negotiated a protocol by ALPN builds its parser with
 //! [`App::for_alpn`]. An HTTP/1.1 connection whose `Upgrade: h2c` is accepted by a `101`
 //! goes on as HTTP/2 (RFC 7540 §3.2): the request becomes stream 1, and the bytes HTTP/1.x
 //! had not parsed are handed over.
@@ -231,6 +232,12 @@ impl Sniffer {
                 let n = self.held.len();
                 let more = (PREFACE.len() - n).min(data.len());
                 if PREFACE[n..n + more] != data[..more] {
+                    if n == 0 && !self.from_start && http2::frame::plausible_frames(data) {
+                        return Some(App::Http2(http2::Connection::mid_stream(
+                            self.info.clone(),
+                            self.opts,
+                        )));
+                    }
                     return Some(self.choose_http1());
                 }
                 if n + more < PREFACE.len() {
@@ -432,6 +439,24 @@ mod tests {
         assert!(got.is_empty(), "a server that speaks first is not HTTP/2");
         let (_, stats) = run(&[(C, b"PRI * HTTP/2")]);
         assert_eq!(stats.notes.count(Note::NonHttpFlow), 1, "a cut-off preface");
+    }
+
+    #[test]
+    fn without_the_syn_whole_frames_mean_http2_joined_mid_stream() {
+        let (mut c, mut s) = (loona_hpack::Encoder::new(), loona_hpack::Encoder::new());
+        let get = h2_get(&mut c, 5, "/late");
+        let ok = h2_ok(&mut s, 5, "x");
+        let mut session = Session::new(info(), HttpOptions::default(), false);
+        session.feed(C, Chunk::Data(&get, origin(1)));
+        session.feed(S, Chunk::Data(&ok, origin(2)));
+        session.finish();
+        let ready = session.take_ready();
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].exchange.request.target, "/late");
+        // With the SYN seen, the same bytes are not HTTP/2 (nor HTTP/1.x).
+        let (got, stats) = run(&[(C, &get), (S, &ok)]);
+        assert!(got.is_empty());
+        assert_eq!(stats.notes.count(Note::NonHttpFlow), 1);
     }
 
     #[test]

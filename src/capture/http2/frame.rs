@@ -66,6 +66,11 @@ pub mod flag {
     pub const PRIORITY: u8 = 0x20;
 }
 
+/// Largest frame a plausibility check accepts: the initial SETTINGS_MAX_FRAME_SIZE (RFC 9113
+/// §6.5.2). A peer may have raised it, but guessing at frame boundaries is only done where
+/// a false positive would cost more than a missed connection.
+pub const PLAUSIBLE_FRAME_BYTES: usize = 1 << 14;
+
 /// SETTINGS_HEADER_TABLE_SIZE (RFC 9113 §6.5.2).
 pub const SETTINGS_HEADER_TABLE_SIZE: u16 = 0x1;
 
@@ -83,6 +88,29 @@ pub struct Head {
 }
 
 impl Head {
+    /// Whether this could be a frame a peer sent: a type of RFC 9113 §6 with only its defined
+    /// flags, the stream id its type requires (zero or not), and a length within the initial
+    /// maximum.
+    pub fn plausible(&self) -> bool {
+        let (flags, on_stream) = match self.kind {
+            kind::DATA => (flag::END_STREAM | flag::PADDED, Some(true)),
+            kind::HEADERS => (
+                flag::END_STREAM | flag::END_HEADERS | flag::PADDED | flag::PRIORITY,
+                Some(true),
+            ),
+            kind::PRIORITY | kind::RST_STREAM => (0, Some(true)),
+            kind::SETTINGS | kind::PING => (flag::END_STREAM, Some(false)),
+            kind::PUSH_PROMISE => (flag::END_HEADERS | flag::PADDED, Some(true)),
+            kind::GOAWAY => (0, Some(false)),
+            kind::WINDOW_UPDATE => (0, None),
+            kind::CONTINUATION => (flag::END_HEADERS, Some(true)),
+            _ => return false,
+        };
+        self.flags & !flags == 0
+            && on_stream.is_none_or(|s| s == (self.stream != 0))
+            && self.len <= PLAUSIBLE_FRAME_BYTES
+    }
+
     /// Parses the 9 bytes of a frame header.
     pub fn parse(b: &[u8; HEADER_LEN]) -> Self {
         Self {
@@ -142,6 +170,9 @@ pub enum Event<'a> {
     Malformed(Head, &'static str),
     /// The first bytes are not the client preface: the direction is not HTTP/2.
     NotHttp2,
+    /// A direction joined mid-stream does not begin with a plausible frame header: where
+    /// its frames start is unknown, and it stopped.
+    Unsynced,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +202,8 @@ pub struct FrameParser {
     start: Option<Origin>,
     /// A gap hit the current frame: report it lost at its end.
     damaged: bool,
+    /// The next frame header is a guess (a direction joined mid-stream): check it.
+    guessing: bool,
 }
 
 /// How much of a payload of `kind` is kept; the rest is skipped.
@@ -201,6 +234,16 @@ impl FrameParser {
             payload: Vec::new(),
             start: None,
             damaged: false,
+            guessing: false,
+        }
+    }
+
+    /// A parser for a direction joined mid-stream, taking its first byte for a frame header
+    /// only if it reads as a plausible one ([`Head::plausible`]).
+    pub fn guessing() -> Self {
+        Self {
+            guessing: true,
+            ..Self::new(false)
         }
     }
 
@@ -328,6 +371,11 @@ impl FrameParser {
 
     /// A frame header was read.
     fn begin(&mut self, head: Head, origin: Origin, out: &mut impl FnMut(Event<'_>)) {
+        if std::mem::take(&mut self.guessing) && !head.plausible() {
+            self.stop();
+            out(Event::Unsynced);
+            return;
+        }
         self.current = Some(head);
         self.damaged = false;
         self.payload.clear();
@@ -452,6 +500,30 @@ impl FrameParser {
     }
 }
 
+/// Whether `data` is one or more whole, plausible frames and nothing else: the test for a
+/// client stream joined after its preface. A TCP segment of an HTTP/2 sender usually ends at
+/// a frame boundary; HTTP/1.x text never parses this way (its first byte would be a 24-bit
+/// length of at least 4 MiB).
+pub fn plausible_frames(data: &[u8]) -> bool {
+    let mut rest = data;
+    while !rest.is_empty() {
+        let Some(h) = rest.get(..HEADER_LEN) else {
+            return false;
+        };
+        let mut b = [0; HEADER_LEN];
+        b.copy_from_slice(h);
+        let head = Head::parse(&b);
+        if !head.plausible() {
+            return false;
+        }
+        let Some(next) = rest.get(HEADER_LEN + head.len..) else {
+            return false;
+        };
+        rest = next;
+    }
+    !data.is_empty()
+}
+
 /// Removes padding, priority fields and the promised stream id (RFC 9113 §6.2, §6.6).
 fn strip(head: Head, payload: &[u8], cut: bool) -> Result<(&[u8], Option<u32>), &'static str> {
     let mut p = payload;
@@ -551,6 +623,7 @@ pub(crate) mod tests {
                 Event::Lost(head) => format!("lost {}:{}", head.kind, head.stream),
                 Event::Malformed(head, why) => format!("malformed {}: {why}", head.kind),
                 Event::NotHttp2 => "not http/2".to_string(),
+                Event::Unsynced => "unsynced".to_string(),
             };
             // Adjacent DATA pieces are joined, so every split reads the same.
             if let (Some(last), Some(rest)) = (got.last_mut(), line.strip_prefix("data:")) {
@@ -640,6 +713,37 @@ pub(crate) mod tests {
         );
         assert!(p.stopped());
         assert_eq!(got, ["Data { strea", "Lost(Head { ", "Frame { head"]);
+    }
+
+    #[test]
+    fn joined_mid_stream_only_plausible_frames_are_taken() {
+        let get = frame(
+            kind::HEADERS,
+            flag::END_HEADERS | flag::END_STREAM,
+            3,
+            b"\x82\x84",
+        );
+        assert!(plausible_frames(
+            &[get.clone(), frame(kind::WINDOW_UPDATE, 0, 0, b"\0\0\0\x01")].concat()
+        ));
+        assert!(!plausible_frames(&get[..10]), "a frame cut off");
+        assert!(!plausible_frames(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assert!(
+            !plausible_frames(&frame(kind::SETTINGS, 0, 1, b"")),
+            "SETTINGS on a stream"
+        );
+        assert!(
+            !plausible_frames(&frame(kind::DATA, 0x40, 1, b"")),
+            "undefined flag"
+        );
+        assert!(!plausible_frames(&frame(0x0c, 0, 1, b"")), "unknown type");
+        let mut p = FrameParser::guessing();
+        let mut got = Vec::new();
+        p.push(b"\x17\x03\x03\x00\x20....", origin(1), &mut |e| {
+            got.push(format!("{e:?}"))
+        });
+        assert_eq!(got, ["Unsynced"]);
+        assert!(p.stopped());
     }
 
     #[test]

@@ -10,9 +10,11 @@
 //!
 //! Decisions, for a reader of captures:
 //!
-//! - **Detection.** Cleartext HTTP/2 is recognised only by the preface (or the h2c upgrade).
-//!   A capture that starts after the preface shows HTTP/2 frames nothing marks as such; such
-//!   connections are left to HTTP/1.x, which calls them non-HTTP.
+//! - **Detection.** Cleartext HTTP/2 is recognised by the preface (or the h2c upgrade). A
+//!   connection whose SYN was not captured is also taken for HTTP/2 when the client's first
+//!   segment is made of whole, plausible frames ([`frame::plausible_frames`]); one whose
+//!   first captured segment is the server's, or splits a frame, is left to HTTP/1.x, which
+//!   calls it non-HTTP.
 //! - **Header blocks.** A block is decoded only when every dynamic-table entry it refers to
 //!   was seen inserted; otherwise its stream is dropped and counted ([`Note::HpackLost`]),
 //!   and the decoder starts over when the block inserted entries. Headers are never made up:
@@ -73,6 +75,8 @@ enum Start {
     Preface,
     /// The first byte starts a frame (the server's, after the client's preface).
     Frame,
+    /// Joined mid-stream: the first byte starts a frame if it reads as a plausible header.
+    Guess,
 }
 
 /// A header block being collected from HEADERS or PUSH_PROMISE and CONTINUATION frames.
@@ -105,7 +109,11 @@ struct Half {
 impl Half {
     fn new(start: Start) -> Self {
         Self {
-            frames: FrameParser::new(start == Start::Preface),
+            frames: match start {
+                Start::Preface => FrameParser::new(true),
+                Start::Frame => FrameParser::new(false),
+                Start::Guess => FrameParser::guessing(),
+            },
             hpack: HeaderDecoder::new(),
             block: None,
         }
@@ -192,6 +200,16 @@ impl Connection {
                 packet: 0,
             },
         }
+    }
+
+    /// A connection joined after its preface, whose client bytes read as HTTP/2 frames
+    /// ([`frame::plausible_frames`]). Both directions take their first byte for a frame header
+    /// if it is a plausible one, and the HPACK tables start empty: blocks that refer to entries
+    /// inserted before the capture began are lost, never guessed ([`hpack`]).
+    pub fn mid_stream(info: FlowInfo, opts: HttpOptions) -> Self {
+        let mut c = Self::new(info, opts, false);
+        c.halves = [Half::new(Start::Guess), Half::new(Start::Guess)];
+        c
     }
 
     /// A connection that an HTTP/1.1 `Upgrade: h2c` turned into HTTP/2: the request is
@@ -300,6 +318,7 @@ impl Connection {
     fn on_event(&mut self, role: Role, event: Event<'_>) {
         match event {
             Event::Preface => self.preface = true,
+            Event::Unsynced => self.framing_lost(role),
             Event::NotHttp2 => {
                 self.not_http2 = true;
                 for h in &mut self.halves {

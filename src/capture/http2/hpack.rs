@@ -101,7 +101,8 @@ fn integer(b: &[u8], at: &mut usize, bits: u32) -> Result<u64, Error> {
         *at += 1;
         value += u64::from(byte & 0x7f) << shift;
         shift += 7;
-        if value > MAX_INTEGER {
+        // Zero-valued continuation bytes do not grow the value; the shift bounds them.
+        if value > MAX_INTEGER || shift > 28 {
             return Err(Error::Malformed("integer too large".into()));
         }
         if byte & 0x80 == 0 {

@@ -571,3 +571,46 @@ fn upgraded_connections_answer_the_http1_request_on_stream_1() {
         Some("HTTP/1.1")
     );
 }
+
+#[test]
+fn hostile_frames_never_panic() {
+    // xorshift64: deterministic noise, biased towards frame-shaped bytes.
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for round in 0..300 {
+        let mut c = Connection::new(info(), HttpOptions::default(), true);
+        let mut client = preface();
+        let mut server = Vec::new();
+        for _ in 0..20 {
+            let r = next();
+            let len = (r % 40) as usize;
+            let payload: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let f = frame(
+                (r >> 8) as u8 % 11,
+                (r >> 16) as u8,
+                (r >> 24) as u32 % 8,
+                &payload,
+            );
+            if r & (1 << 40) == 0 {
+                client.extend(f)
+            } else {
+                server.extend(f)
+            }
+        }
+        let size = 1 + round % 17;
+        for (i, (a, b)) in client.chunks(size).zip(server.chunks(size)).enumerate() {
+            c.feed(C, Chunk::Data(a, origin(i as u64)));
+            c.feed(S, Chunk::Data(b, origin(i as u64)));
+            if next() % 50 == 0 {
+                c.feed(S, Chunk::Gap(next() % 30));
+            }
+        }
+        let _ = c.oldest_pending();
+        c.finish();
+    }
+}

@@ -692,8 +692,8 @@ fn issue_4_a_response_after_a_broken_one_pairs_with_its_own_request() {
 fn non_http_flows_are_counted_not_parsed() {
     let mut c = Conv::new(Link::Ethernet, false);
     c.handshake();
-    c.client(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03");
-    c.server(b"\x16\x03\x03\x00\x5d");
+    c.client(b"SSH-2.0-OpenSSH_9.6\r\n\x00\x00\x05\xdc");
+    c.server(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
     c.close();
     let (got, stats) = read(capture_of(&c));
     assert!(got.is_empty());

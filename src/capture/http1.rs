@@ -8,7 +8,9 @@
 //! Content-Length; else, for a response, until the connection closes. Responses pair with
 //! requests strictly in order (RFC 9112 §9.3.2), so pipelining pairs correctly; interim 1xx
 //! responses (`Expect: 100-continue`) attach to the next final response. A `101 Switching
-//! Protocols` or a successful `CONNECT` ends HTTP parsing for the connection.
+//! Protocols` or a successful `CONNECT` ends HTTP parsing for the connection; when the 101
+//! accepts `Upgrade: h2c`, the request and the bytes not yet parsed are kept for
+//! [`super::session`] to go on with HTTP/2 ([`Connection::take_h2c`]).
 //!
 //! After a gap, or when a capture starts mid-connection, a parser resynchronises at the next
 //! line that starts a message (a known method and `HTTP/1.x`, or an `HTTP/1.x nnn` status
@@ -675,6 +677,23 @@ impl MessageParser {
         false
     }
 
+    /// Takes the bytes received but not parsed, each run with the packet it came in.
+    pub fn take_rest(&mut self) -> Vec<(Vec<u8>, Origin)> {
+        let from = self.base + self.pos as u64;
+        let end = self.base + self.buf.len() as u64;
+        let mut runs = Vec::new();
+        for (i, &(at, origin)) in self.marks.iter().enumerate() {
+            let next = self.marks.get(i + 1).map_or(end, |m| m.0);
+            let (a, b) = (at.max(from), next.min(end));
+            if a < b {
+                let (a, b) = ((a - self.base) as usize, (b - self.base) as usize);
+                runs.push((self.buf[a..b].to_vec(), origin));
+            }
+        }
+        self.pos = self.buf.len();
+        runs
+    }
+
     /// Whether this parser gave up looking for a first message.
     pub fn never_matched(&self) -> bool {
         !self.matched
@@ -763,6 +782,22 @@ struct CurrentResponse {
     interim: bool,
 }
 
+/// What an accepted `Upgrade: h2c` leaves for HTTP/2: the request, which becomes stream 1,
+/// and each direction's bytes after the HTTP/1.1 messages.
+#[derive(Debug)]
+pub struct H2cUpgrade {
+    /// The upgraded request.
+    pub request: Request,
+    /// The packet that began it.
+    pub start: Origin,
+    /// Its index among the connection's exchanges.
+    pub index: u64,
+    /// Client bytes not parsed as HTTP/1.1 (the HTTP/2 preface, if it came already).
+    pub client: Vec<(Vec<u8>, Origin)>,
+    /// Server bytes after the `101` head (its SETTINGS frame first).
+    pub server: Vec<(Vec<u8>, Origin)>,
+}
+
 /// One TCP connection's HTTP state: two parsers and the requests awaiting responses.
 #[derive(Debug)]
 pub struct Connection {
@@ -785,6 +820,7 @@ pub struct Connection {
     pub responses: u64,
     not_http: bool,
     after_server_gap: bool,
+    h2c: Option<H2cUpgrade>,
 }
 
 impl Connection {
@@ -805,7 +841,23 @@ impl Connection {
             responses: 0,
             not_http: false,
             after_server_gap: false,
+            h2c: None,
         }
+    }
+
+    /// What the connection's exchanges are stamped with.
+    pub fn info(&self) -> &FlowInfo {
+        &self.info
+    }
+
+    /// The choices it was made with.
+    pub fn options(&self) -> HttpOptions {
+        self.opts
+    }
+
+    /// The `Upgrade: h2c` this connection stopped for, taken; HTTP/2 goes on from there.
+    pub fn take_h2c(&mut self) -> Option<H2cUpgrade> {
+        self.h2c.take()
     }
 
     /// Whether the connection was found not to be HTTP.
@@ -1003,6 +1055,8 @@ impl Connection {
                 }
                 let interim = (100..200).contains(&status) && status != 101;
                 let framing = response_framing(method.as_deref(), status, &headers);
+                let h2c = status == 101
+                    && slot.is_some_and(|i| offers_h2c(&self.slots[i].request, &headers));
                 self.current = Some(CurrentResponse {
                     response: Response {
                         status,
@@ -1017,7 +1071,10 @@ impl Connection {
                     slot,
                     interim,
                 });
-                if framing == Framing::Stop {
+                if h2c {
+                    self.current = None;
+                    self.upgrade_h2c(slot.unwrap_or_default());
+                } else if framing == Framing::Stop {
                     // 101 or a CONNECT tunnel: the exchange is complete at the head.
                     let what = if status == 101 { "upgrade" } else { "tunnel" };
                     self.notes.record(Note::Upgrade, || {
@@ -1101,6 +1158,34 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// A `101` accepted `Upgrade: h2c` for slot `i`: earlier exchanges are written out, the
+    /// request and the unparsed bytes are kept for HTTP/2, and parsing stops.
+    fn upgrade_h2c(&mut self, i: usize) {
+        for _ in 0..i {
+            if let Some(s) = self.slots.pop_front() {
+                self.finish_slot(s);
+            }
+        }
+        self.answered = 0;
+        let Some(slot) = self.slots.pop_front() else {
+            return;
+        };
+        let index = self.next_index;
+        self.next_index += 1;
+        self.h2c = Some(H2cUpgrade {
+            request: slot.request,
+            start: slot.start,
+            index,
+            client: self.client.take_rest(),
+            server: self.server.take_rest(),
+        });
+        while let Some(s) = self.slots.pop_front() {
+            self.finish_slot(s);
+        }
+        self.server.stop();
+        self.client.stop();
     }
 
     fn mark_not_http(&mut self) {
@@ -1284,6 +1369,21 @@ impl Connection {
     /// Bytes skipped while looking for message starts, both directions.
     pub fn skipped(&self) -> u64 {
         self.client.skipped + self.server.skipped
+    }
+}
+
+/// Whether a `101` with `response` headers accepts an `Upgrade: h2c` offered by `request`
+/// (RFC 7540 §3.2). A 101 must name the protocol it switches to (RFC 9110 §7.8); one that
+/// names none is taken to accept the only offer.
+fn offers_h2c(request: &Request, response: &Headers) -> bool {
+    let h2c = |v: &str| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("h2c"));
+    let offered: Vec<&str> = request.headers.all("upgrade").collect();
+    if !offered.iter().any(|v| h2c(v)) {
+        return false;
+    }
+    match response.first("upgrade") {
+        Some(v) => h2c(v),
+        None => offered.len() == 1 && offered[0].split(',').count() == 1,
     }
 }
 

@@ -1,11 +1,12 @@
-//! The capture pipeline: packets in, HTTP/1.x exchanges out, with an account of everything
+//! The capture pipeline: packets in, HTTP/1.x and HTTP/2 exchanges out, with an account of everything
 //! that did not become an exchange.
 //!
 //! [`crate::formats::pcap`] reads records and hands each frame to a [`Pipeline`]:
 //! [`link`] strips the link header, [`ip`] reads IPv4/IPv6 and reassembles fragments, and the
 //! TCP payload is copied into a batch, keyed by flow. At the end of each batch the touched
-//! flows are processed in parallel with rayon ([`tcp_reassembly`] orders the bytes, [`http1`]
-//! parses and pairs messages). Finished exchanges wait in a queue ordered by (request time,
+//! flows are processed in parallel with rayon ([`tcp_reassembly`] orders the bytes, [`session`]
+//! hands them to [`http1`], which parses and pairs messages, or [`http2`], which assembles
+//! streams). Finished exchanges wait in a queue ordered by (request time,
 //! flow ordinal, index) and leave it once no open flow can still produce an earlier one.
 //!
 //! Batches are cut by packet and byte counts only, and flows merge back in ordinal order, so
@@ -15,6 +16,7 @@
 
 pub mod connection;
 pub mod http1;
+pub mod http2;
 pub mod ip;
 pub mod link;
 pub mod session;
@@ -60,7 +62,7 @@ pub const MAX_HELD_EXCHANGES: usize = 50_000;
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Note {
-    /// A TCP flow whose bytes are not HTTP/1.x.
+    /// A TCP flow whose bytes are not HTTP/1.x or HTTP/2.
     NonHttpFlow,
     /// Bytes missing from a TCP stream (lost before or during capture).
     Gap,
@@ -104,13 +106,24 @@ pub enum Note {
     TruncatedFile,
     /// IPv4 fragments that never completed a datagram, or IPv6 fragments.
     Fragments,
+    /// An HTTP/2 stream cut short by RST_STREAM before its response was complete.
+    Http2Reset,
+    /// An HTTP/2 GOAWAY carrying an error code.
+    Http2GoAway,
+    /// An HTTP/2 server push, kept as an exchange the client never sent.
+    Http2PushPromise,
+    /// An HTTP/2 header block not decoded because it refers to HPACK dynamic-table entries
+    /// whose insertion was not captured (or is malformed); its stream is dropped.
+    HpackLost,
+    /// An HTTP/2 direction abandoned because a gap took its frame boundaries.
+    Http2FramingLost,
 }
 
 impl Note {
     /// A phrase for the summary.
     pub fn describe(self) -> &'static str {
         match self {
-            Note::NonHttpFlow => "TCP flows that are not HTTP/1.x",
+            Note::NonHttpFlow => "TCP flows that are not HTTP/1.x or HTTP/2",
             Note::Gap => "gaps in TCP streams (bytes never captured)",
             Note::LostToGap => "exchanges dropped because part of them was in a gap",
             Note::UnparseableHead => "message heads that did not parse",
@@ -134,6 +147,11 @@ impl Note {
             Note::SnapLength => "packets cut short by the snapshot length",
             Note::TruncatedFile => "capture file ends inside a record",
             Note::Fragments => "IP fragments not reassembled",
+            Note::Http2Reset => "HTTP/2 streams reset before their response was complete",
+            Note::Http2GoAway => "HTTP/2 connections closed by GOAWAY with an error",
+            Note::Http2PushPromise => "HTTP/2 server pushes (requests the client never sent)",
+            Note::HpackLost => "HTTP/2 header blocks lost to HPACK (table entries not captured)",
+            Note::Http2FramingLost => "HTTP/2 directions abandoned after a gap (frames lost)",
         }
     }
 }
@@ -221,7 +239,7 @@ pub struct Protocols {
 pub struct TcpStats {
     /// Connections that carried data.
     pub flows: u64,
-    /// Of those, connections where HTTP/1.x was found.
+    /// Of those, connections where HTTP/1.x or HTTP/2 was found.
     pub http_flows: u64,
     /// Connections without any payload (handshakes, stray ACKs).
     pub empty_flows: u64,
@@ -249,6 +267,35 @@ pub struct HttpStats {
     pub exchanges: u64,
     /// Of those, requests without a response.
     pub incomplete: u64,
+}
+
+/// HTTP/2 counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Http2Stats {
+    /// Connections parsed as HTTP/2.
+    pub connections: u64,
+    /// Streams opened by requests or server pushes.
+    pub streams: u64,
+    /// RST_STREAM frames.
+    pub resets: u64,
+    /// GOAWAY frames.
+    pub goaways: u64,
+    /// PUSH_PROMISE frames.
+    pub push_promises: u64,
+    /// Header blocks not decoded for want of HPACK state.
+    pub hpack_lost: u64,
+}
+
+impl std::ops::AddAssign<&Http2Stats> for Http2Stats {
+    fn add_assign(&mut self, o: &Http2Stats) {
+        self.connections += o.connections;
+        self.streams += o.streams;
+        self.resets += o.resets;
+        self.goaways += o.goaways;
+        self.push_promises += o.push_promises;
+        self.hpack_lost += o.hpack_lost;
+    }
 }
 
 /// Where the reader's time went, in milliseconds of wall-clock time spent inside each stage.
@@ -285,6 +332,8 @@ pub struct Stats {
     pub tcp: TcpStats,
     /// HTTP counts.
     pub http: HttpStats,
+    /// HTTP/2 counts.
+    pub http2: Http2Stats,
     /// TLS counts.
     pub tls: tls::TlsStats,
     /// Everything not turned into an exchange, by reason.
@@ -335,6 +384,13 @@ impl Stats {
                 h.requests, h.responses, h.exchanges, h.incomplete
             ),
         ];
+        let h2 = &self.http2;
+        if h2.connections > 0 {
+            lines.push(format!(
+                "capture: http/2 connections {}, streams {} ({} reset), goaways {}, push promises {}, header blocks lost to hpack {}",
+                h2.connections, h2.streams, h2.resets, h2.goaways, h2.push_promises, h2.hpack_lost
+            ));
+        }
         let tls = &self.tls;
         if tls.connections > 0 {
             lines.push(format!(

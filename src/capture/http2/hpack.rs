@@ -111,20 +111,31 @@ fn integer(b: &[u8], at: &mut usize, bits: u32) -> Result<u64, Error> {
     }
 }
 
-/// Skips a string literal (RFC 7541 §5.2) at `b[*at]`.
-fn skip_string(b: &[u8], at: &mut usize) -> Result<(), Error> {
+/// Skips a string literal (RFC 7541 §5.2) at `b[*at]`, showing it to `visit` as (where it
+/// starts, where its octets are).
+fn skip_string(b: &[u8], at: &mut usize, visit: &mut Visit<'_>) -> Result<(), Error> {
+    let start = *at;
     let len = integer(b, at, 7)?;
     let end = usize::try_from(len)
         .ok()
         .and_then(|l| at.checked_add(l))
         .filter(|&e| e <= b.len())
         .ok_or_else(|| Error::Malformed("block ends inside a string".into()))?;
+    visit(start, *at..end)?;
     *at = end;
     Ok(())
 }
 
+/// What [`scan_with`] shows each string literal to.
+type Visit<'a> = dyn FnMut(usize, std::ops::Range<usize>) -> Result<(), Error> + 'a;
+
 /// Walks a block's representations (RFC 7541 §6).
 pub fn scan(block: &[u8]) -> Result<Scan, Error> {
+    scan_with(block, &mut |_, _| Ok(()))
+}
+
+/// [`scan`], showing every string literal to `visit`.
+fn scan_with(block: &[u8], visit: &mut Visit<'_>) -> Result<Scan, Error> {
     let mut s = Scan::default();
     let mut at = 0;
     // A reference to index `i` names a dynamic entry when past the static table; entries this
@@ -160,11 +171,11 @@ pub fn scan(block: &[u8]) -> Result<Scan, Error> {
             let inserted = b & 0x40 != 0;
             let name = integer(block, &mut at, if inserted { 6 } else { 4 })?;
             if name == 0 {
-                skip_string(block, &mut at)?;
+                skip_string(block, &mut at, visit)?;
             } else {
                 refer(&mut s, name);
             }
-            skip_string(block, &mut at)?;
+            skip_string(block, &mut at, visit)?;
             s.ops.push(Op::Field { inserted });
             if inserted {
                 s.inserts += 1;
@@ -172,6 +183,62 @@ pub fn scan(block: &[u8]) -> Result<Scan, Error> {
         }
     }
     Ok(s)
+}
+
+/// Scans `block` and, when it holds Huffman-coded strings, writes it to `plain` with each of
+/// them replaced by its octets (RFC 7541 §5.2 with H = 0): loona-hpack's own Huffman decoder
+/// is slow ([`super::huffman`]). Returns the scan and whether `plain` holds the block.
+fn without_huffman(block: &[u8], plain: &mut Vec<u8>) -> Result<(Scan, bool), Error> {
+    let mut copied = 0;
+    let mut huffman = false;
+    let scan = scan_with(block, &mut |start, octets| {
+        if block[start] & 0x80 == 0 {
+            return Ok(());
+        }
+        huffman = true;
+        plain.extend_from_slice(&block[copied..start]);
+        // The decoded length is not known yet: decode after a 5-byte gap, then write the
+        // length prefix and move the octets down.
+        let at = plain.len() + 5;
+        plain.resize(at, 0);
+        super::huffman::decode(&block[octets.clone()], plain)
+            .map_err(|e| Error::Malformed(e.to_string()))?;
+        let len = plain.len() - at;
+        if len as u64 >= MAX_INTEGER {
+            return Err(Error::Malformed("string too long".into()));
+        }
+        let mut prefix = [0u8; 5];
+        let n = encode_integer(len, 7, &mut prefix);
+        plain.copy_within(at.., at - 5 + n);
+        plain.truncate(at - 5 + n + len);
+        plain[at - 5..at - 5 + n].copy_from_slice(&prefix[..n]);
+        copied = octets.end;
+        Ok(())
+    })?;
+    if huffman {
+        plain.extend_from_slice(&block[copied..]);
+    }
+    Ok((scan, huffman))
+}
+
+/// Writes `value` as a prefix integer of `bits` bits (RFC 7541 §5.1) with the other bits of
+/// the first byte zero; returns the bytes used. Five bytes hold any length below 2^28.
+fn encode_integer(value: usize, bits: u32, out: &mut [u8; 5]) -> usize {
+    let max = (1usize << bits) - 1;
+    if value < max {
+        out[0] = value as u8;
+        return 1;
+    }
+    out[0] = max as u8;
+    let mut rest = value - max;
+    let mut n = 1;
+    while rest >= 0x80 && n < 4 {
+        out[n] = (rest & 0x7f) as u8 | 0x80;
+        rest >>= 7;
+        n += 1;
+    }
+    out[n] = rest as u8;
+    n + 1
 }
 
 /// A decoded header field, bytes as sent.
@@ -194,6 +261,8 @@ pub struct HeaderDecoder {
     size: usize,
     max: usize,
     allowed: usize,
+    /// The last block with its Huffman strings decoded, kept for its allocation.
+    plain: Vec<u8>,
 }
 
 impl std::fmt::Debug for HeaderDecoder {
@@ -222,6 +291,7 @@ impl HeaderDecoder {
             size: 0,
             max: DEFAULT_TABLE_BYTES,
             allowed: DEFAULT_TABLE_BYTES,
+            plain: Vec::new(),
         };
         d.decoder.set_max_allowed_table_size(d.allowed);
         d
@@ -281,13 +351,28 @@ impl HeaderDecoder {
     /// Decodes one whole header block; fields past `list_limit` bytes (RFC 9113 §6.5.2 sizes)
     /// are dropped and flagged. On an error the table is kept or reset per the loss rule.
     pub fn decode(&mut self, block: &[u8], list_limit: usize) -> Result<Fields, Error> {
-        let scan = match scan(block) {
-            Ok(s) => s,
+        let mut plain = std::mem::take(&mut self.plain);
+        let scanned = without_huffman(block, &mut plain);
+        let result = match scanned {
+            Ok((scan, huffman)) => {
+                self.decode_scanned(if huffman { &plain } else { block }, scan, list_limit)
+            }
             Err(e) => {
                 self.reset();
-                return Err(e);
+                Err(e)
             }
         };
+        plain.clear();
+        self.plain = plain;
+        result
+    }
+
+    fn decode_scanned(
+        &mut self,
+        block: &[u8],
+        scan: Scan,
+        list_limit: usize,
+    ) -> Result<Fields, Error> {
         if scan.needs > self.known() {
             let err = Error::UnknownEntry {
                 needs: scan.needs,
@@ -421,6 +506,24 @@ mod tests {
         ":authority: www.example.com",
         "custom-key: custom-value",
     ];
+
+    /// RFC 7541 C.1: 10 and 1337 with a 5-bit prefix, 42 with 8 bits.
+    #[test]
+    fn integers_encode_as_rfc7541_c1_says() {
+        let enc = |v, bits| {
+            let mut out = [0u8; 5];
+            let n = encode_integer(v, bits, &mut out);
+            out[..n].to_vec()
+        };
+        assert_eq!(enc(10, 5), [10]);
+        assert_eq!(enc(1337, 5), [31, 154, 10]);
+        assert_eq!(enc(42, 8), [42]);
+        let mut at = 0;
+        assert_eq!(
+            integer(&enc((1 << 28) - 1, 7), &mut at, 7),
+            Ok((1 << 28) - 1)
+        );
+    }
 
     #[test]
     fn rfc7541_c3_requests_without_huffman() {

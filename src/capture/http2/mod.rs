@@ -41,6 +41,7 @@
 
 pub mod frame;
 pub mod hpack;
+pub mod huffman;
 pub mod stream;
 
 pub use super::connection::{FlowInfo, HttpOptions, Ready, Role};

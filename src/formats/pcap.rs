@@ -283,16 +283,24 @@ impl Legacy {
         pipeline: &mut Pipeline,
         packets: &mut u64,
     ) -> Result<bool, CaptureError> {
-        if self.buf.is_empty() {
-            self.buf = vec![0; self.capacity];
+        // The pipeline asks for larger batches while they touch few flows (tests set a small
+        // capacity to cut records at buffer ends).
+        let mut want = if self.capacity < crate::capture::BATCH_BYTES {
+            self.capacity
+        } else {
+            pipeline.batch_bytes()
+        };
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
         }
         // The unfinished record of the last batch starts this one.
         self.buf.copy_within(self.parsed..self.filled, 0);
         self.filled -= self.parsed;
         self.parsed = 0;
         loop {
-            while self.filled < self.buf.len() && !self.eof {
-                match self.reader.read(&mut self.buf[self.filled..]) {
+            let limit = want.max(self.filled).min(self.buf.len());
+            while self.filled < limit && !self.eof {
+                match self.reader.read(&mut self.buf[self.filled..limit]) {
                     Ok(0) => self.eof = true,
                     Ok(n) => self.filled += n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -306,8 +314,11 @@ impl Legacy {
             let needed = self.hand_on(name, pipeline, packets);
             match needed {
                 // A record longer than the buffer: make room and read on.
-                Some(len) if self.parsed == 0 && len > self.buf.len() && !self.eof => {
-                    self.buf.resize(len, 0);
+                Some(len) if self.parsed == 0 && len > want && !self.eof => {
+                    want = len;
+                    if self.buf.len() < len {
+                        self.buf.resize(len, 0);
+                    }
                 }
                 Some(len) if len > MAX_RECORD_BYTES => return Ok(true),
                 _ => break,

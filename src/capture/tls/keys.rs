@@ -9,11 +9,16 @@
 //! ChaCha20-Poly1305 XORs its 12-byte IV with the sequence number (RFC 7905 §2); the
 //! additional data is sequence number, type, version and plaintext length.
 //! Only AEAD suites are supported: they are what current clients negotiate.
+//!
+//! The AEADs are ring's: on this project's machines it opens AES-128-GCM records 8x and
+//! ChaCha20-Poly1305 2.3x as fast as RustCrypto's crates (16 KiB records, both with the
+//! CPU's AES, CLMUL and AVX2 instructions picked at run time); the key schedule stays with
+//! RustCrypto's hkdf, hmac and sha2.
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit};
-use chacha20poly1305::ChaCha20Poly1305;
 use hmac::{Hmac, Mac};
+use ring::aead::{
+    AES_128_GCM, AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey,
+};
 use sha2::{Sha256, Sha384};
 
 /// Bytes of an AEAD tag (all supported suites).
@@ -210,42 +215,32 @@ pub fn suite_name(id: u16) -> String {
 }
 
 #[derive(Clone)]
-enum Cipher {
-    Aes128(Box<Aes128Gcm>),
-    Aes256(Box<Aes256Gcm>),
-    ChaCha(Box<ChaCha20Poly1305>),
-}
+struct Cipher(LessSafeKey);
 
 impl Cipher {
     fn new(aead: Aead, key: &[u8]) -> Option<Self> {
-        Some(match aead {
-            Aead::Aes128Gcm => Cipher::Aes128(Box::new(Aes128Gcm::new_from_slice(key).ok()?)),
-            Aead::Aes256Gcm => Cipher::Aes256(Box::new(Aes256Gcm::new_from_slice(key).ok()?)),
-            Aead::ChaCha20Poly1305 => {
-                Cipher::ChaCha(Box::new(ChaCha20Poly1305::new_from_slice(key).ok()?))
-            }
-        })
+        let algorithm = match aead {
+            Aead::Aes128Gcm => &AES_128_GCM,
+            Aead::Aes256Gcm => &AES_256_GCM,
+            Aead::ChaCha20Poly1305 => &CHACHA20_POLY1305,
+        };
+        Some(Cipher(LessSafeKey::new(
+            UnboundKey::new(algorithm, key).ok()?,
+        )))
     }
 
-    fn open(&self, nonce: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8]) -> bool {
-        let nonce = aes_gcm::Nonce::from_slice(nonce);
-        let tag = aes_gcm::Tag::from_slice(tag);
-        match self {
-            Cipher::Aes128(c) => c.decrypt_in_place_detached(nonce, aad, data, tag),
-            Cipher::Aes256(c) => c.decrypt_in_place_detached(nonce, aad, data, tag),
-            Cipher::ChaCha(c) => c.decrypt_in_place_detached(nonce, aad, data, tag),
-        }
-        .is_ok()
+    /// Opens `data` (ciphertext then tag) in place; the plaintext's length on success. On
+    /// failure `data` is left in an unspecified state.
+    fn open(&self, nonce: &[u8; 12], aad: &[u8], data: &mut [u8]) -> Option<usize> {
+        let nonce = Nonce::assume_unique_for_key(*nonce);
+        let plain = self.0.open_in_place(nonce, Aad::from(aad), data).ok()?;
+        Some(plain.len())
     }
 }
 
 impl std::fmt::Debug for Cipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Cipher::Aes128(_) => "AES-128-GCM",
-            Cipher::Aes256(_) => "AES-256-GCM",
-            Cipher::ChaCha(_) => "ChaCha20-Poly1305",
-        })
+        write!(f, "{:?}", self.0.algorithm())
     }
 }
 
@@ -341,15 +336,11 @@ impl RecordKey {
         let seq = self.seq.to_be_bytes();
         let mut nonce = self.iv;
         let result = if self.suite.tls13 {
-            let n = body.len().checked_sub(TAG_BYTES).ok_or(AuthFailed)?;
             xor_seq(&mut nonce, &seq);
-            let (data, tag) = body.split_at_mut(n);
-            if !self.cipher.open(&nonce, header, data, tag) {
-                return Err(AuthFailed);
-            }
+            let n = self.cipher.open(&nonce, header, body).ok_or(AuthFailed)?;
             // The real type is the last non-zero byte (RFC 8446 §5.4).
-            let end = data.iter().rposition(|&b| b != 0).ok_or(AuthFailed)?;
-            (data[end], 0..end)
+            let end = body[..n].iter().rposition(|&b| b != 0).ok_or(AuthFailed)?;
+            (body[end], 0..end)
         } else {
             let explicit = match self.suite.aead {
                 Aead::ChaCha20Poly1305 => 0,
@@ -369,10 +360,9 @@ impl RecordKey {
             aad[..8].copy_from_slice(&seq);
             aad[8..11].copy_from_slice(&header[..3]);
             aad[11..].copy_from_slice(&len);
-            let (data, tag) = body[explicit..].split_at_mut(n);
-            if !self.cipher.open(&nonce, &aad, data, tag) {
-                return Err(AuthFailed);
-            }
+            self.cipher
+                .open(&nonce, &aad, &mut body[explicit..])
+                .ok_or(AuthFailed)?;
             (header[0], explicit..explicit + n)
         };
         self.seq += 1;
@@ -539,14 +529,16 @@ impl RecordKey {
         let header = [23, 3, 3, (len >> 8) as u8, len as u8];
         let mut nonce = self.iv;
         xor_seq(&mut nonce, &self.seq.to_be_bytes());
-        let nonce = aes_gcm::Nonce::from_slice(&nonce);
-        let tag = match &self.cipher {
-            Cipher::Aes128(c) => c.encrypt_in_place_detached(nonce, &header, &mut data),
-            Cipher::Aes256(c) => c.encrypt_in_place_detached(nonce, &header, &mut data),
-            Cipher::ChaCha(c) => c.encrypt_in_place_detached(nonce, &header, &mut data),
-        }
-        .expect("seals");
+        let tag = self
+            .cipher
+            .0
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(header),
+                &mut data,
+            )
+            .expect("seals");
         self.seq += 1;
-        [&header[..], &data, &tag].concat()
+        [&header[..], &data, tag.as_ref()].concat()
     }
 }

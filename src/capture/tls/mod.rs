@@ -215,11 +215,17 @@ impl Half {
         let body = &mut self.buf[body];
         let shift = |(ty, r): (u8, std::ops::Range<usize>)| (ty, start + r.start..start + r.end);
         if let Some(k) = &mut self.key {
+            if self.next.is_none() {
+                return k.open(header, body).ok().map(shift);
+            }
+            // A failed attempt leaves `body` undefined: keep a copy for the next key. Only
+            // records at the end of a TLS 1.3 handshake take this path.
+            let saved = body.to_vec();
             if let Ok(r) = k.open(header, body) {
                 return Some(shift(r));
             }
+            body.copy_from_slice(&saved);
         }
-        // Verification happens before decryption, so a failed attempt left `body` intact.
         let next = self.next.as_mut()?;
         let r = next.open(header, body).ok()?;
         self.key = self.next.take();
@@ -387,6 +393,7 @@ impl TlsStream {
                 let header: [u8; 5] = head.try_into().expect("five bytes");
                 let mut scratch = body.to_vec();
                 for skip in 1..=MAX_RESYNC_RECORDS {
+                    scratch.copy_from_slice(body);
                     let mut k = key.clone();
                     k.seq = key.seq + skip;
                     if k.open(&header, &mut scratch).is_ok() {

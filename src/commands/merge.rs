@@ -61,7 +61,6 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
             keys: super::load_keylog(&args.keylog)?,
             ..Default::default()
         },
-        ..ReadOptions::default()
     };
     let mut run = Run {
         pairs: Deduper::new(policy),

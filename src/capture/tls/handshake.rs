@@ -175,7 +175,7 @@ fn parse(ty: u8, msg: &[u8]) -> Message {
         },
         8 => {
             // EncryptedExtensions: a 2-byte length, then extensions.
-            let alpn = msg.get(6..).map_or(None, |exts| {
+            let alpn = msg.get(6..).and_then(|exts| {
                 extensions(Some(exts), false)
                     .into_iter()
                     .find_map(|e| match e {

@@ -437,6 +437,30 @@ fn p_hash<M: Mac + hmac::digest::KeyInit + Clone>(
 }
 
 #[cfg(test)]
+impl RecordKey {
+    /// Seals a TLS 1.3 record of `ty` holding `plain` at the current sequence number: the
+    /// inverse of [`RecordKey::open`], for building test streams.
+    pub(crate) fn seal_tls13(&mut self, ty: u8, plain: &[u8]) -> Vec<u8> {
+        let mut data = [plain, &[ty]].concat();
+        let len = u16::try_from(data.len() + TAG_BYTES).expect("small record");
+        let header = [23, 3, 3, (len >> 8) as u8, len as u8];
+        let mut nonce = self.iv;
+        xor_seq(&mut nonce, &self.seq.to_be_bytes());
+        let tag = self
+            .cipher
+            .0
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(header),
+                &mut data,
+            )
+            .expect("seals");
+        self.seq += 1;
+        [&header[..], &data, tag.as_ref()].concat()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -516,29 +540,5 @@ mod tests {
         assert_eq!(suite_name(0x1304), "TLS_AES_128_CCM_SHA256");
         assert!(suite(0xc013).is_none());
         assert_eq!(suite_name(0xc013), "0xc013");
-    }
-}
-
-#[cfg(test)]
-impl RecordKey {
-    /// Seals a TLS 1.3 record of `ty` holding `plain` at the current sequence number: the
-    /// inverse of [`RecordKey::open`], for building test streams.
-    pub(crate) fn seal_tls13(&mut self, ty: u8, plain: &[u8]) -> Vec<u8> {
-        let mut data = [plain, &[ty]].concat();
-        let len = u16::try_from(data.len() + TAG_BYTES).expect("small record");
-        let header = [23, 3, 3, (len >> 8) as u8, len as u8];
-        let mut nonce = self.iv;
-        xor_seq(&mut nonce, &self.seq.to_be_bytes());
-        let tag = self
-            .cipher
-            .0
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(header),
-                &mut data,
-            )
-            .expect("seals");
-        self.seq += 1;
-        [&header[..], &data, tag.as_ref()].concat()
     }
 }

@@ -387,9 +387,7 @@ impl TlsStream {
             let len = usize::from(u16::from_be_bytes([head[3], head[4]]));
             let plausible = matches!(head[0], 21 | 23) && head[1] == 3 && len <= MAX_RECORD_BYTES;
             if plausible {
-                let Some(body) = half.buf.get(at + 5..at + 5 + len) else {
-                    return None;
-                };
+                let body = half.buf.get(at + 5..at + 5 + len)?;
                 let header: [u8; 5] = head.try_into().expect("five bytes");
                 let mut scratch = body.to_vec();
                 for skip in 1..=MAX_RESYNC_RECORDS {
@@ -548,11 +546,7 @@ impl TlsStream {
     fn on_protected_handshake(&mut self, role: Role, msg: Message) {
         let half = &mut self.halves[index(role)];
         match msg {
-            Message::EncryptedExtensions { alpn } => {
-                if alpn.is_some() {
-                    self.alpn = alpn;
-                }
-            }
+            Message::EncryptedExtensions { alpn: Some(alpn) } => self.alpn = Some(alpn),
             Message::Finished if self.suite.is_some_and(|s| s.tls13) => {
                 if let Some(next) = half.next.take() {
                     half.key = Some(next);

@@ -298,39 +298,63 @@ fn wrong_secrets_fail_authentication_and_write_nothing() {
     assert_eq!(stats.tls.records, 0);
 }
 
-/// Whether `line` is one of `good`, or one of their requests without its response.
+/// Whether `line` is one of `good`, or one of their requests without its response. A request
+/// cut off by the end of the capture keeps the body bytes it had (noted as truncated; issue 16
+/// is about marking such bodies in the model), so only its method and target are compared.
 fn real(good: &[String], line: &str) -> bool {
-    let request = |l: &str| l.split(" -> ").next().unwrap_or("").to_owned();
+    let request = |l: &str| l.split(" [").next().unwrap_or("").to_owned();
     good.iter().any(|g| g == line)
         || (line.ends_with(" -> none") && good.iter().any(|g| request(g) == request(line)))
 }
 
-/// Damage anywhere in a real HTTPS capture (a flipped byte, a cut) never panics, and what is
-/// written is a subset of the clean capture's exchanges: nothing but real plaintext.
+/// Damage anywhere in a real HTTPS or HTTP/2 capture (a flipped byte, a cut) never panics,
+/// and what is written is a subset of the clean capture's exchanges: nothing but real
+/// plaintext (a request may lose its response). In cleartext a flipped byte can change what
+/// the exchange says, so only encrypted captures get the subset check for flips.
 #[test]
 fn damaged_captures_yield_only_real_exchanges() {
     for (pcap, keylog) in [
-        ("curl-h1-tls13-aes128.pcap", "curl-h1-tls13-aes128.keys"),
-        ("curl-h1-tls12-aes256.pcap", "curl-h1-tls12-aes256.keys"),
+        (
+            "curl-h1-tls13-aes128.pcap",
+            Some("curl-h1-tls13-aes128.keys"),
+        ),
+        (
+            "curl-h1-tls12-aes256.pcap",
+            Some("curl-h1-tls12-aes256.keys"),
+        ),
+        (
+            "curl-h2-tls13-aes256.pcap",
+            Some("curl-h2-tls13-aes256.keys"),
+        ),
+        (
+            "curl-h2-tls12-aes128.pcap",
+            Some("curl-h2-tls12-aes128.keys"),
+        ),
+        ("python-h2c-prior-knowledge.pcap", None),
+        ("curl-h2c-upgrade.pcap", None),
     ] {
         let clean = std::fs::read(tls_dir().join(pcap)).expect("capture");
-        let keys = keys(keylog);
+        let encrypted = keylog.is_some();
+        let keys = keylog.map_or_else(Arc::default, keys);
         let good = ours(&read(clean.clone(), keys.clone()).0);
         let mut failed_auth = 0;
-        for at in (24..clean.len()).step_by(89) {
+        for at in (24..clean.len()).step_by(37) {
             let mut bytes = clean.clone();
             bytes[at] ^= 0x40;
             let (exchanges, stats) = read(bytes, keys.clone());
             failed_auth += stats.tls.failed_records + stats.notes.count(Note::TlsAuthFailed);
-            for line in ours(&exchanges) {
-                assert!(real(&good, &line), "{pcap}: byte {at} flipped gave {line}");
+            for line in ours(&exchanges).iter().filter(|_| encrypted) {
+                assert!(real(&good, line), "{pcap}: byte {at} flipped gave {line}");
             }
             let (exchanges, _) = read(clean[..at].to_vec(), keys.clone());
             for line in ours(&exchanges) {
                 assert!(real(&good, &line), "{pcap}: cut at {at} gave {line}");
             }
         }
-        assert!(failed_auth > 0, "{pcap}: some flip must hit ciphertext");
+        assert!(
+            !encrypted || failed_auth > 0,
+            "{pcap}: some flip must hit ciphertext"
+        );
     }
 }
 

@@ -67,6 +67,16 @@ impl FlowInfo {
     }
 }
 
+/// The size of a gap, for notes: a TLS layer reports plaintext lost in lost records as a gap
+/// of [`super::tls::UNKNOWN_GAP`] bytes.
+pub fn missing(n: u64) -> String {
+    if n >= super::tls::UNKNOWN_GAP {
+        "TLS records".to_owned()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
 /// Choices that change what is produced.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HttpOptions {

@@ -893,8 +893,9 @@ impl Connection {
             Chunk::Gap(n) => {
                 self.notes.record(Note::Gap, || {
                     format!(
-                        "{}: {n} bytes missing ({})",
+                        "{}: {} missing ({})",
                         self.info.label,
+                        super::connection::missing(n),
                         role_name(role)
                     )
                 });

@@ -323,6 +323,7 @@ impl Session {
             Layer::Plain(app) => app.feed(role, chunk),
             Layer::Tls(stream, app) => {
                 let (info, opts, from_start) = (&self.info, self.opts, self.from_start);
+                let failed = stream.failure().is_some();
                 stream.feed(role, chunk, &mut |role, plain, tls| {
                     app.get_or_insert_with(|| {
                         let info = FlowInfo {
@@ -333,6 +334,13 @@ impl Session {
                     })
                     .feed(role, plain);
                 });
+                // Decryption stopped for good: what the parser still waits for is lost.
+                if !failed && stream.failure().is_some() {
+                    if let Some(app) = app {
+                        app.feed(Role::Request, Chunk::Gap(tls::UNKNOWN_GAP));
+                        app.feed(Role::Response, Chunk::Gap(tls::UNKNOWN_GAP));
+                    }
+                }
             }
         }
     }

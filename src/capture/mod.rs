@@ -35,7 +35,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tcp_reassembly::{Chunk, Endpoint, FlowKey, HalfStream, Origin, Side, TcpHeader};
-use tls::keylog::KeyLog;
+use tls::keylog::SharedKeys;
 
 /// Packets per batch: flows are processed in parallel once per batch.
 pub const BATCH_PACKETS: usize = 1 << 16;
@@ -562,7 +562,7 @@ impl Flow {
         &mut self,
         file: &Arc<str>,
         opts: HttpOptions,
-        keys: &Arc<KeyLog>,
+        keys: &SharedKeys,
     ) -> Option<&mut Session> {
         let client = self.client?;
         if self.session.is_none() {
@@ -594,7 +594,7 @@ impl Flow {
         buffers: [&[u8]; 2],
         file: &Arc<str>,
         opts: HttpOptions,
-        keys: &Arc<KeyLog>,
+        keys: &SharedKeys,
     ) {
         // Clock readings are chained: the time from one reading to the next is reassembly's,
         // except while the parser is fed.
@@ -714,6 +714,7 @@ pub struct Pipeline {
     read_ns: u64,
     decoded: http1::Decoded,
     batch_bytes: usize,
+    keys: SharedKeys,
 }
 
 impl Pipeline {
@@ -723,6 +724,7 @@ impl Pipeline {
             keep_encoding: opts.keep_encoding,
             drop_incomplete: opts.drop_incomplete,
         };
+        let keys = Arc::new(std::sync::RwLock::new((*opts.keys).clone()));
         Self {
             file: Arc::from(file),
             opts,
@@ -740,6 +742,7 @@ impl Pipeline {
             read_ns: 0,
             decoded: http1::decoded_memo(),
             batch_bytes: BATCH_BYTES,
+            keys,
         }
     }
 
@@ -757,7 +760,10 @@ impl Pipeline {
     /// Adds TLS secrets found in the capture (a pcapng Decryption Secrets Block) for the
     /// connections that follow.
     pub fn add_secrets(&mut self, text: &[u8]) -> Result<(), tls::keylog::Error> {
-        Arc::make_mut(&mut self.opts.keys).add_text(text)
+        match self.keys.write() {
+            Ok(mut keys) => keys.add_text(text),
+            Err(poisoned) => poisoned.into_inner().add_text(text),
+        }
     }
 
     /// Records a note that does not belong to a flow (file-level problems).
@@ -943,7 +949,7 @@ impl Pipeline {
         let buffers = [self.arena.as_slice(), batch];
         let file = &self.file;
         let http = self.http;
-        let keys = &self.opts.keys;
+        let keys = &self.keys;
         work.par_iter_mut()
             .for_each(|(flow, segs)| flow.process(segs, buffers, file, http, keys));
         self.arena.clear();

@@ -20,10 +20,9 @@
 use super::connection::{FlowInfo, HttpOptions, Ready, Role};
 use super::http2::frame::PREFACE;
 use super::tcp_reassembly::{Chunk, Origin};
-use super::tls::{self, Failure, TlsStream, keylog::KeyLog};
+use super::tls::{self, Failure, TlsStream, keylog::SharedKeys};
 use super::{Note, Stats, http1, http2};
 use crate::model::Timestamp;
-use std::sync::Arc;
 
 /// The parser of a connection's application protocol.
 #[derive(Debug)]
@@ -276,7 +275,7 @@ pub struct Session {
     info: FlowInfo,
     opts: HttpOptions,
     from_start: bool,
-    keys: Arc<KeyLog>,
+    keys: SharedKeys,
     layer: Layer,
 }
 
@@ -293,7 +292,7 @@ enum Layer {
 impl Session {
     /// A session for a connection whose client is known; `from_start` when its SYN was seen.
     /// `keys` decrypt it if it turns out to be TLS.
-    pub fn new(info: FlowInfo, opts: HttpOptions, from_start: bool, keys: Arc<KeyLog>) -> Self {
+    pub fn new(info: FlowInfo, opts: HttpOptions, from_start: bool, keys: SharedKeys) -> Self {
         Self {
             info,
             opts,
@@ -366,6 +365,9 @@ impl Session {
 
     /// The connection ended.
     pub fn finish(&mut self) {
+        if let Layer::Tls(stream, _) = &mut self.layer {
+            stream.finish();
+        }
         match &mut self.layer {
             Layer::Undecided | Layer::Tls(_, None) => {}
             Layer::Plain(app) | Layer::Tls(_, Some(app)) => app.finish(),
@@ -404,7 +406,7 @@ impl Session {
             if let Some(failure) = stream.failure() {
                 let note = match failure {
                     Failure::NoHandshake => Note::TlsNoHandshake,
-                    Failure::NoKey { .. } => Note::TlsNoKey,
+                    Failure::NoKey { .. } | Failure::NoTrafficSecret { .. } => Note::TlsNoKey,
                     Failure::ResumedWithoutKey { .. } => Note::TlsResumedWithoutKey,
                     Failure::UnsupportedVersion(_) | Failure::UnsupportedSuite(_) => {
                         Note::TlsUnsupported

@@ -698,8 +698,9 @@ impl Connection {
         let Some(s) = self.streams.get_mut(&id) else {
             return;
         };
-        // DATA on a CONNECT stream is tunnelled bytes, not a body (RFC 9113 §8.5).
-        if s.emitted || s.is_connect() {
+        // DATA on a CONNECT stream is tunnelled bytes, not a body (RFC 9113 §8.5); a stream
+        // already dropped is not written, so its DATA is not kept either.
+        if s.emitted || s.dropped.is_some() || s.is_connect() {
             return;
         }
         let m = match role {

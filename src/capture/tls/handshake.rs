@@ -35,6 +35,8 @@ pub struct ClientHello {
     pub sni: Option<String>,
     /// Offers a session ticket or a TLS 1.3 pre-shared key.
     pub offers_resumption: bool,
+    /// Sends early data (0-RTT).
+    pub early_data: bool,
 }
 
 /// What a ServerHello says.
@@ -143,6 +145,7 @@ fn parse(ty: u8, msg: &[u8]) -> Message {
                             hello.offers_resumption = true;
                         }
                         TlsExtension::PreSharedKey(_) => hello.offers_resumption = true,
+                        TlsExtension::EarlyData(_) => hello.early_data = true,
                         _ => {}
                     }
                 }

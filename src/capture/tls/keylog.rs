@@ -7,6 +7,11 @@
 //! text is what pcapng Decryption Secrets Blocks carry (`editcap --inject-secrets`).
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// The key log a capture's connections share: secrets from pcapng Decryption Secrets Blocks
+/// are added while the capture is read, and a connection looks its keys up at its ServerHello.
+pub type SharedKeys = Arc<RwLock<KeyLog>>;
 
 /// Longest secret accepted (SHA-384 secrets are 48 bytes; the TLS 1.2 master secret too).
 pub const MAX_SECRET_BYTES: usize = 64;

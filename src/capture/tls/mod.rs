@@ -24,7 +24,7 @@ use super::connection::Role;
 use super::tcp_reassembly::{Chunk, Origin};
 use crate::model::TlsInfo;
 use handshake::{ClientHello, Message, Reassembler, ServerHello, TLS13};
-use keylog::KeyLog;
+use keylog::SharedKeys;
 use keys::{RecordKey, Suite};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -42,6 +42,18 @@ pub const MAX_RESYNC_SCAN_BYTES: usize = 1 << 18;
 
 /// Records in a row that fail authentication before the direction gives up.
 pub const MAX_FAILED_RECORDS: u32 = 8;
+
+/// Protected records skipped before a TLS 1.3 direction's application key opens one, when the
+/// key log has no handshake secrets (a handshake takes a handful).
+pub const MAX_UNKEYED_RECORDS: u32 = 16;
+
+/// Client records that may fail under the handshake key as early data (0-RTT, and its
+/// EndOfEarlyData) when the ClientHello offered it.
+pub const MAX_EARLY_DATA_RECORDS: u32 = 1024;
+
+/// Bytes of trial decryption one direction may spend resynchronising after gaps, in all: a
+/// capture of records that look plausible but never open cannot make it spin.
+pub const MAX_RESYNC_TRIAL_BYTES: u64 = 256 << 20;
 
 /// The size reported for a gap in the plaintext: unknown, larger than any message.
 pub const UNKNOWN_GAP: u64 = 1 << 48;
@@ -65,6 +77,12 @@ pub enum Failure {
     UnsupportedVersion(u16),
     /// A cipher suite wirecap does not decrypt.
     UnsupportedSuite(u16),
+    /// The key log has the handshake secrets of a TLS 1.3 connection but not this side's
+    /// application traffic secret.
+    NoTrafficSecret {
+        /// `client` or `server`.
+        side: &'static str,
+    },
     /// Records that fail authentication: wrong keys, or corrupt ciphertext.
     AuthFailed {
         /// `client` or `server`.
@@ -92,6 +110,15 @@ impl std::fmt::Display for Failure {
             Failure::ResumedWithoutKey { random } => {
                 write!(f, "resumed session, no key for client random {random}")
             }
+            Failure::NoTrafficSecret { side } => write!(
+                f,
+                "no {} in the key log",
+                if *side == "client" {
+                    "CLIENT_TRAFFIC_SECRET_0"
+                } else {
+                    "SERVER_TRAFFIC_SECRET_0"
+                }
+            ),
             Failure::UnsupportedVersion(v) => write!(f, "version {}", version_name(*v)),
             Failure::UnsupportedSuite(s) => write!(f, "cipher suite {}", keys::suite_name(*s)),
             Failure::AuthFailed { side, seq } => {
@@ -171,9 +198,13 @@ struct Half {
     /// Records opened in this direction.
     opened: u64,
     failed_in_row: u32,
+    /// Protected records skipped for want of a handshake key, or as early data.
+    unkeyed: u32,
+    early: u32,
     /// After a gap: looking for the next record.
     resync: bool,
     scanned: usize,
+    trial_bytes: u64,
 }
 
 impl Half {
@@ -236,7 +267,7 @@ impl Half {
 /// A TLS connection's state; see the module documentation.
 #[derive(Debug)]
 pub struct TlsStream {
-    keys: Arc<KeyLog>,
+    keys: SharedKeys,
     halves: [Half; 2],
     client_hello: Option<ClientHello>,
     server_hello: Option<ServerHello>,
@@ -267,8 +298,8 @@ fn hex(b: &[u8]) -> String {
 }
 
 impl TlsStream {
-    /// A connection decrypted with `keys`.
-    pub fn new(keys: Arc<KeyLog>) -> Self {
+    /// A connection decrypted with `keys`, looked up when its ServerHello arrives.
+    pub fn new(keys: SharedKeys) -> Self {
         Self {
             keys,
             halves: [Half::default(), Half::default()],
@@ -295,6 +326,42 @@ impl TlsStream {
         self.info.is_some()
     }
 
+    /// Stops the connection for good; what it holds is let go, so a connection that cannot be
+    /// decrypted neither keeps memory nor holds back the output order.
+    fn fail(&mut self, failure: Failure) {
+        self.failure.get_or_insert(failure);
+        for h in &mut self.halves {
+            h.buf = Vec::new();
+            h.marks = VecDeque::new();
+            h.handshake = Reassembler::default();
+        }
+    }
+
+    /// The connection ended: one that decrypted nothing says why, unless it carried no
+    /// application data at all.
+    pub fn finish(&mut self) {
+        if self.failure.is_some() || self.decrypted() {
+            return;
+        }
+        let failed =
+            (0..2).find(|&i| self.halves[i].unkeyed > 0 || self.halves[i].failed_in_row > 0);
+        if self.client_hello.is_none() || self.server_hello.is_none() {
+            if self.halves.iter().any(|h| !h.buf.is_empty()) {
+                self.fail(Failure::NoHandshake);
+            }
+        } else if let Some(i) = failed {
+            let role = if i == 0 {
+                Role::Request
+            } else {
+                Role::Response
+            };
+            self.fail(Failure::AuthFailed {
+                side: side(role),
+                seq: 0,
+            });
+        }
+    }
+
     /// The time of the oldest byte held in a partial record.
     pub fn oldest_buffered(&self) -> Option<crate::model::Timestamp> {
         self.halves
@@ -318,9 +385,9 @@ impl TlsStream {
         match chunk {
             Chunk::Data(data, origin) => half.push(data, origin),
             Chunk::Gap(_) => {
-                if half.key.is_none() && half.next.is_none() || self.info.is_none() {
-                    // Lost in the handshake: nothing after it can be opened in order.
-                    self.failure = Some(Failure::RecordGap { side: side(role) });
+                if !half.protected || half.key.is_none() || half.next.is_some() {
+                    // Lost in this side's handshake: nothing after it can be opened in order.
+                    self.fail(Failure::RecordGap { side: side(role) });
                     return;
                 }
                 half.buf.clear();
@@ -342,12 +409,9 @@ impl TlsStream {
             if self.failure.is_some() {
                 break;
             }
-            let half = &mut self.halves[index(role)];
-            if half.resync {
-                match self.find_record(role, at) {
-                    Some(start) => at = start,
-                    None => break,
-                }
+            // Resynchronising starts at the front of the buffer, which a gap emptied.
+            if self.halves[index(role)].resync && (at != 0 || !self.find_record(role)) {
+                break;
             }
             let half = &mut self.halves[index(role)];
             let Some(head) = half.buf.get(at..at + 5) else {
@@ -356,12 +420,12 @@ impl TlsStream {
             let header: [u8; 5] = head.try_into().expect("five bytes");
             let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
             if !(20..=24).contains(&header[0]) || header[1] != 3 || len > MAX_RECORD_BYTES {
-                self.failure = Some(if self.client_hello.is_none() {
+                self.fail(if self.client_hello.is_none() {
                     Failure::NoHandshake
                 } else {
                     Failure::Malformed { side: side(role) }
                 });
-                break;
+                return;
             }
             if half.buf.len() < at + 5 + len {
                 break;
@@ -374,42 +438,76 @@ impl TlsStream {
             self.record(role, header, body.clone(), origin, out);
             at = body.end;
         }
+        if self.failure.is_some() {
+            return;
+        }
         let half = &mut self.halves[index(role)];
         half.consume(at.min(half.buf.len()));
     }
 
-    /// After a gap: the offset of the next record that opens, with the key advanced to it.
-    fn find_record(&mut self, role: Role, from: usize) -> Option<usize> {
+    /// After a gap: drops the bytes before the next record that opens under one of the next
+    /// [`MAX_RESYNC_RECORDS`] sequence numbers, and advances the key to it. `false` while more
+    /// bytes are needed (or the direction gave up). A candidate must be a whole record whose
+    /// end is followed by another plausible header, when the bytes are there.
+    fn find_record(&mut self, role: Role) -> bool {
         let half = &mut self.halves[index(role)];
-        let key = half.key.as_ref()?.clone();
-        let mut at = from;
-        while let Some(head) = half.buf.get(at..at + 5) {
+        let Some(key) = half.key.clone() else {
+            self.fail(Failure::RecordGap { side: side(role) });
+            return false;
+        };
+        let plausible = |h: &[u8]| matches!(h, [21 | 23, 3, 3, ..]);
+        let mut at = 0;
+        let mut scratch = Vec::new();
+        let found = loop {
+            let Some(head) = half.buf.get(at..at + 5) else {
+                break None;
+            };
             let len = usize::from(u16::from_be_bytes([head[3], head[4]]));
-            let plausible = matches!(head[0], 21 | 23) && head[1] == 3 && len <= MAX_RECORD_BYTES;
-            if plausible {
-                let body = half.buf.get(at + 5..at + 5 + len)?;
-                let header: [u8; 5] = head.try_into().expect("five bytes");
-                let mut scratch = body.to_vec();
-                for skip in 1..=MAX_RESYNC_RECORDS {
-                    scratch.copy_from_slice(body);
-                    let mut k = key.clone();
-                    k.seq = key.seq + skip;
-                    if k.open(&header, &mut scratch).is_ok() {
+            if plausible(head) && (keys::TAG_BYTES..=MAX_RECORD_BYTES).contains(&len) {
+                let Some(body) = half.buf.get(at + 5..at + 5 + len) else {
+                    break None;
+                };
+                let followed = half
+                    .buf
+                    .get(at + 5 + len..at + 10 + len)
+                    .is_none_or(|h| matches!(h, [20..=23, 3, 0..=4, ..]));
+                if followed {
+                    let header: [u8; 5] = head.try_into().expect("five bytes");
+                    let opened = (1..=MAX_RESYNC_RECORDS).find_map(|skip| {
+                        if half.trial_bytes > MAX_RESYNC_TRIAL_BYTES {
+                            return None;
+                        }
+                        half.trial_bytes += len as u64;
+                        scratch.clear();
+                        scratch.extend_from_slice(body);
+                        let mut k = key.clone();
+                        k.seq = key.seq + skip;
+                        k.open(&header, &mut scratch).ok()?;
                         k.seq -= 1;
-                        half.key = Some(k);
-                        half.resync = false;
-                        return Some(at);
+                        Some(k)
+                    });
+                    if opened.is_some() {
+                        break opened;
                     }
                 }
             }
             at += 1;
             half.scanned += 1;
-            if half.scanned > MAX_RESYNC_SCAN_BYTES {
-                self.failure = Some(Failure::RecordGap { side: side(role) });
-                return None;
+            if half.scanned > MAX_RESYNC_SCAN_BYTES || half.trial_bytes > MAX_RESYNC_TRIAL_BYTES {
+                self.fail(Failure::RecordGap { side: side(role) });
+                return false;
             }
+        };
+        // Bytes before `at` were tried and rejected: they are not looked at again.
+        half.consume(at);
+        match found {
+            Some(k) => {
+                half.key = Some(k);
+                half.resync = false;
+                true
+            }
+            None => false,
         }
-        None
     }
 
     fn record(
@@ -424,9 +522,10 @@ impl TlsStream {
         let ty = header[0];
         let half = &mut self.halves[index(role)];
         if ty == 20 {
-            // ChangeCipherSpec: TLS 1.2 protects what follows; in TLS 1.3 it is a middlebox
-            // compatibility no-op (RFC 8446 §5).
-            if !tls13 {
+            // ChangeCipherSpec: once TLS 1.2 is agreed it protects what follows; in TLS 1.3,
+            // and before any ServerHello (after a HelloRetryRequest, or after a ClientHello that
+            // sends early data), it is a middlebox compatibility no-op (RFC 8446 §5, D.4).
+            if self.suite.is_some_and(|s| !s.tls13) {
                 half.protected = true;
             }
             return;
@@ -446,27 +545,49 @@ impl TlsStream {
                 23 => {
                     // Application data before any ClientHello: the capture began after the
                     // handshake.
-                    self.failure = Some(Failure::NoHandshake);
+                    self.fail(Failure::NoHandshake);
                 }
                 _ => {}
             }
             return;
         }
         if half.key.is_none() && half.next.is_none() {
-            self.failure = Some(self.missing_key_failure());
+            let failure = self.missing_key_failure();
+            self.fail(failure);
             return;
         }
         let Some((inner, range)) = half.open(&header, body) else {
             // Without handshake secrets, TLS 1.3 handshake records cannot be opened; they are
             // skipped until the application key opens one.
             if half.key.is_none() {
+                half.unkeyed += 1;
+                if half.unkeyed > MAX_UNKEYED_RECORDS {
+                    self.stats.failed_records += 1;
+                    self.fail(Failure::AuthFailed {
+                        side: side(role),
+                        seq: 0,
+                    });
+                }
                 return;
             }
             self.stats.failed_records += 1;
+            let early = self.client_hello.as_ref().is_some_and(|c| c.early_data);
+            if tls13 && role == Role::Request && early && half.opened == 0 {
+                // Early data and EndOfEarlyData, under the early traffic key wirecap does not
+                // use; the handshake key's sequence starts after them.
+                half.early += 1;
+                if half.early > MAX_EARLY_DATA_RECORDS {
+                    self.fail(Failure::AuthFailed {
+                        side: side(role),
+                        seq: 0,
+                    });
+                }
+                return;
+            }
             half.failed_in_row += 1;
             let seq = half.key.as_ref().map_or(0, |k| k.seq);
             if half.opened == 0 || half.failed_in_row >= MAX_FAILED_RECORDS {
-                self.failure = Some(Failure::AuthFailed {
+                self.fail(Failure::AuthFailed {
                     side: side(role),
                     seq,
                 });
@@ -547,13 +668,17 @@ impl TlsStream {
         let half = &mut self.halves[index(role)];
         match msg {
             Message::EncryptedExtensions { alpn: Some(alpn) } => self.alpn = Some(alpn),
-            Message::Finished if self.suite.is_some_and(|s| s.tls13) => {
-                if let Some(next) = half.next.take() {
-                    half.key = Some(next);
+            Message::Finished if self.suite.is_some_and(|s| s.tls13) => match half.next.take() {
+                Some(next) => half.key = Some(next),
+                None if half.key.is_some() => {
+                    self.fail(Failure::NoTrafficSecret { side: side(role) });
                 }
-            }
-            Message::KeyUpdate => {
-                half.key = half.key.as_ref().and_then(RecordKey::updated);
+                None => {}
+            },
+            Message::KeyUpdate if self.suite.is_some_and(|s| s.tls13) => {
+                if let Some(k) = half.key.as_ref().and_then(RecordKey::updated) {
+                    half.key = Some(k);
+                }
             }
             _ => {}
         }
@@ -564,22 +689,28 @@ impl TlsStream {
         let version = s.version;
         self.alpn = s.alpn.clone();
         if version != TLS13 && version != 0x0303 {
-            self.failure = Some(Failure::UnsupportedVersion(version));
+            self.fail(Failure::UnsupportedVersion(version));
             return;
         }
         let Some(suite) = keys::suite(s.suite).filter(|x| x.tls13 == (version == TLS13)) else {
-            self.failure = Some(Failure::UnsupportedSuite(s.suite));
+            self.fail(Failure::UnsupportedSuite(s.suite));
             return;
         };
         self.suite = Some(suite);
         let client_random = self.client_hello.as_ref().map(|c| c.random.clone());
         self.server_hello = Some(s);
         let Some(client_random) = client_random else {
-            self.failure = Some(Failure::NoHandshake);
+            self.fail(Failure::NoHandshake);
             return;
         };
-        let Some(secrets) = self.keys.get(&client_random) else {
-            self.failure = Some(self.missing_key_failure());
+        let secrets = self
+            .keys
+            .read()
+            .ok()
+            .and_then(|k| k.get(&client_random).cloned());
+        let Some(secrets) = secrets else {
+            let failure = self.missing_key_failure();
+            self.fail(failure);
             return;
         };
         let [client, server] = &mut self.halves;
@@ -592,7 +723,8 @@ impl TlsStream {
             client.protected = true;
             server.protected = true;
             if client.key.is_none() && client.next.is_none() {
-                self.failure = Some(self.missing_key_failure());
+                let failure = self.missing_key_failure();
+                self.fail(failure);
             }
         } else {
             let server_random = self.server_hello.as_ref().map(|s| s.random.clone());
@@ -606,7 +738,10 @@ impl TlsStream {
                     client.key = Some(c);
                     server.key = Some(s);
                 }
-                None => self.failure = Some(self.missing_key_failure()),
+                None => {
+                    let failure = self.missing_key_failure();
+                    self.fail(failure);
+                }
             }
         }
     }
@@ -616,6 +751,12 @@ impl TlsStream {
 mod tests {
     use super::*;
     use crate::model::Timestamp;
+    use keylog::KeyLog;
+    use std::sync::RwLock;
+
+    fn shared(k: KeyLog) -> SharedKeys {
+        Arc::new(RwLock::new(k))
+    }
 
     const RANDOM: [u8; 32] = [7; 32];
 
@@ -627,7 +768,7 @@ mod tests {
         RecordKey::tls13(keys::suite(0x1301).expect("suite"), &secret(n)).expect("key")
     }
 
-    fn keylog() -> Arc<KeyLog> {
+    fn keylog() -> SharedKeys {
         let hex = |b: &[u8]| hex(b);
         let text = [
             ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 1),
@@ -639,7 +780,7 @@ mod tests {
         .concat();
         let mut k = KeyLog::default();
         k.add_text(text.as_bytes()).expect("parses");
-        Arc::new(k)
+        shared(k)
     }
 
     fn plain_record(ty: u8, body: &[u8]) -> Vec<u8> {
@@ -742,7 +883,7 @@ mod tests {
         );
         let mut k = KeyLog::default();
         k.add_text(text.as_bytes()).expect("parses");
-        let mut s = TlsStream::new(Arc::new(k));
+        let mut s = TlsStream::new(shared(k));
         let (plain, _) = run(&mut s, [&hello, &server, &client], 1 << 16);
         assert_eq!(plain, [b"GET".to_vec(), b"200".to_vec()]);
     }
@@ -825,5 +966,237 @@ mod tests {
         );
         assert_eq!(s.failure(), Some(&Failure::Malformed { side: "server" }));
         assert_eq!(n, 0);
+    }
+
+    /// The random of a HelloRetryRequest (RFC 8446 §4.1.3).
+    const HRR_RANDOM: [u8; 32] = [
+        0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8,
+        0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
+        0x33, 0x9c,
+    ];
+
+    fn hello_retry_request() -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend(HRR_RANDOM);
+        b.extend([0, 0x13, 0x01, 0]);
+        b.extend([0, 6, 0, 43, 0, 2, 3, 4]);
+        plain_record(22, &handshake(2, &b))
+    }
+
+    /// A ClientHello that offers early data (the `early_data` extension, RFC 8446 §4.2.10).
+    fn client_hello_with_early_data() -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend(RANDOM);
+        b.extend([0, 0, 2, 0x13, 0x01, 1, 0, 0, 4, 0, 42, 0, 0]);
+        plain_record(22, &handshake(1, &b))
+    }
+
+    fn feed_all(s: &mut TlsStream, parts: &[(Role, &[u8])]) -> [Vec<u8>; 2] {
+        let mut plain = [Vec::new(), Vec::new()];
+        for (role, bytes) in parts {
+            s.feed(*role, Chunk::Data(bytes, origin()), &mut |r, c, _| {
+                if let Chunk::Data(d, _) = c {
+                    plain[index(r)].extend_from_slice(d);
+                }
+            });
+        }
+        plain
+    }
+
+    fn app_secrets_only(client: u8, server: u8) -> SharedKeys {
+        let text = format!(
+            "CLIENT_TRAFFIC_SECRET_0 {0} {1}\nSERVER_TRAFFIC_SECRET_0 {0} {2}\n",
+            hex(&RANDOM),
+            hex(&secret(client)),
+            hex(&secret(server))
+        );
+        let mut k = KeyLog::default();
+        k.add_text(text.as_bytes()).expect("parses");
+        shared(k)
+    }
+
+    #[test]
+    fn a_hello_retry_with_compatibility_change_cipher_specs_still_decrypts() {
+        let (hello, server, client) = connection(&[b"GET"], &[b"200"]);
+        let ccs = plain_record(20, &[1]);
+        let mut s = TlsStream::new(keylog());
+        let plain = feed_all(
+            &mut s,
+            &[
+                (Role::Request, &hello),
+                (
+                    Role::Response,
+                    &[hello_retry_request(), ccs.clone()].concat(),
+                ),
+                (Role::Request, &[ccs, hello.clone()].concat()),
+                (Role::Response, &server),
+                (Role::Request, &client),
+            ],
+        );
+        assert_eq!(s.failure(), None);
+        assert_eq!(plain, [b"GET".to_vec(), b"200".to_vec()]);
+    }
+
+    #[test]
+    fn early_data_is_skipped_and_counted_before_and_after_the_server_hello() {
+        let (_, server, client) = connection(&[b"GET"], &[b"200"]);
+        let ccs = plain_record(20, &[1]);
+        let mut early = key(9);
+        let data = early.seal_tls13(23, b"EARLY GET");
+        let end = early.seal_tls13(22, &handshake(5, &[]));
+        let mut s = TlsStream::new(keylog());
+        let plain = feed_all(
+            &mut s,
+            &[
+                (
+                    Role::Request,
+                    &[client_hello_with_early_data(), ccs, data].concat(),
+                ),
+                (Role::Response, &server),
+                (Role::Request, &[end, client].concat()),
+            ],
+        );
+        assert_eq!(s.failure(), None);
+        assert_eq!(plain, [b"GET".to_vec(), b"200".to_vec()]);
+        assert_eq!(s.stats.failed_records, 2);
+    }
+
+    #[test]
+    fn a_gap_before_this_sides_application_key_stops_it_and_lets_go() {
+        let (hello, server, _) = connection(&[b"GET"], &[b"200"]);
+        let mut s = TlsStream::new(app_secrets_only(3, 4));
+        feed_all(
+            &mut s,
+            &[(Role::Request, &hello), (Role::Response, &server)],
+        );
+        assert!(s.decrypted());
+        s.feed(Role::Request, Chunk::Gap(10), &mut |_, _, _| {});
+        s.feed(
+            Role::Request,
+            Chunk::Data(&[0; 1 << 16], origin()),
+            &mut |_, _, _| {},
+        );
+        assert_eq!(s.failure(), Some(&Failure::RecordGap { side: "client" }));
+        assert!(s.halves.iter().all(|h| h.buf.is_empty()));
+        assert_eq!(s.oldest_buffered(), None);
+    }
+
+    #[test]
+    fn resynchronising_over_small_segments_scans_each_byte_once() {
+        let big = vec![b'x'; 16000];
+        let (hello, server, client) = connection(&[b"one", &big, &big, &big, b"end"], &[]);
+        let fin = 6 + (5 + 4 + 32 + 1 + 16) + (5 + 3 + 1 + 16);
+        let cut = fin + 100;
+        let mut s = TlsStream::new(keylog());
+        let mut seen = Vec::new();
+        let mut sink = |_: Role, c: Chunk<'_>, _: &Arc<TlsInfo>| {
+            seen.push(match c {
+                Chunk::Data(d, _) => d.len(),
+                Chunk::Gap(_) => 0,
+            })
+        };
+        s.feed(Role::Request, Chunk::Data(&hello, origin()), &mut sink);
+        s.feed(Role::Response, Chunk::Data(&server, origin()), &mut sink);
+        s.feed(
+            Role::Request,
+            Chunk::Data(&client[..cut], origin()),
+            &mut sink,
+        );
+        s.feed(Role::Request, Chunk::Gap(10), &mut sink);
+        for piece in client[cut + 10..].chunks(1460) {
+            s.feed(Role::Request, Chunk::Data(piece, origin()), &mut sink);
+        }
+        assert_eq!(s.failure(), None);
+        assert_eq!(seen, [3, 0, 16000, 16000, 3]);
+        assert!(s.halves[0].scanned < 16000 + 100, "{}", s.halves[0].scanned);
+    }
+
+    #[test]
+    fn plausible_records_that_never_open_cost_a_bounded_search() {
+        let (hello, server, client) = connection(&[b"one"], &[b"200"]);
+        let mut s = TlsStream::new(keylog());
+        feed_all(
+            &mut s,
+            &[
+                (Role::Request, &hello),
+                (Role::Response, &server),
+                (Role::Request, &client),
+            ],
+        );
+        s.feed(Role::Request, Chunk::Gap(10), &mut |_, _, _| {});
+        let junk: Vec<u8> = [0x17u8, 3, 3, 0x47, 0xff]
+            .iter()
+            .copied()
+            .cycle()
+            .take(1 << 16)
+            .collect();
+        s.feed(
+            Role::Request,
+            Chunk::Data(&junk, origin()),
+            &mut |_, _, _| {},
+        );
+        // Each candidate is followed by what does not start a record; only the last, whose
+        // follower is not there yet, is tried.
+        assert!(s.halves[0].trial_bytes <= MAX_RESYNC_RECORDS * MAX_RECORD_BYTES as u64);
+    }
+
+    #[test]
+    fn wrong_traffic_secrets_without_handshake_secrets_are_a_failure_with_a_reason() {
+        let (hello, server, client) = connection(&[b"GET"], &[b"200"]);
+        let mut s = TlsStream::new(app_secrets_only(5, 6));
+        feed_all(
+            &mut s,
+            &[
+                (Role::Request, &hello),
+                (Role::Response, &server),
+                (Role::Request, &client),
+            ],
+        );
+        s.finish();
+        assert!(
+            matches!(s.failure(), Some(Failure::AuthFailed { .. })),
+            "{:?}",
+            s.failure()
+        );
+    }
+
+    #[test]
+    fn a_missing_application_secret_is_named() {
+        let requests: Vec<&[u8]> = vec![b"a"; 9];
+        let (hello, server, client) = connection(&requests, &[b"200"]);
+        let text = [
+            ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 1),
+            ("SERVER_HANDSHAKE_TRAFFIC_SECRET", 2),
+            ("SERVER_TRAFFIC_SECRET_0", 4),
+        ]
+        .map(|(label, n)| format!("{label} {} {}\n", hex(&RANDOM), hex(&secret(n))))
+        .concat();
+        let mut k = KeyLog::default();
+        k.add_text(text.as_bytes()).expect("parses");
+        let mut s = TlsStream::new(shared(k));
+        feed_all(
+            &mut s,
+            &[
+                (Role::Request, &hello),
+                (Role::Response, &server),
+                (Role::Request, &client),
+            ],
+        );
+        assert_eq!(
+            s.failure(),
+            Some(&Failure::NoTrafficSecret { side: "client" })
+        );
+    }
+
+    #[test]
+    fn a_failed_connection_holds_nothing_back() {
+        let (hello, server, _) = connection(&[b"GET"], &[b"200"]);
+        let mut s = TlsStream::new(shared(KeyLog::default()));
+        feed_all(
+            &mut s,
+            &[(Role::Request, &hello), (Role::Response, &server)],
+        );
+        assert!(matches!(s.failure(), Some(Failure::NoKey { .. })));
+        assert_eq!(s.oldest_buffered(), None);
     }
 }

@@ -19,4 +19,6 @@ mod memo;
 pub mod merge;
 pub mod model;
 pub mod output;
+#[cfg(test)]
+mod test_support;
 pub mod validate;

@@ -6,6 +6,7 @@
 //! [`FlowInfo`], so scheme, host fallback and provenance are decided in one place.
 
 use super::tcp_reassembly::Origin;
+use super::{Note, Notes};
 use crate::model::{Exchange, Location, Scheme, Source, TlsInfo};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -17,6 +18,16 @@ pub enum Role {
     Request,
     /// Server to client.
     Response,
+}
+
+impl Role {
+    /// `client to server` or `server to client`, for notes.
+    pub fn direction(self) -> &'static str {
+        match self {
+            Role::Request => "client to server",
+            Role::Response => "server to client",
+        }
+    }
 }
 
 /// What a connection's exchanges are stamped with.
@@ -56,6 +67,18 @@ impl FlowInfo {
         (host, port)
     }
 
+    /// Notes `n` bytes missing from `role`'s direction of this flow.
+    pub fn note_gap(&self, notes: &mut Notes, role: Role, n: u64) {
+        notes.record(Note::Gap, || {
+            format!(
+                "{}: {} missing ({})",
+                self.label,
+                missing(n),
+                role.direction()
+            )
+        });
+    }
+
     /// An exchange's provenance: this flow, starting at `start`.
     pub fn source(&self, start: Origin) -> Source {
         Source {
@@ -74,6 +97,19 @@ pub fn missing(n: u64) -> String {
         "TLS records".to_owned()
     } else {
         format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+impl FlowInfo {
+    /// A cleartext flow to `server`, for the parsers' unit tests.
+    pub(crate) fn for_test(server: &str) -> Self {
+        FlowInfo {
+            file: Arc::from("t.pcap"),
+            label: "c -> s".into(),
+            server: server.parse().expect("a socket address"),
+            tls: None,
+        }
     }
 }
 

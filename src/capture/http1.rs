@@ -891,14 +891,7 @@ impl Connection {
                 parser.push(data, origin);
             }
             Chunk::Gap(n) => {
-                self.notes.record(Note::Gap, || {
-                    format!(
-                        "{}: {} missing ({})",
-                        self.info.label,
-                        super::connection::missing(n),
-                        role_name(role)
-                    )
-                });
+                self.info.note_gap(&mut self.notes, role, n);
                 match role {
                     Role::Request => {
                         if self.client.gap(n) {
@@ -1388,13 +1381,6 @@ fn offers_h2c(request: &Request, response: &Headers) -> bool {
     }
 }
 
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Request => "client to server",
-        Role::Response => "server to client",
-    }
-}
-
 /// Whether the last transfer coding is chunked, and whether any is present.
 fn transfer_coding(headers: &Headers) -> Option<bool> {
     let mut last = None;
@@ -1577,7 +1563,6 @@ fn read_limited(mut r: impl Read, limit: usize, capacity: usize) -> Result<Vec<u
 mod tests {
     use super::*;
     use crate::model::Timestamp;
-    use std::sync::Arc;
 
     fn origin(packet: u64) -> Origin {
         Origin {
@@ -1588,12 +1573,7 @@ mod tests {
 
     fn conn() -> Connection {
         Connection::new(
-            FlowInfo {
-                file: Arc::from("t.pcap"),
-                label: "c -> s".into(),
-                server: "10.0.0.2:80".parse().expect("addr"),
-                tls: None,
-            },
+            FlowInfo::for_test("10.0.0.2:80"),
             HttpOptions::default(),
             true,
         )

@@ -453,12 +453,7 @@ mod tests {
     use std::sync::Arc;
 
     fn info() -> FlowInfo {
-        FlowInfo {
-            file: Arc::from("t.pcap"),
-            label: "c -> s".into(),
-            server: "10.0.0.2:8080".parse().expect("addr"),
-            tls: None,
-        }
+        FlowInfo::for_test("10.0.0.2:8080")
     }
 
     /// Feeds the parts, finishes, and lists `METHOD target version -> status body`.

@@ -455,13 +455,7 @@ mod tests {
     use super::*;
 
     /// Hex with spaces and newlines, as RFC 7541 Appendix C prints it.
-    fn hex(s: &str) -> Vec<u8> {
-        let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|p| u8::from_str_radix(std::str::from_utf8(p).expect("ascii"), 16).expect("hex"))
-            .collect()
-    }
+    use crate::test_support::hex;
 
     fn text(f: &Fields) -> Vec<String> {
         f.fields

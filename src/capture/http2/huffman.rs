@@ -363,13 +363,7 @@ pub fn decode(input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-            .collect()
-    }
+    use crate::test_support::hex;
 
     fn text(s: &str) -> Result<String, Error> {
         let mut out = Vec::new();

@@ -167,13 +167,6 @@ fn side(role: Role) -> usize {
     }
 }
 
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Request => "client to server",
-        Role::Response => "server to client",
-    }
-}
-
 impl Connection {
     /// A connection whose client begins with the preface. `from_start` is accepted for the
     /// same surface as HTTP/1.x; an HTTP/2 connection is only recognised at its start.
@@ -284,14 +277,7 @@ impl Connection {
                 frames.push(data, origin, &mut |e| self.on_event(role, e));
             }
             Chunk::Gap(n) => {
-                self.notes.record(Note::Gap, || {
-                    format!(
-                        "{}: {} missing ({})",
-                        self.info.label,
-                        super::connection::missing(n),
-                        role_name(role)
-                    )
-                });
+                self.info.note_gap(&mut self.notes, role, n);
                 if !frames.stopped() && !frames.gap(n, &mut |e| self.on_event(role, e)) {
                     self.framing_lost(role);
                 }
@@ -303,7 +289,7 @@ impl Connection {
     /// A gap took the frame boundaries of `role`'s direction.
     fn framing_lost(&mut self, role: Role) {
         self.notes.record(Note::Http2FramingLost, || {
-            format!("{}: {}", self.info.label, role_name(role))
+            format!("{}: {}", self.info.label, role.direction())
         });
         self.halves[side(role)].block = None;
         for s in self.streams.values_mut() {
@@ -348,7 +334,7 @@ impl Connection {
                         "{}: stream {}: {} frame: {why}",
                         self.info.label,
                         head.stream,
-                        role_name(role)
+                        role.direction()
                     )
                 });
                 self.on_broken(role, head, Broken::Malformed);
@@ -523,7 +509,7 @@ impl Connection {
                 Err(e) => {
                     self.stats.hpack_lost += 1;
                     self.notes.record(Note::HpackLost, || {
-                        format!("{label}: stream {stream_id} ({}): {e}", role_name(role))
+                        format!("{label}: stream {stream_id} ({}): {e}", role.direction())
                     });
                     Err(Dropped::Counted)
                 }
@@ -768,7 +754,7 @@ impl Connection {
                     "{}: packet {}: error code {code} ({})",
                     self.info.label,
                     at.packet,
-                    role_name(role)
+                    role.direction()
                 )
             });
         }
@@ -845,7 +831,7 @@ impl Connection {
             let h = &mut self.halves[side(role)];
             if h.block.take().is_some() || h.frames.in_frame() {
                 self.notes.record(Note::Truncated, || {
-                    format!("{}: {} frame cut off", self.info.label, role_name(role))
+                    format!("{}: {} frame cut off", self.info.label, role.direction())
                 });
             }
             h.frames.stop();

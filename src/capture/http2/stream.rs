@@ -260,19 +260,13 @@ pub fn parse_status(s: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     fn f(n: &str, v: &str) -> Field {
         (n.as_bytes().to_vec(), v.as_bytes().to_vec())
     }
 
     fn info() -> FlowInfo {
-        FlowInfo {
-            file: Arc::from("t.pcap"),
-            label: "c -> s".into(),
-            server: "10.0.0.2:8080".parse().expect("addr"),
-            tls: None,
-        }
+        FlowInfo::for_test("10.0.0.2:8080")
     }
 
     fn origin() -> Origin {

@@ -4,17 +4,11 @@
 use super::frame::PREFACE;
 use super::frame::tests::{frame, origin};
 use super::*;
-use std::sync::Arc;
 
 use Role::{Request as C, Response as S};
 
 fn info() -> FlowInfo {
-    FlowInfo {
-        file: Arc::from("t.pcap"),
-        label: "c -> s".into(),
-        server: "10.0.0.2:8080".parse().expect("addr"),
-        tls: None,
-    }
+    FlowInfo::for_test("10.0.0.2:8080")
 }
 
 /// Both peers' HPACK encoders, and frame builders on top.

@@ -464,13 +464,7 @@ impl RecordKey {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-            .collect()
-    }
+    use crate::test_support::hex;
 
     /// RFC 8448 §3 (simple 1-RTT handshake): the server's handshake traffic secret and the
     /// key and IV derived from it.

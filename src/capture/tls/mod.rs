@@ -768,19 +768,24 @@ mod tests {
         RecordKey::tls13(keys::suite(0x1301).expect("suite"), &secret(n)).expect("key")
     }
 
+    /// A key log of `secrets`: (label, the byte each secret is made of).
+    fn keys_of(secrets: &[(&str, u8)]) -> SharedKeys {
+        let text: String = secrets
+            .iter()
+            .map(|(label, n)| format!("{label} {} {}\n", hex(&RANDOM), hex(&secret(*n))))
+            .collect();
+        let mut k = KeyLog::default();
+        k.add_text(text.as_bytes()).expect("parses");
+        shared(k)
+    }
+
     fn keylog() -> SharedKeys {
-        let hex = |b: &[u8]| hex(b);
-        let text = [
+        keys_of(&[
             ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 1),
             ("SERVER_HANDSHAKE_TRAFFIC_SECRET", 2),
             ("CLIENT_TRAFFIC_SECRET_0", 3),
             ("SERVER_TRAFFIC_SECRET_0", 4),
-        ]
-        .map(|(label, n)| format!("{label} {} {}\n", hex(&RANDOM), hex(&secret(n))))
-        .concat();
-        let mut k = KeyLog::default();
-        k.add_text(text.as_bytes()).expect("parses");
-        shared(k)
+        ])
     }
 
     fn plain_record(ty: u8, body: &[u8]) -> Vec<u8> {
@@ -875,15 +880,7 @@ mod tests {
     #[test]
     fn without_handshake_secrets_the_application_key_takes_over() {
         let (hello, server, client) = connection(&[b"GET"], &[b"200"]);
-        let text = format!(
-            "CLIENT_TRAFFIC_SECRET_0 {0} {1}\nSERVER_TRAFFIC_SECRET_0 {0} {2}\n",
-            hex(&RANDOM),
-            hex(&secret(3)),
-            hex(&secret(4))
-        );
-        let mut k = KeyLog::default();
-        k.add_text(text.as_bytes()).expect("parses");
-        let mut s = TlsStream::new(shared(k));
+        let mut s = TlsStream::new(app_secrets_only(3, 4));
         let (plain, _) = run(&mut s, [&hello, &server, &client], 1 << 16);
         assert_eq!(plain, [b"GET".to_vec(), b"200".to_vec()]);
     }
@@ -914,27 +911,31 @@ mod tests {
         let (hello, server, client) = connection(&[b"one", b"two", b"three"], &[]);
         let cut = client.len() - (5 + 6 + 16) - 20;
         let mut s = TlsStream::new(keylog());
+        let seen = with_gap(&mut s, [&hello, &server, &client], cut, 1 << 16);
+        assert_eq!(seen, ["one", "gap", "three"]);
+    }
+
+    /// Feeds a connection whose client bytes lose 10 bytes at `cut`, the rest in pieces of
+    /// `size`; what came out of the client side, gaps as `gap`.
+    fn with_gap(s: &mut TlsStream, parts: [&[u8]; 3], cut: usize, size: usize) -> Vec<String> {
+        let [hello, server, client] = parts;
         let mut seen = Vec::new();
         let mut sink = |_: Role, c: Chunk<'_>, _: &Arc<TlsInfo>| {
             seen.push(match c {
+                Chunk::Data(d, _) if d.len() > 100 => format!("{} bytes", d.len()),
                 Chunk::Data(d, _) => String::from_utf8_lossy(d).into_owned(),
                 Chunk::Gap(_) => "gap".into(),
             })
         };
-        s.feed(Role::Request, Chunk::Data(&hello, origin()), &mut sink);
-        s.feed(Role::Response, Chunk::Data(&server, origin()), &mut sink);
-        s.feed(
-            Role::Request,
-            Chunk::Data(&client[..cut], origin()),
-            &mut sink,
-        );
+        s.feed(Role::Request, Chunk::Data(hello, origin()), &mut sink);
+        s.feed(Role::Response, Chunk::Data(server, origin()), &mut sink);
+        let (before, after) = client.split_at(cut);
+        s.feed(Role::Request, Chunk::Data(before, origin()), &mut sink);
         s.feed(Role::Request, Chunk::Gap(10), &mut sink);
-        s.feed(
-            Role::Request,
-            Chunk::Data(&client[cut + 10..], origin()),
-            &mut sink,
-        );
-        assert_eq!(seen, ["one", "gap", "three"]);
+        for piece in after[10..].chunks(size) {
+            s.feed(Role::Request, Chunk::Data(piece, origin()), &mut sink);
+        }
+        seen
     }
 
     #[test]
@@ -1004,15 +1005,10 @@ mod tests {
     }
 
     fn app_secrets_only(client: u8, server: u8) -> SharedKeys {
-        let text = format!(
-            "CLIENT_TRAFFIC_SECRET_0 {0} {1}\nSERVER_TRAFFIC_SECRET_0 {0} {2}\n",
-            hex(&RANDOM),
-            hex(&secret(client)),
-            hex(&secret(server))
-        );
-        let mut k = KeyLog::default();
-        k.add_text(text.as_bytes()).expect("parses");
-        shared(k)
+        keys_of(&[
+            ("CLIENT_TRAFFIC_SECRET_0", client),
+            ("SERVER_TRAFFIC_SECRET_0", server),
+        ])
     }
 
     #[test]
@@ -1086,28 +1082,10 @@ mod tests {
         let big = vec![b'x'; 16000];
         let (hello, server, client) = connection(&[b"one", &big, &big, &big, b"end"], &[]);
         let fin = 6 + (5 + 4 + 32 + 1 + 16) + (5 + 3 + 1 + 16);
-        let cut = fin + 100;
         let mut s = TlsStream::new(keylog());
-        let mut seen = Vec::new();
-        let mut sink = |_: Role, c: Chunk<'_>, _: &Arc<TlsInfo>| {
-            seen.push(match c {
-                Chunk::Data(d, _) => d.len(),
-                Chunk::Gap(_) => 0,
-            })
-        };
-        s.feed(Role::Request, Chunk::Data(&hello, origin()), &mut sink);
-        s.feed(Role::Response, Chunk::Data(&server, origin()), &mut sink);
-        s.feed(
-            Role::Request,
-            Chunk::Data(&client[..cut], origin()),
-            &mut sink,
-        );
-        s.feed(Role::Request, Chunk::Gap(10), &mut sink);
-        for piece in client[cut + 10..].chunks(1460) {
-            s.feed(Role::Request, Chunk::Data(piece, origin()), &mut sink);
-        }
+        let seen = with_gap(&mut s, [&hello, &server, &client], fin + 100, 1460);
         assert_eq!(s.failure(), None);
-        assert_eq!(seen, [3, 0, 16000, 16000, 3]);
+        assert_eq!(seen, ["one", "gap", "16000 bytes", "16000 bytes", "end"]);
         assert!(s.halves[0].scanned < 16000 + 100, "{}", s.halves[0].scanned);
     }
 
@@ -1164,16 +1142,12 @@ mod tests {
     fn a_missing_application_secret_is_named() {
         let requests: Vec<&[u8]> = vec![b"a"; 9];
         let (hello, server, client) = connection(&requests, &[b"200"]);
-        let text = [
+        let k = keys_of(&[
             ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", 1),
             ("SERVER_HANDSHAKE_TRAFFIC_SECRET", 2),
             ("SERVER_TRAFFIC_SECRET_0", 4),
-        ]
-        .map(|(label, n)| format!("{label} {} {}\n", hex(&RANDOM), hex(&secret(n))))
-        .concat();
-        let mut k = KeyLog::default();
-        k.add_text(text.as_bytes()).expect("parses");
-        let mut s = TlsStream::new(shared(k));
+        ]);
+        let mut s = TlsStream::new(k);
         feed_all(
             &mut s,
             &[

@@ -953,8 +953,24 @@ impl Pipeline {
         work.par_iter_mut()
             .for_each(|(flow, segs)| flow.process(segs, buffers, file, http, keys));
         self.arena.clear();
-        for (flow, _) in work {
+        let mut waiting = Vec::new();
+        for (mut flow, _) in work {
+            self.learn_sessions(&mut flow);
+            if flow.session.as_ref().is_some_and(Session::waiting) {
+                waiting.push(flow.ordinal);
+            }
             self.flows.insert(flow.ordinal, flow);
+        }
+        // TLS 1.2 resumptions of sessions established in this batch or earlier: in flow order,
+        // after every session of the batch is known, so the result is the same on any threads.
+        for id in waiting {
+            if let Some(mut flow) = self.flows.remove(&id) {
+                if let Some(session) = flow.session.as_mut() {
+                    session.retry();
+                }
+                self.learn_sessions(&mut flow);
+                self.flows.insert(id, flow);
+            }
         }
         // Flows to finish: closed, idle, retired, or everything at the end.
         let now = self.last_ts.unwrap_or(Timestamp::from_unix(0, 0));
@@ -988,6 +1004,9 @@ impl Pipeline {
         }
         done.par_iter_mut().for_each(Flow::finish);
         done.sort_by_key(|f| f.ordinal);
+        for f in &mut done {
+            self.learn_sessions(f);
+        }
         // Collect exchanges from all flows in ordinal order.
         let mut ids: Vec<u64> = self.flows.keys().copied().collect();
         ids.sort_unstable();
@@ -1034,6 +1053,25 @@ impl Pipeline {
         }
         self.decode(&mut out);
         out
+    }
+
+    /// Adds the TLS sessions `flow` established to the key log. Called in flow order between
+    /// the parallel stages, so what a connection can resume does not depend on the threads.
+    fn learn_sessions(&mut self, flow: &mut Flow) {
+        let Some(session) = flow.session.as_mut() else {
+            return;
+        };
+        let learned = session.take_learned();
+        if learned.is_empty() {
+            return;
+        }
+        let mut keys = match self.keys.write() {
+            Ok(keys) => keys,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for (by, master) in learned {
+            keys.learn(by, master);
+        }
     }
 
     /// Undoes content codings of the released exchanges, in parallel; the notes are merged in

@@ -20,9 +20,11 @@
 use super::connection::{FlowInfo, HttpOptions, Ready, Role};
 use super::http2::frame::PREFACE;
 use super::tcp_reassembly::{Chunk, Origin};
-use super::tls::{self, Failure, TlsStream, keylog::SharedKeys};
+use super::tls::keylog::{Resumption, SharedKeys};
+use super::tls::{self, Failure, TlsStream};
 use super::{Note, Stats, http1, http2};
-use crate::model::Timestamp;
+use crate::model::{Timestamp, TlsInfo};
+use std::sync::Arc;
 
 /// The parser of a connection's application protocol.
 #[derive(Debug)]
@@ -320,27 +322,57 @@ impl Session {
         match &mut self.layer {
             Layer::Undecided => {}
             Layer::Plain(app) => app.feed(role, chunk),
-            Layer::Tls(stream, app) => {
-                let (info, opts, from_start) = (&self.info, self.opts, self.from_start);
-                let failed = stream.failure().is_some();
-                stream.feed(role, chunk, &mut |role, plain, tls| {
-                    app.get_or_insert_with(|| {
-                        let info = FlowInfo {
-                            tls: Some(tls.clone()),
-                            ..info.clone()
-                        };
-                        App::for_alpn(info, opts, from_start, tls.alpn.as_deref())
-                    })
-                    .feed(role, plain);
-                });
-                // Decryption stopped for good: what the parser still waits for is lost.
-                if !failed && stream.failure().is_some() {
-                    if let Some(app) = app {
-                        app.feed(Role::Request, Chunk::Gap(tls::UNKNOWN_GAP));
-                        app.feed(Role::Response, Chunk::Gap(tls::UNKNOWN_GAP));
-                    }
-                }
+            Layer::Tls(..) => {
+                self.through_tls(|stream, mut out| stream.feed(role, chunk, &mut out))
             }
+        }
+    }
+
+    /// Runs `step` on the TLS layer, handing the plaintext to the parser (made on the first
+    /// plaintext, for the protocol ALPN agreed).
+    fn through_tls(
+        &mut self,
+        step: impl FnOnce(&mut TlsStream, &mut dyn FnMut(Role, Chunk<'_>, &Arc<TlsInfo>)),
+    ) {
+        let Layer::Tls(stream, app) = &mut self.layer else {
+            return;
+        };
+        let (info, opts, from_start) = (&self.info, self.opts, self.from_start);
+        let failed = stream.failure().is_some();
+        step(stream, &mut |role, plain, tls| {
+            app.get_or_insert_with(|| {
+                let info = FlowInfo {
+                    tls: Some(tls.clone()),
+                    ..info.clone()
+                };
+                App::for_alpn(info, opts, from_start, tls.alpn.as_deref())
+            })
+            .feed(role, plain);
+        });
+        // Decryption stopped for good: what the parser still waits for is lost.
+        if !failed && stream.failure().is_some() {
+            if let Some(app) = app {
+                app.feed(Role::Request, Chunk::Gap(tls::UNKNOWN_GAP));
+                app.feed(Role::Response, Chunk::Gap(tls::UNKNOWN_GAP));
+            }
+        }
+    }
+
+    /// Whether a TLS 1.2 resumption waits for the sessions of the batch.
+    pub fn waiting(&self) -> bool {
+        matches!(&self.layer, Layer::Tls(stream, _) if stream.waiting())
+    }
+
+    /// Tries a waiting resumption again (see [`TlsStream::retry`]).
+    pub fn retry(&mut self) {
+        self.through_tls(|stream, mut out| stream.retry(&mut out));
+    }
+
+    /// TLS 1.2 sessions the connection established, for the key log.
+    pub fn take_learned(&mut self) -> Vec<(Resumption, Vec<u8>)> {
+        match &mut self.layer {
+            Layer::Tls(stream, _) => stream.take_learned(),
+            _ => Vec::new(),
         }
     }
 

@@ -37,6 +37,8 @@ pub struct ClientHello {
     pub offers_resumption: bool,
     /// Sends early data (0-RTT).
     pub early_data: bool,
+    /// The session ticket offered (RFC 5077), empty when none.
+    pub ticket: Vec<u8>,
 }
 
 /// What a ServerHello says.
@@ -70,6 +72,8 @@ pub enum Message {
         /// The protocol.
         alpn: Option<String>,
     },
+    /// NewSessionTicket in its TLS 1.2 form (RFC 5077 §3.3): the ticket.
+    NewSessionTicket(Vec<u8>),
     /// Finished: the sender's next records use its application keys (TLS 1.3).
     Finished,
     /// KeyUpdate: the sender's next records use updated keys (TLS 1.3).
@@ -143,6 +147,7 @@ fn parse(ty: u8, msg: &[u8]) -> Message {
                         }
                         TlsExtension::SessionTicket(t) if !t.is_empty() => {
                             hello.offers_resumption = true;
+                            hello.ticket = t.to_vec();
                         }
                         TlsExtension::PreSharedKey(_) => hello.offers_resumption = true,
                         TlsExtension::EarlyData(_) => hello.early_data = true,
@@ -188,6 +193,13 @@ fn parse(ty: u8, msg: &[u8]) -> Message {
             });
             Message::EncryptedExtensions { alpn }
         }
+        // A 4-byte lifetime hint, then the ticket with a 2-byte length.
+        4 => match msg.get(8..10) {
+            Some(&[hi, lo]) => msg
+                .get(10..10 + (usize::from(hi) << 8 | usize::from(lo)))
+                .map_or(Message::Other, |t| Message::NewSessionTicket(t.to_vec())),
+            _ => Message::Other,
+        },
         20 => Message::Finished,
         24 => Message::KeyUpdate,
         _ => Message::Other,

@@ -53,10 +53,24 @@ pub enum Error {
     },
 }
 
+/// TLS 1.2 sessions remembered for resumption within one capture.
+pub const MAX_SESSIONS: usize = 1 << 16;
+
+/// What a TLS 1.2 session is resumed by (RFC 5246 §7.4.1.2, RFC 5077 §3.4).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Resumption {
+    /// The session id the server gave.
+    Id(Vec<u8>),
+    /// The session ticket the server gave.
+    Ticket(Vec<u8>),
+}
+
 /// Secrets by client random.
 #[derive(Debug, Clone, Default)]
 pub struct KeyLog {
     by_random: HashMap<[u8; 32], Secrets>,
+    /// TLS 1.2 master secrets of the capture's earlier connections, by what resumes them.
+    sessions: HashMap<Resumption, Vec<u8>>,
     /// Lines with a label wirecap does not use (early traffic, exporter secrets, RSA keys).
     pub ignored_lines: u64,
 }
@@ -111,6 +125,20 @@ impl KeyLog {
     pub fn get(&self, random: &[u8]) -> Option<&Secrets> {
         let random: [u8; 32] = random.try_into().ok()?;
         self.by_random.get(&random)
+    }
+
+    /// The master secret of the TLS 1.2 session `by` resumes, when an earlier connection of
+    /// the capture established it.
+    pub fn resumed(&self, by: &Resumption) -> Option<&[u8]> {
+        self.sessions.get(by).map(Vec::as_slice)
+    }
+
+    /// Remembers a session for connections that resume it; past [`MAX_SESSIONS`] new ones
+    /// are not kept.
+    pub fn learn(&mut self, by: Resumption, master: Vec<u8>) {
+        if self.sessions.len() < MAX_SESSIONS || self.sessions.contains_key(&by) {
+            self.sessions.insert(by, master);
+        }
     }
 
     /// Connections with at least one secret.

@@ -24,7 +24,7 @@ use super::connection::Role;
 use super::tcp_reassembly::{Chunk, Origin};
 use crate::model::TlsInfo;
 use handshake::{ClientHello, Message, Reassembler, ServerHello, TLS13};
-use keylog::SharedKeys;
+use keylog::{Resumption, Secrets, SharedKeys};
 use keys::{RecordKey, Suite};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -275,6 +275,12 @@ pub struct TlsStream {
     alpn: Option<String>,
     info: Option<Arc<TlsInfo>>,
     failure: Option<Failure>,
+    /// A TLS 1.2 resumption whose session is not known yet: records wait for the end of the
+    /// batch, when the sessions of the capture's other connections are known ([`TlsStream::retry`]).
+    waiting: Option<Resumption>,
+    /// The TLS 1.2 master secret in use, and the sessions it can be resumed by.
+    master: Option<Vec<u8>>,
+    learned: Vec<(Resumption, Vec<u8>)>,
     /// This connection's counts.
     pub stats: TlsStats,
 }
@@ -309,6 +315,9 @@ impl TlsStream {
             alpn: None,
             info: None,
             failure: None,
+            waiting: None,
+            master: None,
+            learned: Vec::new(),
             stats: TlsStats {
                 connections: 1,
                 ..TlsStats::default()
@@ -337,9 +346,50 @@ impl TlsStream {
         }
     }
 
+    /// Whether records wait for a TLS 1.2 session another connection may establish.
+    pub fn waiting(&self) -> bool {
+        self.waiting.is_some()
+    }
+
+    /// TLS 1.2 sessions this connection established, taken: the pipeline adds them to the
+    /// key log between batches, so a later connection that resumes one is decrypted even when
+    /// the key log has no line for it (as tshark does).
+    pub fn take_learned(&mut self) -> Vec<(Resumption, Vec<u8>)> {
+        std::mem::take(&mut self.learned)
+    }
+
+    /// Tries a waiting resumption again, once the batch's sessions are in the key log: on
+    /// success the held records are opened, client side first (requests before their
+    /// responses); else the connection stops as resumed without a key.
+    pub fn retry(&mut self, out: &mut impl FnMut(Role, Chunk<'_>, &Arc<TlsInfo>)) {
+        let Some(by) = self.waiting.take() else {
+            return;
+        };
+        let master = self
+            .keys
+            .read()
+            .ok()
+            .and_then(|k| k.resumed(&by).map(<[u8]>::to_vec));
+        let Some(master) = master else {
+            let failure = self.missing_key_failure();
+            self.fail(failure);
+            return;
+        };
+        self.use_secrets(&Secrets {
+            master: Some(master),
+            ..Secrets::default()
+        });
+        self.drain(Role::Request, out);
+        self.drain(Role::Response, out);
+    }
+
     /// The connection ended: one that decrypted nothing says why, unless it carried no
     /// application data at all.
     pub fn finish(&mut self) {
+        if self.waiting.take().is_some() {
+            let failure = self.missing_key_failure();
+            self.fail(failure);
+        }
         if self.failure.is_some() || self.decrypted() {
             return;
         }
@@ -406,7 +456,7 @@ impl TlsStream {
     fn drain(&mut self, role: Role, out: &mut impl FnMut(Role, Chunk<'_>, &Arc<TlsInfo>)) {
         let mut at = 0;
         loop {
-            if self.failure.is_some() {
+            if self.failure.is_some() || self.waiting.is_some() {
                 break;
             }
             // Resynchronising starts at the front of the buffer, which a gap emptied.
@@ -660,6 +710,12 @@ impl TlsStream {
                 self.client_hello.get_or_insert(c);
             }
             (Role::Response, Message::ServerHello(s)) if !s.retry => self.start(s),
+            (Role::Response, Message::NewSessionTicket(ticket)) if !ticket.is_empty() => {
+                if let Some(master) = &self.master {
+                    self.learned
+                        .push((Resumption::Ticket(ticket), master.clone()));
+                }
+            }
             _ => {}
         }
     }
@@ -708,9 +764,39 @@ impl TlsStream {
             .read()
             .ok()
             .and_then(|k| k.get(&client_random).cloned());
-        let Some(secrets) = secrets else {
-            let failure = self.missing_key_failure();
-            self.fail(failure);
+        match secrets {
+            Some(secrets) => self.use_secrets(&secrets),
+            None => match self.resumption().filter(|_| !suite.tls13) {
+                Some(by) => self.waiting = Some(by),
+                None => {
+                    let failure = self.missing_key_failure();
+                    self.fail(failure);
+                }
+            },
+        }
+    }
+
+    /// What this TLS 1.2 connection resumes, when the server accepted a resumption: it
+    /// echoed the client's session id (for a ticket, the id the client made up for it).
+    fn resumption(&self) -> Option<Resumption> {
+        let (c, s) = (self.client_hello.as_ref()?, self.server_hello.as_ref()?);
+        if s.session_id.is_empty() || s.session_id != c.session_id {
+            return None;
+        }
+        Some(if c.ticket.is_empty() {
+            Resumption::Id(c.session_id.clone())
+        } else {
+            Resumption::Ticket(c.ticket.clone())
+        })
+    }
+
+    /// Derives both sides' keys from the connection's secrets.
+    fn use_secrets(&mut self, secrets: &Secrets) {
+        let Some(suite) = self.suite else { return };
+        let client_random = self.client_hello.as_ref().map(|c| c.random.clone());
+        let server_random = self.server_hello.as_ref().map(|s| s.random.clone());
+        let (Some(client_random), Some(server_random)) = (client_random, server_random) else {
+            self.fail(Failure::NoHandshake);
             return;
         };
         let [client, server] = &mut self.halves;
@@ -726,23 +812,23 @@ impl TlsStream {
                 let failure = self.missing_key_failure();
                 self.fail(failure);
             }
-        } else {
-            let server_random = self.server_hello.as_ref().map(|s| s.random.clone());
-            let pair = secrets
-                .master
-                .as_deref()
-                .zip(server_random)
-                .and_then(|(m, sr)| RecordKey::tls12(suite, m, &client_random, &sr));
-            match pair {
-                Some((c, s)) => {
-                    client.key = Some(c);
-                    server.key = Some(s);
-                }
-                None => {
-                    let failure = self.missing_key_failure();
-                    self.fail(failure);
-                }
-            }
+            return;
+        }
+        let pair = secrets
+            .master
+            .as_deref()
+            .and_then(|m| RecordKey::tls12(suite, m, &client_random, &server_random));
+        let Some((c, s)) = pair else {
+            let failure = self.missing_key_failure();
+            self.fail(failure);
+            return;
+        };
+        client.key = Some(c);
+        server.key = Some(s);
+        self.master = secrets.master.clone();
+        let id = self.server_hello.as_ref().map(|s| s.session_id.clone());
+        if let (Some(id), Some(master)) = (id.filter(|i| !i.is_empty()), &self.master) {
+            self.learned.push((Resumption::Id(id), master.clone()));
         }
     }
 }

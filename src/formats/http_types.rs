@@ -281,6 +281,32 @@ struct ResponseView {
     _body_as_json: Option<de::IgnoredAny>,
 }
 
+/// Headers that describe a body as sent rather than the decoded bytes written: left out of a
+/// decoded body's `headers`, so a mock does not serve plain bytes labelled gzip with the gzip
+/// length, and kept in `meta.wirecap` so reading the file back restores them.
+const ENCODING_HEADERS: [&str; 2] = ["content-encoding", "content-length"];
+
+/// The headers to write for `body`, and those left out of them as [`ENCODING_HEADERS`].
+fn describing<'h>(headers: &'h Headers, body: &Body) -> (Grouped<&'h str>, Vec<(String, String)>) {
+    if body.decoded_from.is_none() {
+        return (headers.grouped(), Vec::new());
+    }
+    let (kept, left_out) = headers.grouped_except(&ENCODING_HEADERS);
+    let left_out = left_out
+        .into_iter()
+        .map(|h| (h.name.clone(), h.value.clone()))
+        .collect();
+    (kept, left_out)
+}
+
+/// `headers` with the [`ENCODING_HEADERS`] a writer left out put back, at the end.
+fn with_encoding(mut headers: Headers, left_out: Vec<(String, String)>) -> Headers {
+    for (name, value) in left_out {
+        headers.push(name, value);
+    }
+    headers
+}
+
 /// The extras wirecap writes into `meta.wirecap`.
 #[derive(Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -301,6 +327,10 @@ struct Extras {
     request_decoded_from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     response_decoded_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    request_encoding_headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    response_encoding_headers: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     omitted_bodies: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -381,7 +411,10 @@ impl ExchangeView {
             port,
             target,
             version: extras.request_version,
-            headers: r.headers.map(StringMap::into_headers).unwrap_or_default(),
+            headers: with_encoding(
+                r.headers.map(StringMap::into_headers).unwrap_or_default(),
+                extras.request_encoding_headers,
+            ),
             body: Body {
                 bytes: r.body.flatten().unwrap_or_default().into(),
                 decoded_from: extras.request_decoded_from,
@@ -393,10 +426,12 @@ impl ExchangeView {
             status: resp.status_code.0,
             reason: extras.reason,
             version: extras.response_version,
-            headers: resp
-                .headers
-                .map(StringMap::into_headers)
-                .unwrap_or_default(),
+            headers: with_encoding(
+                resp.headers
+                    .map(StringMap::into_headers)
+                    .unwrap_or_default(),
+                extras.response_encoding_headers,
+            ),
             trailers: extras.trailers.into_iter().collect(),
             body: Body {
                 bytes: resp.body.flatten().unwrap_or_default().into(),
@@ -954,7 +989,11 @@ fn to_view<'a>(
             });
         }
     }
+    let (request_headers, request_encoding) = describing(&req.headers, &req.body);
+    let (response_headers, response_encoding) = describing(&resp.headers, &resp.body);
     let mut extras = Extras {
+        request_encoding_headers: request_encoding,
+        response_encoding_headers: response_encoding,
         request_version: req.version.clone(),
         response_version: resp.version.clone(),
         reason: resp.reason.clone(),
@@ -993,13 +1032,13 @@ fn to_view<'a>(
             path,
             pathname: py_pathname(path),
             query: query::parse_qs(query),
-            headers: req.headers.grouped(),
+            headers: request_headers,
             body: request_body,
             timestamp: req.timestamp.map(Timestamp::to_rfc3339),
         },
         response: ResponseOut {
             status_code: resp.status,
-            headers: resp.headers.grouped(),
+            headers: response_headers,
             body: response_body,
             timestamp: resp.timestamp.map(Timestamp::to_rfc3339),
         },
@@ -1208,5 +1247,40 @@ mod tests {
         let back = read_one(line.trim_end()).unwrap();
         assert_eq!(back.response, ex.response);
         assert_eq!(back.request, ex.request);
+    }
+
+    /// Issue 14: a decoded body is written without the headers that describe it as sent, and
+    /// they come back from `meta.wirecap` when the file is read.
+    #[test]
+    fn issue_14_a_decoded_body_is_written_without_its_encoding_headers() {
+        let mut ex = read_one(BASE).unwrap();
+        let resp = ex.response.as_mut().unwrap();
+        resp.headers.push("Content-Encoding", "gzip");
+        resp.headers.push("content-length", "118");
+        resp.body.decoded_from = Some("gzip".into());
+        let (line, _) = write_one(&ex);
+        let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let headers = json["response"]["headers"].as_object().unwrap();
+        assert!(
+            headers
+                .keys()
+                .all(|k| !k.eq_ignore_ascii_case("content-encoding"))
+        );
+        assert!(
+            headers
+                .keys()
+                .all(|k| !k.eq_ignore_ascii_case("content-length"))
+        );
+        assert_eq!(
+            json["meta"]["wirecap"]["responseEncodingHeaders"],
+            serde_json::json!([["Content-Encoding", "gzip"], ["content-length", "118"]])
+        );
+        let back = read_one(line.trim_end()).unwrap();
+        assert_eq!(back.response, ex.response);
+        let (again, _) = write_one(&back);
+        assert_eq!(again, line);
+        // Without decoding, the headers stay where they are.
+        ex.response.as_mut().unwrap().body.decoded_from = None;
+        assert!(write_one(&ex).0.contains(r#""Content-Encoding":"gzip""#));
     }
 }

@@ -82,14 +82,24 @@ impl Headers {
     /// store them. Names differing only in case stay separate groups, so nothing merges
     /// silently; writers that need one key per name decide how to fold them.
     pub fn grouped(&self) -> Vec<(&str, Vec<&str>)> {
+        self.grouped_except(&[]).0
+    }
+
+    /// [`Headers::grouped`] without the fields named in `names` (any case), and those fields.
+    pub fn grouped_except(&self, names: &[&str]) -> (Vec<(&str, Vec<&str>)>, Vec<&Header>) {
         let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+        let mut left_out = Vec::new();
         for h in &self.0 {
+            if names.iter().any(|n| h.name.eq_ignore_ascii_case(n)) {
+                left_out.push(h);
+                continue;
+            }
             match groups.iter_mut().find(|(n, _)| *n == h.name) {
                 Some((_, values)) => values.push(&h.value),
                 None => groups.push((&h.name, vec![&h.value])),
             }
         }
-        groups
+        (groups, left_out)
     }
 
     /// Whether grouping by name would change the order of fields, i.e. a name reappears

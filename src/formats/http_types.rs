@@ -301,8 +301,17 @@ fn describing<'h>(headers: &'h Headers, body: &Body) -> (Grouped<&'h str>, Vec<(
 
 /// `headers` with the [`ENCODING_HEADERS`] a writer left out put back, at the end.
 fn with_encoding(mut headers: Headers, left_out: Vec<(String, String)>) -> Headers {
+    // A field the headers already hold (a file edited, or written without decoding) is not
+    // doubled.
+    let present: Vec<String> = left_out
+        .iter()
+        .filter(|(name, _)| headers.contains(name))
+        .map(|(name, _)| name.to_ascii_lowercase())
+        .collect();
     for (name, value) in left_out {
-        headers.push(name, value);
+        if !present.contains(&name.to_ascii_lowercase()) {
+            headers.push(name, value);
+        }
     }
     headers
 }
@@ -1282,5 +1291,15 @@ mod tests {
         // Without decoding, the headers stay where they are.
         ex.response.as_mut().unwrap().body.decoded_from = None;
         assert!(write_one(&ex).0.contains(r#""Content-Encoding":"gzip""#));
+    }
+
+    /// A file whose headers already hold a field its meta also keeps does not get it twice.
+    #[test]
+    fn encoding_headers_in_both_places_are_not_doubled() {
+        let line = r#"{"request":{"method":"get","protocol":"http","host":"a.test","path":"/"},"response":{"statusCode":200,"headers":{"Content-Encoding":"gzip"},"body":"hi"},"meta":{"wirecap":{"responseDecodedFrom":"gzip","responseEncodingHeaders":[["Content-Encoding","gzip"],["Content-Length","22"]]}}}"#;
+        let ex = read_one(line).unwrap();
+        let headers = &ex.response.as_ref().unwrap().headers;
+        assert_eq!(headers.all("content-encoding").count(), 1);
+        assert_eq!(headers.first("content-length"), Some("22"));
     }
 }

@@ -458,6 +458,31 @@ impl RecordKey {
         self.seq += 1;
         [&header[..], &data, tag.as_ref()].concat()
     }
+
+    /// Seals a TLS 1.2 ChaCha20-Poly1305 record (RFC 7905), for building test streams.
+    pub(crate) fn seal_tls12_chacha(&mut self, ty: u8, plain: &[u8]) -> Vec<u8> {
+        let mut data = plain.to_vec();
+        let n = u16::try_from(data.len()).expect("small");
+        let len = n + TAG_BYTES as u16;
+        let header = [ty, 3, 3, (len >> 8) as u8, len as u8];
+        let mut nonce = self.iv;
+        xor_seq(&mut nonce, &self.seq.to_be_bytes());
+        let mut aad = [0u8; 13];
+        aad[..8].copy_from_slice(&self.seq.to_be_bytes());
+        aad[8..11].copy_from_slice(&header[..3]);
+        aad[11..].copy_from_slice(&n.to_be_bytes());
+        let tag = self
+            .cipher
+            .0
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut data,
+            )
+            .expect("seals");
+        self.seq += 1;
+        [&header[..], &data, tag.as_ref()].concat()
+    }
 }
 
 #[cfg(test)]

@@ -55,6 +55,14 @@ pub const MAX_EARLY_DATA_RECORDS: u32 = 1024;
 /// capture of records that look plausible but never open cannot make it spin.
 pub const MAX_RESYNC_TRIAL_BYTES: u64 = 256 << 20;
 
+/// Trial decryption allowed after a gap, whatever came since: enough to skip 16 lost records
+/// of full size to find the next one (more as more bytes arrive).
+pub const RESYNC_TRIAL_BASE_BYTES: u64 = 256 << 10;
+
+/// Further trial decryption allowed per byte received since the gap, so the work stays in
+/// proportion to the input (a hostile run of plausible headers gets little).
+pub const RESYNC_TRIAL_PER_BYTE: u64 = 16;
+
 /// The size reported for a gap in the plaintext: unknown, larger than any message.
 pub const UNKNOWN_GAP: u64 = 1 << 48;
 
@@ -205,10 +213,23 @@ struct Half {
     resync: bool,
     scanned: usize,
     trial_bytes: u64,
+    /// Trial decryption spent since the last gap, and bytes received since it.
+    gap_trials: u64,
+    since_gap: u64,
+    /// Where in `buf` a gap fell while the connection waited for its session.
+    gap_at: Option<usize>,
 }
 
 impl Half {
+    fn start_resync(&mut self) {
+        self.resync = true;
+        self.scanned = 0;
+        self.gap_trials = 0;
+        self.since_gap = 0;
+    }
+
     fn push(&mut self, data: &[u8], origin: Origin) {
+        self.since_gap = self.since_gap.saturating_add(data.len() as u64);
         self.marks.push_back((self.buf.len(), origin));
         self.buf.extend_from_slice(data);
     }
@@ -229,6 +250,9 @@ impl Half {
         }
         for (o, _) in &mut self.marks {
             *o = o.saturating_sub(n);
+        }
+        if let Some(gap) = &mut self.gap_at {
+            *gap = gap.saturating_sub(n);
         }
         if self.buf.is_empty() {
             self.marks.clear();
@@ -281,6 +305,8 @@ pub struct TlsStream {
     /// The TLS 1.2 master secret in use, and the sessions it can be resumed by.
     master: Option<Vec<u8>>,
     learned: Vec<(Resumption, Vec<u8>)>,
+    /// Sessions to learn once a record has opened under their key.
+    unproven: Vec<(Resumption, Vec<u8>)>,
     /// This connection's counts.
     pub stats: TlsStats,
 }
@@ -318,6 +344,7 @@ impl TlsStream {
             waiting: None,
             master: None,
             learned: Vec::new(),
+            unproven: Vec::new(),
             stats: TlsStats {
                 connections: 1,
                 ..TlsStats::default()
@@ -339,6 +366,9 @@ impl TlsStream {
     /// decrypted neither keeps memory nor holds back the output order.
     fn fail(&mut self, failure: Failure) {
         self.failure.get_or_insert(failure);
+        self.waiting = None;
+        self.learned.clear();
+        self.unproven.clear();
         for h in &mut self.halves {
             h.buf = Vec::new();
             h.marks = VecDeque::new();
@@ -362,14 +392,13 @@ impl TlsStream {
     /// success the held records are opened, client side first (requests before their
     /// responses); else the connection stops as resumed without a key.
     pub fn retry(&mut self, out: &mut impl FnMut(Role, Chunk<'_>, &Arc<TlsInfo>)) {
+        if self.failure.is_some() {
+            return;
+        }
         let Some(by) = self.waiting.take() else {
             return;
         };
-        let master = self
-            .keys
-            .read()
-            .ok()
-            .and_then(|k| k.resumed(&by).map(<[u8]>::to_vec));
+        let master = self.resumed_master(&by);
         let Some(master) = master else {
             let failure = self.missing_key_failure();
             self.fail(failure);
@@ -434,6 +463,11 @@ impl TlsStream {
         let half = &mut self.halves[index(role)];
         match chunk {
             Chunk::Data(data, origin) => half.push(data, origin),
+            Chunk::Gap(_) if self.waiting.is_some() => {
+                // Applied once the session is known: the records before it still open.
+                half.gap_at.get_or_insert(half.buf.len());
+                return;
+            }
             Chunk::Gap(_) => {
                 if !half.protected || half.key.is_none() || half.next.is_some() {
                     // Lost in this side's handshake: nothing after it can be opened in order.
@@ -442,8 +476,7 @@ impl TlsStream {
                 }
                 half.buf.clear();
                 half.marks.clear();
-                half.resync = true;
-                half.scanned = 0;
+                half.start_resync();
                 if let Some(info) = &self.info {
                     out(role, Chunk::Gap(UNKNOWN_GAP), info);
                 }
@@ -451,6 +484,29 @@ impl TlsStream {
             }
         }
         self.drain(role, out);
+    }
+
+    /// A gap held while waiting reaches the front of the buffer: what is before it is lost,
+    /// and the records after it are searched for as after any gap.
+    fn apply_held_gap(
+        &mut self,
+        role: Role,
+        at: usize,
+        out: &mut impl FnMut(Role, Chunk<'_>, &Arc<TlsInfo>),
+    ) {
+        let half = &mut self.halves[index(role)];
+        let Some(gap) = half.gap_at.take() else {
+            return;
+        };
+        if !half.protected || half.key.is_none() || half.next.is_some() {
+            self.fail(Failure::RecordGap { side: side(role) });
+            return;
+        }
+        half.consume(gap.max(at).min(half.buf.len()));
+        half.start_resync();
+        if let Some(info) = &self.info {
+            out(role, Chunk::Gap(UNKNOWN_GAP), info);
+        }
     }
 
     fn drain(&mut self, role: Role, out: &mut impl FnMut(Role, Chunk<'_>, &Arc<TlsInfo>)) {
@@ -462,6 +518,18 @@ impl TlsStream {
             // Resynchronising starts at the front of the buffer, which a gap emptied.
             if self.halves[index(role)].resync && (at != 0 || !self.find_record(role)) {
                 break;
+            }
+            let half = &mut self.halves[index(role)];
+            if let Some(gap) = half.gap_at {
+                let ends = half
+                    .buf
+                    .get(at + 3..at + 5)
+                    .map(|l| at + 5 + usize::from(u16::from_be_bytes([l[0], l[1]])));
+                if ends.is_none_or(|end| end > gap) && (at >= gap || half.buf.len() >= gap) {
+                    self.apply_held_gap(role, at, out);
+                    at = 0;
+                    continue;
+                }
             }
             let half = &mut self.halves[index(role)];
             let Some(head) = half.buf.get(at..at + 5) else {
@@ -523,11 +591,14 @@ impl TlsStream {
                     .is_none_or(|h| matches!(h, [20..=23, 3, 0..=4, ..]));
                 if followed {
                     let header: [u8; 5] = head.try_into().expect("five bytes");
+                    let budget = RESYNC_TRIAL_BASE_BYTES
+                        .saturating_add(RESYNC_TRIAL_PER_BYTE.saturating_mul(half.since_gap));
                     let opened = (1..=MAX_RESYNC_RECORDS).find_map(|skip| {
-                        if half.trial_bytes > MAX_RESYNC_TRIAL_BYTES {
+                        if half.trial_bytes > MAX_RESYNC_TRIAL_BYTES || half.gap_trials > budget {
                             return None;
                         }
                         half.trial_bytes += len as u64;
+                        half.gap_trials += len as u64;
                         scratch.clear();
                         scratch.extend_from_slice(body);
                         let mut k = key.clone();
@@ -543,7 +614,12 @@ impl TlsStream {
             }
             at += 1;
             half.scanned += 1;
-            if half.scanned > MAX_RESYNC_SCAN_BYTES || half.trial_bytes > MAX_RESYNC_TRIAL_BYTES {
+            let budget = RESYNC_TRIAL_BASE_BYTES
+                .saturating_add(RESYNC_TRIAL_PER_BYTE.saturating_mul(half.since_gap));
+            if half.scanned > MAX_RESYNC_SCAN_BYTES
+                || half.trial_bytes > MAX_RESYNC_TRIAL_BYTES
+                || half.gap_trials > budget
+            {
                 self.fail(Failure::RecordGap { side: side(role) });
                 return false;
             }
@@ -654,6 +730,8 @@ impl TlsStream {
         half.opened += 1;
         half.failed_in_row = 0;
         self.stats.records += 1;
+        // A record opened: the master secret is right, so its sessions may be resumed.
+        self.learned.append(&mut self.unproven);
         let plain = &half.buf[range];
         match inner {
             22 => {
@@ -709,10 +787,14 @@ impl TlsStream {
                 // After a HelloRetryRequest the second ClientHello keeps the random.
                 self.client_hello.get_or_insert(c);
             }
-            (Role::Response, Message::ServerHello(s)) if !s.retry => self.start(s),
+            (Role::Response, Message::ServerHello(s))
+                if !s.retry && self.server_hello.is_none() =>
+            {
+                self.start(s)
+            }
             (Role::Response, Message::NewSessionTicket(ticket)) if !ticket.is_empty() => {
                 if let Some(master) = &self.master {
-                    self.learned
+                    self.unproven
                         .push((Resumption::Ticket(ticket), master.clone()));
                 }
             }
@@ -764,16 +846,34 @@ impl TlsStream {
             .read()
             .ok()
             .and_then(|k| k.get(&client_random).cloned());
-        match secrets {
-            Some(secrets) => self.use_secrets(&secrets),
-            None => match self.resumption().filter(|_| !suite.tls13) {
-                Some(by) => self.waiting = Some(by),
-                None => {
-                    let failure = self.missing_key_failure();
-                    self.fail(failure);
-                }
-            },
+        let by = self.resumption().filter(|_| !suite.tls13);
+        let resumed = by.as_ref().and_then(|by| self.resumed_master(by));
+        match (secrets, resumed, by) {
+            (Some(secrets), _, _) => self.use_secrets(&secrets),
+            (None, Some(master), _) => self.use_secrets(&Secrets {
+                master: Some(master),
+                ..Secrets::default()
+            }),
+            (None, None, Some(by)) => self.waiting = Some(by),
+            (None, None, None) => {
+                let failure = self.missing_key_failure();
+                self.fail(failure);
+            }
         }
+    }
+
+    /// The master secret a resumption resumes, by its ticket, else by the session id the
+    /// client sent beside it (a server may ignore the ticket and resume by id).
+    fn resumed_master(&self, by: &Resumption) -> Option<Vec<u8>> {
+        let keys = self.keys.read().ok()?;
+        let id = self
+            .client_hello
+            .as_ref()
+            .map(|c| Resumption::Id(c.session_id.clone()));
+        [Some(by.clone()), id]
+            .into_iter()
+            .flatten()
+            .find_map(|r| keys.resumed(&r).map(<[u8]>::to_vec))
     }
 
     /// What this TLS 1.2 connection resumes, when the server accepted a resumption: it
@@ -828,7 +928,7 @@ impl TlsStream {
         self.master = secrets.master.clone();
         let id = self.server_hello.as_ref().map(|s| s.session_id.clone());
         if let (Some(id), Some(master)) = (id.filter(|i| !i.is_empty()), &self.master) {
-            self.learned.push((Resumption::Id(id), master.clone()));
+            self.unproven.push((Resumption::Id(id), master.clone()));
         }
     }
 }
@@ -1258,5 +1358,213 @@ mod tests {
         );
         assert!(matches!(s.failure(), Some(Failure::NoKey { .. })));
         assert_eq!(s.oldest_buffered(), None);
+    }
+
+    /// TLS 1.2 building blocks: a ChaCha20-Poly1305 suite, hellos, a session id.
+    const CHACHA12: u16 = 0xcca8;
+
+    fn ch12(random: [u8; 32], sid: &[u8]) -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend(random);
+        b.push(sid.len() as u8);
+        b.extend(sid);
+        b.extend([0, 2, 0xcc, 0xa8, 1, 0, 0, 0]);
+        plain_record(22, &handshake(1, &b))
+    }
+
+    fn sh12(random: [u8; 32], sid: &[u8]) -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend(random);
+        b.push(sid.len() as u8);
+        b.extend(sid);
+        b.extend([0xcc, 0xa8, 0, 0, 0]);
+        plain_record(22, &handshake(2, &b))
+    }
+
+    fn keys12(cr: [u8; 32], sr: [u8; 32], master: &[u8]) -> (RecordKey, RecordKey) {
+        RecordKey::tls12(keys::suite(CHACHA12).unwrap(), master, &cr, &sr).unwrap()
+    }
+
+    fn collect(s: &mut TlsStream, role: Role, c: Chunk<'_>, seen: &mut Vec<String>) {
+        s.feed(role, c, &mut |r, c, _| {
+            seen.push(match c {
+                Chunk::Data(d, _) => format!("{:?}:{}", r, String::from_utf8_lossy(d)),
+                Chunk::Gap(_) => format!("{r:?}:gap"),
+            })
+        });
+    }
+
+    const RB: [u8; 32] = [5; 32];
+    const SB: [u8; 32] = [6; 32];
+    const SID: [u8; 32] = [0xaa; 32];
+    const MASTER: [u8; 48] = [0x42; 48];
+
+    /// A resumed TLS 1.2 connection; returns the stream after feeding, and what came out.
+    fn resumed_with_client_gap(keys: SharedKeys) -> (TlsStream, Vec<String>) {
+        let (mut c, mut sv) = keys12(RB, SB, &MASTER);
+        let mut s = TlsStream::new(keys);
+        let mut seen = Vec::new();
+        collect(
+            &mut s,
+            Role::Request,
+            Chunk::Data(&ch12(RB, &SID), origin()),
+            &mut seen,
+        );
+        let mut server = sh12(SB, &SID);
+        server.extend(plain_record(20, &[1]));
+        server.extend(sv.seal_tls12_chacha(22, &handshake(20, &[0; 12])));
+        collect(
+            &mut s,
+            Role::Response,
+            Chunk::Data(&server, origin()),
+            &mut seen,
+        );
+        let mut client = plain_record(20, &[1]);
+        client.extend(c.seal_tls12_chacha(22, &handshake(20, &[0; 12])));
+        client.extend(c.seal_tls12_chacha(23, b"GET1"));
+        collect(
+            &mut s,
+            Role::Request,
+            Chunk::Data(&client, origin()),
+            &mut seen,
+        );
+        let _lost = c.seal_tls12_chacha(23, b"LOST");
+        collect(&mut s, Role::Request, Chunk::Gap(30), &mut seen);
+        let after = c.seal_tls12_chacha(23, b"GET2");
+        collect(
+            &mut s,
+            Role::Request,
+            Chunk::Data(&after, origin()),
+            &mut seen,
+        );
+        (s, seen)
+    }
+
+    #[test]
+    fn a_gap_while_a_resumption_waits_is_applied_once_the_session_is_known() {
+        // Control: the key log has the resumed connection's own line: resync works.
+        let mut k = KeyLog::default();
+        k.add_text(format!("CLIENT_RANDOM {} {}\n", hex(&RB), hex(&MASTER)).as_bytes())
+            .unwrap();
+        let (s, seen) = resumed_with_client_gap(shared(k));
+        assert_eq!(s.failure(), None);
+        assert_eq!(seen, ["Request:GET1", "Request:gap", "Request:GET2"]);
+        // The same connection whose session is learned from another connection of the batch.
+        let keys = shared(KeyLog::default());
+        let (mut s, seen) = resumed_with_client_gap(keys.clone());
+        assert!(s.waiting() && seen.is_empty());
+        keys.write()
+            .unwrap()
+            .learn(Resumption::Id(SID.to_vec()), MASTER.to_vec());
+        let mut out = Vec::new();
+        s.retry(&mut |r, c, _| {
+            out.push(match c {
+                Chunk::Data(d, _) => format!("{r:?}:{}", String::from_utf8_lossy(d)),
+                Chunk::Gap(_) => format!("{r:?}:gap"),
+            })
+        });
+        assert_eq!(s.failure(), None);
+        assert_eq!(out, ["Request:GET1", "Request:gap", "Request:GET2"]);
+    }
+
+    #[test]
+    fn a_second_server_hello_is_ignored() {
+        let keys = shared(KeyLog::default());
+        let mut s = TlsStream::new(keys.clone());
+        let mut seen = Vec::new();
+        collect(
+            &mut s,
+            Role::Request,
+            Chunk::Data(&ch12(RB, &SID), origin()),
+            &mut seen,
+        );
+        let server = [sh12(SB, &SID), sh12(SB, &SID), vec![0x17, 3, 3, 0, 40]].concat();
+        collect(
+            &mut s,
+            Role::Response,
+            Chunk::Data(&server, origin()),
+            &mut seen,
+        );
+        assert!(s.waiting());
+        keys.write()
+            .unwrap()
+            .learn(Resumption::Id(SID.to_vec()), MASTER.to_vec());
+        s.retry(&mut |_, _, _| {});
+        assert!(!s.waiting());
+    }
+
+    #[test]
+    fn a_connection_whose_keys_fail_teaches_no_session() {
+        let ra = [3u8; 32];
+        let sa = [4u8; 32];
+        let mut k = KeyLog::default();
+        k.add_text(format!("CLIENT_RANDOM {} {}\n", hex(&ra), hex(&[0x13u8; 48])).as_bytes())
+            .unwrap();
+        let mut s = TlsStream::new(shared(k));
+        let (_, mut sv) = keys12(ra, sa, &MASTER);
+        let mut seen = Vec::new();
+        collect(
+            &mut s,
+            Role::Request,
+            Chunk::Data(&ch12(ra, &[]), origin()),
+            &mut seen,
+        );
+        let mut server = sh12(sa, &SID);
+        server.extend(plain_record(20, &[1]));
+        server.extend(sv.seal_tls12_chacha(22, &handshake(20, &[0; 12])));
+        collect(
+            &mut s,
+            Role::Response,
+            Chunk::Data(&server, origin()),
+            &mut seen,
+        );
+        assert!(
+            matches!(s.failure(), Some(Failure::AuthFailed { .. })),
+            "{:?}",
+            s.failure()
+        );
+        let learned = s.take_learned();
+        assert!(
+            learned.is_empty(),
+            "failed connection teaches {} session(s)",
+            learned.len()
+        );
+    }
+
+    #[test]
+    fn trial_decryption_after_a_gap_stays_in_proportion_to_the_input() {
+        let (hello, server, client) = connection(&[b"one"], &[b"200"]);
+        let mut s = TlsStream::new(keylog());
+        feed_all(
+            &mut s,
+            &[
+                (Role::Request, &hello),
+                (Role::Response, &server),
+                (Role::Request, &client),
+            ],
+        );
+        s.feed(Role::Request, Chunk::Gap(10), &mut |_, _, _| {});
+        // A header every 5 bytes whose length (16380) is a multiple of 5: every candidate is
+        // followed by another plausible header.
+        let junk: Vec<u8> = [0x17u8, 3, 3, 0x3f, 0xfc]
+            .iter()
+            .copied()
+            .cycle()
+            .take(20_000)
+            .collect();
+        s.feed(
+            Role::Request,
+            Chunk::Data(&junk, origin()),
+            &mut |_, _, _| {},
+        );
+        let bound = RESYNC_TRIAL_BASE_BYTES
+            + RESYNC_TRIAL_PER_BYTE * junk.len() as u64
+            + MAX_RECORD_BYTES as u64;
+        assert!(
+            s.halves[0].trial_bytes <= bound,
+            "{}",
+            s.halves[0].trial_bytes
+        );
+        assert_eq!(s.failure(), Some(&Failure::RecordGap { side: "client" }));
     }
 }

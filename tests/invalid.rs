@@ -80,6 +80,7 @@ const CASES: &[Case] = &[
     case!("http-types/blank-line.jsonl", Strict, 2, 1, "", "blank-line"),
     case!("http-types/body-as-json.jsonl", Strict, 2, 207, "/response", "schema/additionalProperties"),
     case!("http-types/body-object.jsonl", Strict, 2, 293, "/response/body", "schema/type"),
+    case!("http-types/content-encoding-on-text.jsonl", Strict, 2, 304, "/response/headers/content-encoding", "content-encoding"),
     case!("http-types/content-length-and-chunked.jsonl", Strict, 2, 281, "/response/headers/content-length", "content-length-transfer-encoding"),
     case!("http-types/content-length-wrong.jsonl", Strict, 2, 281, "/response/headers/content-length", "content-length"),
     case!("http-types/header-value-integer.jsonl", Strict, 2, 138, "/request/headers/accept", "schema/type"),

@@ -32,6 +32,10 @@ pub const RULES: &[(&str, &str)] = &[
     ("status-range", "a status code outside 100-599"),
     ("content-length", "Content-Length disagrees with the body"),
     (
+        "content-encoding",
+        "Content-Encoding on an http-types body, which is the decoded text",
+    ),
+    (
         "content-length-transfer-encoding",
         "both Content-Length and Transfer-Encoding are set",
     ),
@@ -194,6 +198,34 @@ fn check_content_length(
             format!("Content-Length {cl:?} is not a number"),
         ),
     }
+}
+
+/// A Content-Encoding on an http-types body (issue 14). The body is text, so it is the decoded
+/// one: a mock replaying the exchange would serve plain bytes labelled with the coding.
+fn check_content_encoding(
+    headers: Option<&Value>,
+    headers_ptr: &str,
+    body_len: Option<usize>,
+    out: &mut Vec<Finding>,
+) {
+    let Some((name, value)) = header(headers, "content-encoding") else {
+        return;
+    };
+    let Some(coding) = first_str(value).map(str::trim) else {
+        return;
+    };
+    if coding.eq_ignore_ascii_case("identity") || body_len.is_none_or(|n| n == 0) {
+        return;
+    }
+    push(
+        out,
+        Severity::Warning,
+        "content-encoding",
+        format!("{headers_ptr}/{}", esc(name)),
+        format!(
+            "Content-Encoding is {coding:?} but an http-types body is text, the decoded body: a mock would serve it labelled {coding:?}"
+        ),
+    );
 }
 
 /// Checks one Hoverfly response object (any simulation version or legacy record).
@@ -527,16 +559,25 @@ pub fn http_types(doc: &Value, out: &mut Vec<Finding>) {
         if !no_body {
             check_content_length(r.get("headers"), "/response/headers", body_len, true, out);
         }
+        check_content_encoding(r.get("headers"), "/response/headers", body_len, out);
     }
     let Some(req) = req else { return };
+    let request_body_len = req
+        .get("body")
+        .and_then(Value::as_str)
+        .map(str::len)
+        .or(Some(0));
     check_content_length(
         req.get("headers"),
         "/request/headers",
-        req.get("body")
-            .and_then(Value::as_str)
-            .map(str::len)
-            .or(Some(0)),
+        request_body_len,
         true,
+        out,
+    );
+    check_content_encoding(
+        req.get("headers"),
+        "/request/headers",
+        request_body_len,
         out,
     );
     path_query(req, out);

@@ -96,12 +96,12 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
 
 /// `meta.timeExported` when no flag gives it: SOURCE_DATE_EPOCH (reproducible builds), else
 /// the input's own (`None`), else now.
-fn time_exported(args: &ConvertArgs, sim: &Simulation) -> Option<Timestamp> {
+fn time_exported(args: &ConvertArgs, sim: &Simulation) -> Result<Option<Timestamp>> {
     let forced = args.time_exported.is_some() || std::env::var_os("SOURCE_DATE_EPOCH").is_some();
     if !forced && sim.meta.time_exported.is_some() {
-        return None;
+        return Ok(None);
     }
-    Some(super::export_time(args.time_exported))
+    super::export_time(args.time_exported).map(Some)
 }
 
 /// Conversions from or to Hoverfly: through the simulation model, whole-document.
@@ -133,7 +133,7 @@ fn run_simulation(
         }
         let wopts = WriteOptions {
             schema_version: args.schema_version,
-            time_exported: time_exported(args, &sim),
+            time_exported: time_exported(args, &sim)?,
             key_order: if args.hoverfly_compat {
                 KeyOrder::Hoverfly
             } else {

@@ -216,7 +216,7 @@ fn merge_into_simulation(
     }
     let wopts = WriteOptions {
         schema_version: args.schema_version,
-        time_exported: Some(export_time(args.time_exported)),
+        time_exported: Some(export_time(args.time_exported)?),
         key_order: if args.hoverfly_compat {
             KeyOrder::Hoverfly
         } else {

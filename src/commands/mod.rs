@@ -28,6 +28,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         .num_threads(workers)
         .build_global()
         .context("starting the thread pool")?;
+    // A malformed SOURCE_DATE_EPOCH stops the run before any work, whatever the command.
+    source_date_epoch()?;
     match cli.command {
         Command::Convert(args) => convert::run(args),
         Command::Count(args) => count::run(args),
@@ -141,23 +143,44 @@ pub fn warn_invalid(examples: &[String], total: u64) {
     }
 }
 
+/// The latest `SOURCE_DATE_EPOCH` accepted: 9999-12-31T23:59:59Z, the last second RFC 3339
+/// can write.
+const MAX_SOURCE_DATE_EPOCH: i64 = 253_402_300_799;
+
+/// `SOURCE_DATE_EPOCH` when set: seconds since 1970 as a plain decimal integer, as the
+/// reproducible-builds specification defines it; anything else is an error naming the
+/// variable, rather than silently "now".
+pub fn source_date_epoch() -> Result<Option<wirecap::model::Timestamp>> {
+    let Some(raw) = std::env::var_os("SOURCE_DATE_EPOCH") else {
+        return Ok(None);
+    };
+    let value = raw.to_string_lossy();
+    let secs = Some(&*value)
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|&s| s <= MAX_SOURCE_DATE_EPOCH);
+    match secs {
+        Some(secs) => Ok(Some(wirecap::model::Timestamp::from_unix(secs, 0))),
+        None => anyhow::bail!(
+            "SOURCE_DATE_EPOCH={value:?}: expected a whole number of seconds since 1970-01-01, at most {MAX_SOURCE_DATE_EPOCH} (9999-12-31)"
+        ),
+    }
+}
+
 /// `meta.timeExported` for a rebuilt simulation: the flag, else `SOURCE_DATE_EPOCH`
 /// (reproducible builds), else now.
-pub fn export_time(flag: Option<wirecap::model::Timestamp>) -> wirecap::model::Timestamp {
+pub fn export_time(flag: Option<wirecap::model::Timestamp>) -> Result<wirecap::model::Timestamp> {
     use wirecap::model::Timestamp;
     if let Some(t) = flag {
-        return t;
+        return Ok(t);
     }
-    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-    {
-        return Timestamp::from_unix(secs, 0);
+    if let Some(t) = source_date_epoch()? {
+        return Ok(t);
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    Timestamp::from_unix(now, 0)
+    Ok(Timestamp::from_unix(now, 0))
 }
 
 /// Under `--strict`, any loss refuses the output: says so and returns true; the caller drops

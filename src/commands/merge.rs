@@ -39,6 +39,10 @@ struct Run {
 }
 
 pub fn run(args: MergeArgs) -> Result<ExitCode> {
+    // Standard input can be read once: a second `-` would merge it with nothing.
+    if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
+        anyhow::bail!("standard input (`-`) may be given once among the inputs");
+    }
     let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
     let to = args
         .to

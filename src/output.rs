@@ -54,6 +54,12 @@ pub enum Error {
     /// The output is one of the inputs.
     #[error("{0}: the output is also an input; write elsewhere and rename")]
     SameAsInput(PathBuf),
+    /// The output names a directory.
+    #[error("{0} is a directory; name the file to write")]
+    IsDirectory(PathBuf),
+    /// The output's directory does not exist.
+    #[error("{0}: no such directory (wirecap does not create it)")]
+    NoDirectory(PathBuf),
     /// The temporary file could not be created.
     #[error("creating a temporary file beside {path}")]
     Create {
@@ -72,6 +78,22 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+}
+
+/// Checks, before any work, that `dest` can be written as a file: not a directory, in a
+/// directory that exists. Returns that directory.
+pub fn check_path(dest: &Path) -> Result<&Path, Error> {
+    if dest.is_dir() {
+        return Err(Error::IsDirectory(dest.to_owned()));
+    }
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::NoDirectory(dir.to_owned()));
+    }
+    Ok(dir)
 }
 
 /// Bytes written between two background syncs (see [`AtomicFile`]).
@@ -156,17 +178,15 @@ impl AtomicFile {
                 return Err(Error::SameAsInput(dest.to_owned()));
             }
         }
-        let dir = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let dir = check_path(dest)?;
         let tmp = tempfile::Builder::new()
             .prefix(".wirecap-")
             .suffix(".tmp")
             .tempfile_in(dir)
             .map_err(|source| Error::Create {
                 path: dest.to_owned(),
-                source,
+                // The error names the temporary file, which the user never asked for.
+                source: io::Error::from(source.kind()),
             })?;
         Ok(Self {
             syncer: None,

@@ -13,6 +13,14 @@ use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
 use wirecap::model::{Simulation, Timestamp};
 
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {
+    // Every output path is checked before the work: a run that cannot write its summary must
+    // not first write (or replace) its main output.
+    if let Some(path) = &args.summary_json {
+        wirecap::output::check_path(path).context("--summary-json")?;
+    }
+    if let Some(path) = args.output.as_deref().filter(|p| *p != Path::new("-")) {
+        wirecap::output::check_path(path)?;
+    }
     let mut input = Input::open(&args.input).with_context(|| format!("opening {}", args.input))?;
     let from = input.detect(args.from)?;
     let output = args.output.as_deref().filter(|p| *p != Path::new("-"));

@@ -44,6 +44,9 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         anyhow::bail!("standard input (`-`) may be given once among the inputs");
     }
     let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
+    if let Some(path) = output {
+        wirecap::output::check_path(path)?;
+    }
     let to = args
         .to
         .or_else(|| output.and_then(Format::from_extension))

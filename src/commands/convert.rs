@@ -99,7 +99,24 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             args.input, summary.read, summary.written, summary.not_written, summary.invalid
         );
     }
-    Ok(super::finished(summary.invalid))
+    Ok(finished(&summary, from, to))
+}
+
+/// The exit status: 1 when invalid records were skipped, or when records were read but none
+/// could be written, which is said with the format that would have held them.
+fn finished(summary: &Summary, from: Format, to: Format) -> ExitCode {
+    if summary.read > 0 && summary.written == 0 {
+        let hint = if from.is_simulation() && !to.is_simulation() {
+            format!("; --to {from} keeps them")
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "wirecap: warning: nothing that was read could be written as {to} (the warnings above say why){hint}"
+        );
+        return ExitCode::from(1);
+    }
+    super::finished(summary.invalid)
 }
 
 /// `meta.timeExported` when no flag gives it: SOURCE_DATE_EPOCH (reproducible builds), else
@@ -179,5 +196,5 @@ fn run_simulation(
             args.input, summary.read, summary.written, summary.not_written, summary.invalid
         );
     }
-    Ok(super::finished(summary.invalid))
+    Ok(finished(&summary, from, to))
 }

@@ -118,7 +118,7 @@ impl Format {
 
     /// Whether `head` starts with the magic number of a pcap (micro, nano or modified, either
     /// byte order) or pcapng file.
-    fn capture_magic(head: &[u8]) -> bool {
+    pub(crate) fn capture_magic(head: &[u8]) -> bool {
         const MAGICS: [[u8; 4]; 7] = [
             [0xd4, 0xc3, 0xb2, 0xa1],
             [0xa1, 0xb2, 0xc3, 0xd4],

@@ -283,6 +283,25 @@ pub fn validate_reader(
         file: name.to_owned(),
         source,
     };
+    if opts.schema.is_none()
+        && crate::formats::Format::capture_magic(reader.fill_buf().map_err(io_err)?)
+    {
+        let mut counter = Counter::new(sink);
+        counter.summary.documents = 1;
+        counter.emit(Problem {
+            line: 1,
+            column: 1,
+            finding: finding(
+                Severity::Error,
+                "capture",
+                "",
+                "this is a packet capture (pcap/pcapng): captures are converted, not validated; \
+                 validate what `wirecap convert` writes from it"
+                    .into(),
+            ),
+        });
+        return Ok(counter.summary);
+    }
     let jsonl = match opts.schema {
         Some(s) => s.format.starts_with("http-types"),
         None => {

@@ -14,6 +14,10 @@ use std::collections::{HashMap, HashSet};
 pub const RULES: &[(&str, &str)] = &[
     ("json-syntax", "the file or line is not JSON"),
     (
+        "capture",
+        "a pcap or pcapng capture, which is converted, not validated",
+    ),
+    (
         "unknown-format",
         "the document is none of the formats wirecap knows",
     ),

@@ -95,8 +95,12 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             }
         }
         eprintln!(
-            "wirecap: {} ({from}) -> {out_name} ({to}): read {} exchanges, wrote {}, {} not written, {} invalid records skipped",
-            args.input, summary.read, summary.written, summary.not_written, summary.invalid
+            "wirecap: {} ({from}) -> {out_name} ({to}): read {}, wrote {}, {} not written, {} skipped",
+            args.input,
+            super::count_of(summary.read, "exchange", "exchanges"),
+            summary.written,
+            summary.not_written,
+            super::count_of(summary.invalid, "invalid record", "invalid records"),
         );
     }
     Ok(finished(&summary, from, to))
@@ -186,14 +190,17 @@ fn run_simulation(
     sink.commit()
         .with_context(|| format!("writing {out_name}"))?;
     if !args.quiet {
-        let unit = if from.is_simulation() {
-            "pairs"
+        let read = if from.is_simulation() {
+            super::count_of(summary.read, "pair", "pairs")
         } else {
-            "exchanges"
+            super::count_of(summary.read, "exchange", "exchanges")
         };
         eprintln!(
-            "wirecap: {} ({from}) -> {out_name} ({to}): read {} {unit}, wrote {}, {} not written, {} invalid records skipped",
-            args.input, summary.read, summary.written, summary.not_written, summary.invalid
+            "wirecap: {} ({from}) -> {out_name} ({to}): read {read}, wrote {}, {} not written, {} skipped",
+            args.input,
+            summary.written,
+            summary.not_written,
+            super::count_of(summary.invalid, "invalid record", "invalid records"),
         );
     }
     Ok(finished(&summary, from, to))

@@ -146,16 +146,15 @@ fn print_summary(args: &MergeArgs, to: Format, out_name: &str, run: &Run) {
     let g_dup: u64 = g.iter().map(|t| t.duplicates).sum();
     let g_drop: u64 = g.iter().map(|t| t.conflicts_dropped).sum();
     eprintln!(
-        "wirecap: merged {} input{} -> {out_name} ({to}): read {} pairs, wrote {}, folded {} duplicates, dropped {} conflicting, kept {} conflicting side by side, {} not writable, {} invalid records skipped",
-        args.inputs.len(),
-        if args.inputs.len() == 1 { "" } else { "s" },
-        p.read + run.unpairable,
+        "wirecap: merged {} -> {out_name} ({to}): read {}, wrote {}, folded {}, dropped {} conflicting, kept {} conflicting side by side, {} not writable, {} skipped",
+        super::count_of(args.inputs.len() as u64, "input", "inputs"),
+        super::count_of(p.read + run.unpairable, "pair", "pairs"),
         run.written,
-        p.duplicates,
+        super::count_of(p.duplicates, "duplicate", "duplicates"),
         p.conflicts_dropped,
         p.conflicts_kept,
         run.not_written,
-        run.summary.invalid,
+        super::count_of(run.summary.invalid, "invalid record", "invalid records"),
     );
     if g_read > 0 {
         eprintln!(

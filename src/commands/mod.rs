@@ -50,6 +50,15 @@ fn load_keylog(paths: &[std::path::PathBuf]) -> Result<std::sync::Arc<KeyLog>> {
     Ok(std::sync::Arc::new(keys))
 }
 
+/// `n` and the noun, singular for one: "1 pair", "2 pairs".
+pub fn count_of(n: u64, singular: &str, plural: &str) -> String {
+    if n == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{n} {plural}")
+    }
+}
+
 /// Whether the error is a closed pipe on output (`wirecap … | head`), which ends quietly.
 ///
 /// serde_json's writers wrap the `io::Error` without exposing it as the error's source, so

@@ -359,12 +359,19 @@ impl Simulation {
             + self.variables.len();
         for _ in 0..n {
             losses.record(LossKind::SimulationFeature, || {
+                let count = |n: usize, one: &str, many: &str| match n {
+                    1 => format!("1 {one}"),
+                    n => format!("{n} {many}"),
+                };
                 format!(
-                    "{}: {} global delays, {} literals, {} variables",
-                    file,
-                    self.delays.len() + self.delays_log_normal.len(),
-                    self.literals.len(),
-                    self.variables.len()
+                    "{file}: {}, {}, {}",
+                    count(
+                        self.delays.len() + self.delays_log_normal.len(),
+                        "global delay",
+                        "global delays"
+                    ),
+                    count(self.literals.len(), "literal", "literals"),
+                    count(self.variables.len(), "variable", "variables")
                 )
             });
         }

@@ -201,8 +201,10 @@ impl Input {
         })
     }
 
-    /// Picks the format: `forced` first, then the file's extension, then its first bytes.
+    /// Picks the format: `forced` first, then the file's extension, then its first bytes. A
+    /// gzipped input of any format is unwrapped first (`.jsonl.gz`, `.json.gz`, `.pcap.gz`).
     pub fn detect(&mut self, forced: Option<Format>) -> Result<Format, Error> {
+        self.unwrap_gzip()?;
         if let Some(f) = forced {
             return Ok(f);
         }
@@ -229,6 +231,29 @@ impl Input {
         Format::sniff(head).ok_or_else(|| Error::Undetected {
             file: self.name.clone(),
         })
+    }
+}
+
+impl Input {
+    /// Reads through gzip when the input starts with its magic number (RFC 1952).
+    fn unwrap_gzip(&mut self) -> Result<(), Error> {
+        let io_err = |name: &str, source| Error::Io {
+            file: name.to_owned(),
+            source,
+        };
+        let head = self.reader.fill_buf().map_err(|e| io_err(&self.name, e))?;
+        if !head.starts_with(&[0x1f, 0x8b]) {
+            return Ok(());
+        }
+        let inner = std::mem::replace(&mut self.reader, Box::new(io::empty()));
+        self.reader = Box::new(BufReader::with_capacity(
+            READ_BUFFER_BYTES,
+            flate2::bufread::MultiGzDecoder::new(inner),
+        ));
+        self.reader
+            .fill_buf()
+            .map(|_| ())
+            .map_err(|e| io_err(&self.name, e))
     }
 }
 

@@ -268,7 +268,19 @@ pub fn validate_path(
     } else {
         Box::new(std::fs::File::open(path).map_err(io_err)?)
     };
-    let reader = io::BufReader::with_capacity(crate::formats::READ_BUFFER_BYTES, reader);
+    let mut reader = io::BufReader::with_capacity(crate::formats::READ_BUFFER_BYTES, reader);
+    // A gzipped file (`.jsonl.gz`) is validated as what it holds, as convert reads it.
+    if reader
+        .fill_buf()
+        .map_err(io_err)?
+        .starts_with(&[0x1f, 0x8b])
+    {
+        let unzipped = io::BufReader::with_capacity(
+            crate::formats::READ_BUFFER_BYTES,
+            flate2::bufread::MultiGzDecoder::new(reader),
+        );
+        return validate_reader(&name, unzipped, opts, sink);
+    }
     validate_reader(&name, reader, opts, sink)
 }
 
@@ -305,7 +317,7 @@ pub fn validate_reader(
     let jsonl = match opts.schema {
         Some(s) => s.format.starts_with("http-types"),
         None => {
-            let ext = Path::new(name)
+            let ext = Path::new(name.strip_suffix(".gz").unwrap_or(name))
                 .extension()
                 .and_then(|e| e.to_str())
                 .map(str::to_ascii_lowercase);

@@ -184,6 +184,81 @@ pub fn parse_exchange(bytes: &[u8], source: Source) -> Result<Exchange, JsonErro
     view.into_exchange(source)
 }
 
+/// Whether `head`, the start of an http-types input, is one JSON document rather than JSONL: a
+/// JSON array of exchanges, or one exchange pretty-printed over several lines (what people
+/// paste from logs and docs), whose first line is a lone `{`.
+pub fn is_document(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let Some(start) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    match head[start] {
+        b'[' => true,
+        b'{' => {
+            let rest = &head[start + 1..];
+            let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
+            line.iter().all(u8::is_ascii_whitespace) && rest.contains(&b'\n')
+        }
+        _ => false,
+    }
+}
+
+/// Reads an http-types document (see [`is_document`]): each exchange of an array, located by
+/// its index, or the one exchange. Errors give the line within the document and a pointer
+/// from its root.
+pub fn read_document(bytes: &[u8], file: &str) -> Vec<Result<Exchange, Error>> {
+    let json_err = |line: usize, error: JsonError| Error::Json {
+        file: file.to_owned(),
+        line: line as u64,
+        error,
+    };
+    let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let first = text.iter().position(|b| !b.is_ascii_whitespace());
+    if first.and_then(|i| text.get(i)) != Some(&b'[') {
+        let source = Source {
+            file: Some(file.to_owned()),
+            location: Some(Location::Line(1)),
+            ..Source::default()
+        };
+        return vec![parse_exchange(text, source).map_err(|e| json_err(e.line, e))];
+    }
+    let items: Vec<&serde_json::value::RawValue> = match serde_json::from_slice(text) {
+        Ok(items) => items,
+        Err(e) => {
+            let error = JsonError {
+                pointer: String::new(),
+                line: e.line(),
+                column: e.column(),
+                message: super::json::strip_position(&e.to_string()),
+            };
+            return vec![Err(json_err(error.line, error))];
+        }
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let raw = item.get().as_bytes();
+            // The element is a slice of `text`: its first line is the document's line there.
+            let offset = (raw.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+            let base = text[..offset.min(text.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            let source = Source {
+                file: Some(file.to_owned()),
+                location: Some(Location::Index(i as u64)),
+                ..Source::default()
+            };
+            parse_exchange(raw, source).map_err(|mut e| {
+                e.pointer = format!("/{i}{}", e.pointer);
+                e.line += base;
+                json_err(e.line, e)
+            })
+        })
+        .collect()
+}
+
 /// Rewords a failure where the line, `request` or `response` is not an object.
 ///
 /// serde's derive names the private view struct there ("null, expected struct ExchangeView"),

@@ -82,7 +82,7 @@ pub fn to_pointer(path: &serde_path_to_error::Path) -> String {
     out
 }
 
-fn strip_position(msg: &str) -> String {
+pub(crate) fn strip_position(msg: &str) -> String {
     let trimmed = match msg.rfind(" at line ") {
         Some(i) if msg[i..].contains(" column ") => &msg[..i],
         _ => msg,

@@ -223,10 +223,12 @@ impl Input {
         if let Some(hoverfly) = by_name {
             // `.json` is the Hoverfly extension, but http-types recordings and HAR files are
             // saved as `.json` too: a first key that only those formats use wins.
-            return Ok(match Format::sniff_first_key(head) {
-                Some(f @ (Format::HttpTypes | Format::Har)) => f,
-                _ => hoverfly,
-            });
+            return Ok(
+                match Format::sniff_first_key(head).or_else(|| array_first_key(head)) {
+                    Some(f @ (Format::HttpTypes | Format::Har)) => f,
+                    _ => hoverfly,
+                },
+            );
         }
         Format::sniff(head).ok_or_else(|| Error::Undetected {
             file: self.name.clone(),
@@ -340,12 +342,21 @@ pub type Exchanges = Box<dyn Iterator<Item = Result<Exchange, Error>> + Send>;
 /// Opens a reader for `format` over `input`. Hoverfly files are read with
 /// [`read_simulation`] instead (they are one document, and their pairs need loss notes to
 /// become exchanges), so they give [`Error::Unsupported`] here.
-pub fn read(format: Format, input: Input, opts: &ReadOptions) -> Result<Exchanges, Error> {
+pub fn read(format: Format, mut input: Input, opts: &ReadOptions) -> Result<Exchanges, Error> {
     match format {
-        Format::HttpTypes => Ok(Box::new(
-            http_types::Reader::new(input.reader, input.name, opts.max_line_bytes)
-                .map(|r| r.map_err(Error::from)),
-        )),
+        Format::HttpTypes => {
+            let head = input.reader.fill_buf().map_err(|source| Error::Io {
+                file: input.name.clone(),
+                source,
+            })?;
+            if http_types::is_document(head) {
+                return read_http_types_document(input, opts.max_line_bytes);
+            }
+            Ok(Box::new(
+                http_types::Reader::new(input.reader, input.name, opts.max_line_bytes)
+                    .map(|r| r.map_err(Error::from)),
+            ))
+        }
         Format::Pcap => pcap::read(input, opts.capture.clone()),
         Format::Hoverfly
         | Format::HoverflyV1Records
@@ -356,6 +367,38 @@ pub fn read(format: Format, input: Input, opts: &ReadOptions) -> Result<Exchange
             direction: "input",
         }),
     }
+}
+
+/// The format the first key of the first object in a JSON array names (an array of
+/// http-types exchanges saved as `.json`).
+fn array_first_key(head: &[u8]) -> Option<Format> {
+    let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = head[start..].strip_prefix(b"[")?;
+    Format::sniff_first_key(rest).filter(|f| *f == Format::HttpTypes)
+}
+
+/// One pretty-printed exchange or an array of them (see [`http_types::is_document`]), read
+/// whole: at most `limit` bytes, the limit of one JSONL line.
+fn read_http_types_document(input: Input, limit: usize) -> Result<Exchanges, Error> {
+    let mut bytes = Vec::new();
+    input
+        .reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Io {
+            file: input.name.clone(),
+            source,
+        })?;
+    if bytes.len() > limit {
+        return Err(http_types::Error::LineTooLong {
+            file: input.name,
+            line: 1,
+            limit,
+        }
+        .into());
+    }
+    let items = http_types::read_document(&bytes, &input.name);
+    Ok(Box::new(items.into_iter().map(|r| r.map_err(Error::from))))
 }
 
 /// Reads a whole Hoverfly file into a simulation. [`Format::Hoverfly`] takes any Hoverfly

@@ -314,6 +314,31 @@ pub fn validate_reader(
         });
         return Ok(counter.summary);
     }
+    let head = reader.fill_buf().map_err(io_err)?;
+    let http_types_schema_or_none = opts
+        .schema
+        .is_none_or(|s| s.format.starts_with("http-types"));
+    if http_types_schema_or_none
+        && crate::formats::http_types::is_document(head)
+        && (opts.schema.is_some() || starts_like_http_types_document(head))
+    {
+        let mut counter = Counter::new(sink);
+        counter.summary.documents = 1;
+        counter.emit(Problem {
+            line: 1,
+            column: 1,
+            finding: finding(
+                Severity::Error,
+                "jsonl-framing",
+                "",
+                "one JSON document over several lines, or an array: http-types is one exchange \
+                 per line, as its readers (py-http-types, hmt) read it; `wirecap convert` reads \
+                 this and writes JSONL"
+                    .into(),
+            ),
+        });
+        return Ok(counter.summary);
+    }
     let jsonl = match opts.schema {
         Some(s) => s.format.starts_with("http-types"),
         None => {
@@ -351,6 +376,17 @@ pub fn validate_reader(
         }
     }
     Ok(counter.summary)
+}
+
+/// Whether `head`, a JSON document or array, holds exchanges: its first object's first key is
+/// `request` or `response`.
+fn starts_like_http_types_document(head: &[u8]) -> bool {
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let Some(start) = text.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    let rest = text[start..].strip_prefix(b"[").unwrap_or(&text[start..]);
+    starts_like_http_types(rest)
 }
 
 /// Whether the first key of the first object is `request` or `response`, as in every

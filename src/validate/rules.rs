@@ -18,6 +18,10 @@ pub const RULES: &[(&str, &str)] = &[
         "a pcap or pcapng capture, which is converted, not validated",
     ),
     (
+        "jsonl-framing",
+        "http-types exchanges as one pretty-printed document or an array, not one per line",
+    ),
+    (
         "unknown-format",
         "the document is none of the formats wirecap knows",
     ),

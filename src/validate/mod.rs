@@ -460,11 +460,18 @@ fn finding(severity: Severity, rule: &'static str, pointer: &str, message: Strin
     }
 }
 
-fn syntax_problem(e: &serde_json::Error, first_line: usize) -> Problem {
+/// A line or document that is not JSON, in the words and with the pointer `convert` gives
+/// for it: both come from [`crate::formats::json::from_slice`].
+fn syntax_problem(bytes: &[u8], e: &serde_json::Error, first_line: usize) -> Problem {
+    let located = crate::formats::json::from_slice::<Value>(bytes).err();
+    let (pointer, message) = match located {
+        Some(j) => (j.pointer, j.message),
+        None => (String::new(), syntax_message(e)),
+    };
     Problem {
         line: e.line() + first_line.saturating_sub(1),
         column: e.column().max(1),
-        finding: finding(Severity::Error, "json-syntax", "", syntax_message(e)),
+        finding: finding(Severity::Error, "json-syntax", &pointer, message),
     }
 }
 
@@ -505,7 +512,7 @@ pub fn check_document(
 ) -> (Option<&'static Schema>, Vec<Problem>) {
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
-        Err(e) => return (None, vec![syntax_problem(&e, 1)]),
+        Err(e) => return (None, vec![syntax_problem(bytes, &e, 1)]),
     };
     let (schema, findings) = check_value(&value, forced, profile);
     (schema, locate_all(bytes, 1, findings))
@@ -751,7 +758,7 @@ fn check_line_full(
 ) -> (Vec<Problem>, Times) {
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
-        Err(e) => return (vec![syntax_problem(&e, line)], Times::default()),
+        Err(e) => return (vec![syntax_problem(bytes, &e, line)], Times::default()),
     };
     let times = Times::of(&value);
     let mut out = Vec::new();

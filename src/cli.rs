@@ -20,13 +20,22 @@ use wirecap::model::Timestamp;
 #[command(name = "wirecap", version, about, long_about, propagate_version = true)]
 pub struct Cli {
     /// Worker threads for parallel work (default: one per core, plus one). Output is identical for
-    /// any value.
-    #[arg(long, global = true, value_name = "N")]
+    /// any value. Also accepted after convert, count, merge and validate.
+    #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--threads` for the commands that work in parallel (`schema` does not).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ThreadsArg {
+    /// Worker threads for parallel work (default: one per core, plus one). Output is identical
+    /// for any value.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// wirecap's subcommands.
@@ -101,6 +110,10 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
 /// Arguments of `wirecap convert`.
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
+    /// Worker threads.
+    #[command(flatten)]
+    pub parallel: ThreadsArg,
+
     /// The file to read, or `-` for standard input.
     pub input: String,
 
@@ -207,6 +220,10 @@ pub enum CountBy {
 /// Arguments of `wirecap count`.
 #[derive(Debug, Args)]
 pub struct CountArgs {
+    /// Worker threads.
+    #[command(flatten)]
+    pub parallel: ThreadsArg,
+
     /// The files to count (`-` for standard input).
     #[arg(required = true)]
     pub inputs: Vec<String>,
@@ -259,6 +276,10 @@ pub enum OnConflictArg {
 /// Arguments of `wirecap merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
+    /// Worker threads.
+    #[command(flatten)]
+    pub parallel: ThreadsArg,
+
     /// The files to merge, in order (`-` for standard input, once).
     #[arg(required = true)]
     pub inputs: Vec<String>,
@@ -364,6 +385,10 @@ pub enum ValidateProfile {
 /// Arguments of `wirecap validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
+    /// Worker threads.
+    #[command(flatten)]
+    pub parallel: ThreadsArg,
+
     /// Files, directories or glob patterns (`-` for standard input).
     #[arg(required = true)]
     pub inputs: Vec<String>,

@@ -21,8 +21,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     // One worker more than cores: a capture's reading thread and the output's writing thread
     // work beside the pool, which otherwise sat idle between batches (1.1 GB capture to JSONL
     // on 2 cores, runs paired back to back: 3 workers were faster, by up to 40%, or even).
+    let after = match &cli.command {
+        Command::Convert(a) => a.parallel.threads,
+        Command::Count(a) => a.parallel.threads,
+        Command::Merge(a) => a.parallel.threads,
+        Command::Validate(a) => a.parallel.threads,
+        Command::Schema(_) => None,
+    };
     let workers = cli
         .threads
+        .or(after)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()) + 1);
     rayon::ThreadPoolBuilder::new()
         .num_threads(workers)

@@ -4,23 +4,14 @@
 //! `wirecap: error: FILE:LINE: /json/path: what was expected` line and exit status 2, or with
 //! `--keep-going` is skipped, counted and exits 1.
 
+mod support;
+
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use support::Rng;
 use wirecap::formats::http_types::{MAX_LINE_BYTES, Reader, Writer};
 use wirecap::loss::Losses;
-
-/// A small deterministic generator (xorshift), so failures replay.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 const INTERESTING: &[u8] = b"{}[]\":,\\0-1e9 \n\x00\xff\xc3nulltruefalse";
 

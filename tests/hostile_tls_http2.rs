@@ -4,25 +4,15 @@
 //! `ITERS=5000 SEED=7 cargo test --release --test hostile_tls_http2`; a capture that panics is
 //! saved under the temporary directory for a regression test.
 
+mod support;
+
 use std::io::Cursor;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use support::Rng;
 use wirecap::capture::tls::keylog::KeyLog;
 use wirecap::capture::{Options, Stats};
 use wirecap::formats::{self, Format, Input, ReadOptions};
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn read(bytes: Vec<u8>, keys: Arc<KeyLog>) {
     let stats = Arc::new(Mutex::new(Stats::default()));

@@ -298,21 +298,12 @@ pub fn validate_reader(
     if opts.schema.is_none()
         && crate::formats::Format::capture_magic(reader.fill_buf().map_err(io_err)?)
     {
-        let mut counter = Counter::new(sink);
-        counter.summary.documents = 1;
-        counter.emit(Problem {
-            line: 1,
-            column: 1,
-            finding: finding(
-                Severity::Error,
-                "capture",
-                "",
-                "this is a packet capture (pcap/pcapng): captures are converted, not validated; \
-                 validate what `wirecap convert` writes from it"
-                    .into(),
-            ),
-        });
-        return Ok(counter.summary);
+        return Ok(whole_file(
+            sink,
+            "capture",
+            "this is a packet capture (pcap/pcapng): captures are converted, not validated; \
+             validate what `wirecap convert` writes from it",
+        ));
     }
     let head = reader.fill_buf().map_err(io_err)?;
     let http_types_schema_or_none = opts
@@ -322,22 +313,13 @@ pub fn validate_reader(
         && crate::formats::http_types::is_document(head)
         && (opts.schema.is_some() || starts_like_http_types_document(head))
     {
-        let mut counter = Counter::new(sink);
-        counter.summary.documents = 1;
-        counter.emit(Problem {
-            line: 1,
-            column: 1,
-            finding: finding(
-                Severity::Error,
-                "jsonl-framing",
-                "",
-                "one JSON document over several lines, or an array: http-types is one exchange \
+        return Ok(whole_file(
+            sink,
+            "jsonl-framing",
+            "one JSON document over several lines, or an array: http-types is one exchange \
                  per line, as its readers (py-http-types, hmt) read it; `wirecap convert` reads \
-                 this and writes JSONL"
-                    .into(),
-            ),
-        });
-        return Ok(counter.summary);
+                 this and writes JSONL",
+        ));
     }
     let jsonl = match opts.schema {
         Some(s) => s.format.starts_with("http-types"),
@@ -376,6 +358,18 @@ pub fn validate_reader(
         }
     }
     Ok(counter.summary)
+}
+
+/// A file that is not validated as documents: one error at 1:1 under `rule`.
+fn whole_file(sink: &mut dyn FnMut(Problem), rule: &'static str, message: &str) -> Summary {
+    let mut counter = Counter::new(sink);
+    counter.summary.documents = 1;
+    counter.emit(Problem {
+        line: 1,
+        column: 1,
+        finding: finding(Severity::Error, rule, "", message.to_owned()),
+    });
+    counter.summary
 }
 
 /// Whether `head`, a JSON document or array, holds exchanges: its first object's first key is

@@ -27,6 +27,9 @@ pub enum LinkType {
     Ipv6,
     /// `LINKTYPE_LINUX_SLL2` (276): Linux cooked capture v2.
     LinuxSll2,
+    /// `LINKTYPE_PPP` (9) and `LINKTYPE_PPP_HDLC` (50): a PPP frame, with or without the
+    /// HDLC-like address and control bytes.
+    Ppp,
     /// Any other link type, by number: counted, not decoded.
     Other(i32),
 }
@@ -43,6 +46,7 @@ impl LinkType {
             228 => LinkType::Ipv4,
             229 => LinkType::Ipv6,
             276 => LinkType::LinuxSll2,
+            9 | 50 => LinkType::Ppp,
             other => LinkType::Other(other),
         }
     }
@@ -58,6 +62,7 @@ impl LinkType {
             LinkType::Ipv4 => "raw-ipv4".into(),
             LinkType::Ipv6 => "raw-ipv6".into(),
             LinkType::LinuxSll2 => "linux-sll2".into(),
+            LinkType::Ppp => "ppp".into(),
             LinkType::Other(n) => format!("linktype-{n}"),
         }
     }
@@ -77,6 +82,11 @@ pub enum Payload<'a> {
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_VLAN: [u16; 3] = [0x8100, 0x88a8, 0x9100];
+/// PPPoE session stage (RFC 2516 §5): PPP frames from a DSL line.
+const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+/// PPP protocol numbers of IPv4 and IPv6 (RFC 1332, RFC 5072).
+const PPP_IPV4: u16 = 0x0021;
+const PPP_IPV6: u16 = 0x0057;
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
@@ -88,6 +98,27 @@ fn by_ethertype(ethertype: u16, rest: &[u8]) -> Payload<'_> {
         ETHERTYPE_IPV6 => Payload::Ipv6(rest),
         _ => Payload::Other("non-ip"),
     }
+}
+
+/// A PPP frame's payload by its protocol field (RFC 1661 §2), after an optional HDLC-like
+/// address and control (`ff 03`, RFC 1662 §3.1).
+fn by_ppp_protocol(frame: &[u8]) -> Payload<'_> {
+    let frame = frame.strip_prefix(&[0xff, 0x03]).unwrap_or(frame);
+    match be16(frame, 0) {
+        Some(PPP_IPV4) => Payload::Ipv4(&frame[2..]),
+        Some(PPP_IPV6) => Payload::Ipv6(&frame[2..]),
+        Some(_) => Payload::Other("ppp-not-ip"),
+        None => Payload::Other("short-frame"),
+    }
+}
+
+/// A PPPoE session frame (RFC 2516 §4): version and type, code, session id, a length that
+/// covers the PPP frame (so Ethernet padding is left out), then PPP.
+fn pppoe_session(frame: &[u8]) -> Payload<'_> {
+    let (Some(len), Some(rest)) = (be16(frame, 4), frame.get(6..)) else {
+        return Payload::Other("short-frame");
+    };
+    by_ppp_protocol(rest.get(..usize::from(len)).unwrap_or(rest))
 }
 
 fn by_version(packet: &[u8]) -> Payload<'_> {
@@ -129,7 +160,11 @@ pub fn parse_frame(link: LinkType, frame: &[u8]) -> Payload<'_> {
             if ETHERTYPE_VLAN.contains(&ethertype) {
                 return Payload::Other("vlan-too-deep");
             }
-            by_ethertype(ethertype, frame.get(at..).unwrap_or_default())
+            let rest = frame.get(at..).unwrap_or_default();
+            if ethertype == ETHERTYPE_PPPOE_SESSION {
+                return pppoe_session(rest);
+            }
+            by_ethertype(ethertype, rest)
         }
         LinkType::LinuxSll => match be16(frame, 14) {
             Some(proto) => by_ethertype(proto, &frame[16..]),
@@ -154,6 +189,7 @@ pub fn parse_frame(link: LinkType, frame: &[u8]) -> Payload<'_> {
             None => SHORT,
         },
         LinkType::Raw => by_version(frame),
+        LinkType::Ppp => by_ppp_protocol(frame),
         LinkType::Ipv4 => Payload::Ipv4(frame),
         LinkType::Ipv6 => Payload::Ipv6(frame),
         LinkType::Other(_) => Payload::Other("unsupported-link-type"),
@@ -168,6 +204,27 @@ mod tests {
         ($link:expr, $bytes:expr => $want:expr) => {
             assert_eq!(parse_frame($link, &$bytes), $want, "{:?}", $link)
         };
+    }
+
+    #[test]
+    fn pppoe_sessions_are_read_below_vlan_tags_and_without_padding() {
+        let ip4 = [0x45u8, 0, 0, 20];
+        // Ethernet, two VLAN tags, PPPoE session (length 6: PPP protocol + 4 bytes), padding.
+        let mut eth = vec![0u8; 12];
+        eth.extend([0x88, 0xa8, 0, 1, 0x81, 0x00, 0, 2, 0x88, 0x64]);
+        eth.extend([0x11, 0x00, 0x12, 0x34, 0x00, 0x06, 0x00, 0x21]);
+        eth.extend(ip4);
+        eth.extend([0; 8]);
+        frame!(LinkType::Ethernet, eth => Payload::Ipv4(&ip4));
+        let mut v6 = vec![0u8; 12];
+        v6.extend([0x88, 0x64, 0x11, 0x00, 0, 1, 0, 3, 0x00, 0x57, 0x60]);
+        frame!(LinkType::Ethernet, v6 => Payload::Ipv6(&[0x60]));
+        let mut lcp = vec![0u8; 12];
+        lcp.extend([0x88, 0x64, 0x11, 0x00, 0, 1, 0, 2, 0xc0, 0x21]);
+        frame!(LinkType::Ethernet, lcp => Payload::Other("ppp-not-ip"));
+        frame!(LinkType::Ppp, [0xff, 0x03, 0x00, 0x21, 0x45] => Payload::Ipv4(&[0x45]));
+        frame!(LinkType::Ppp, [0x00, 0x57, 0x60] => Payload::Ipv6(&[0x60]));
+        frame!(LinkType::Ppp, [0x00] => Payload::Other("short-frame"));
     }
 
     #[test]

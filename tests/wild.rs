@@ -1,0 +1,48 @@
+//! Public captures from other projects' test suites (`../shared/wild/`, see its SOURCES.md),
+//! read where they are: each case pins what wirecap finds in one of them. Skips with a notice
+//! when the folder is absent.
+
+mod notice;
+
+use std::path::Path;
+use wirecap::formats::{self, Format, Input, ReadOptions};
+
+const WILD: &str = "../shared/wild/pcaps";
+
+/// `METHOD host target -> status` of every exchange in `file`.
+fn exchanges(file: &str) -> Vec<String> {
+    let input = Input::open(&format!("{WILD}/{file}")).expect("opens");
+    formats::read(Format::Pcap, input, &ReadOptions::default())
+        .expect("reads")
+        .map(|ex| {
+            let ex = ex.expect("no read error");
+            let status = ex.response.as_ref().map_or(0, |r| r.status);
+            let r = &ex.request;
+            format!("{} {}{} -> {status}", r.method, r.authority(), r.target)
+        })
+        .collect()
+}
+
+/// Issue 15: HTTP in PPPoE session frames, as tshark 4.0.17 finds it: under two VLAN tags
+/// (PcapPlusPlus) and behind a
+/// DSL box (dpkt). The third exchange of nb6-http is IPv6 in L2TP in PPPoE, not decoded yet.
+#[test]
+fn issue_15_http_in_pppoe_sessions_is_found() {
+    if !Path::new(WILD).exists() {
+        notice::notice(&format!(
+            "skipping the wild PPPoE captures: {WILD} is absent"
+        ));
+        return;
+    }
+    assert_eq!(
+        exchanges("ppp_one_http_stream_rst.pcap"),
+        ["GET nnmuz.com/engine/download.php?id=97853 -> 503"]
+    );
+    let nb6 = exchanges("dpkt_nb6-http.pcap");
+    assert_eq!(nb6.len(), 2, "{nb6:?}");
+    assert!(
+        nb6.iter()
+            .any(|e| e.starts_with("GET ipv4.icanhazip.com/ ")),
+        "{nb6:?}"
+    );
+}

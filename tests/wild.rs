@@ -5,14 +5,29 @@
 mod notice;
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use wirecap::capture::{Options, Stats};
 use wirecap::formats::{self, Format, Input, ReadOptions};
 
 const WILD: &str = "../shared/wild/pcaps";
 
 /// `METHOD host target -> status` of every exchange in `file`.
 fn exchanges(file: &str) -> Vec<String> {
+    read(file).0
+}
+
+/// The exchanges of `file` and its account.
+fn read(file: &str) -> (Vec<String>, Stats) {
+    let stats = Arc::new(Mutex::new(Stats::default()));
+    let opts = ReadOptions {
+        capture: Options {
+            stats: Some(stats.clone()),
+            ..Options::default()
+        },
+        ..ReadOptions::default()
+    };
     let input = Input::open(&format!("{WILD}/{file}")).expect("opens");
-    formats::read(Format::Pcap, input, &ReadOptions::default())
+    let lines = formats::read(Format::Pcap, input, &opts)
         .expect("reads")
         .map(|ex| {
             let ex = ex.expect("no read error");
@@ -20,7 +35,9 @@ fn exchanges(file: &str) -> Vec<String> {
             let r = &ex.request;
             format!("{} {}{} -> {status}", r.method, r.authority(), r.target)
         })
-        .collect()
+        .collect();
+    let stats = stats.lock().expect("lock").clone();
+    (lines, stats)
 }
 
 /// Issue 15: HTTP in PPPoE session frames, as tshark 4.0.17 finds it: under two VLAN tags

@@ -76,7 +76,41 @@ pub enum Payload<'a> {
     /// An IPv6 packet (or its captured prefix).
     Ipv6(&'a [u8]),
     /// Something else: ARP, LLDP, an unknown link type, a frame too short for its header.
-    Other(&'static str),
+    Other(NotIp),
+}
+
+/// What a frame that held no IP packet held instead, for the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NotIp {
+    /// An Ethernet (or cooked) frame of another EtherType: ARP is 0x0806, LLDP 0x88cc.
+    EtherType(u16),
+    /// A PPP frame of another protocol: LCP is 0xc021, IPCP 0x8021.
+    PppProtocol(u16),
+    /// A loopback frame of another address family.
+    Family(u32),
+    /// A raw frame whose first nibble is no IP version.
+    IpVersion(u8),
+    /// A frame too short for its link header.
+    Short,
+    /// More VLAN tags than [`MAX_VLAN_TAGS`].
+    VlanTooDeep,
+    /// A link type wirecap does not decode.
+    UnsupportedLink,
+}
+
+impl NotIp {
+    /// A name for the summary: `ethertype 0x0806`, `ppp 0xc021`, `short frame`.
+    pub fn name(self) -> String {
+        match self {
+            NotIp::EtherType(t) => format!("ethertype 0x{t:04x}"),
+            NotIp::PppProtocol(p) => format!("ppp 0x{p:04x}"),
+            NotIp::Family(f) => format!("address family {f}"),
+            NotIp::IpVersion(v) => format!("ip version {v}"),
+            NotIp::Short => "short frame".into(),
+            NotIp::VlanTooDeep => "vlan tags too deep".into(),
+            NotIp::UnsupportedLink => "unsupported link type".into(),
+        }
+    }
 }
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
@@ -96,7 +130,7 @@ fn by_ethertype(ethertype: u16, rest: &[u8]) -> Payload<'_> {
     match ethertype {
         ETHERTYPE_IPV4 => Payload::Ipv4(rest),
         ETHERTYPE_IPV6 => Payload::Ipv6(rest),
-        _ => Payload::Other("non-ip"),
+        other => Payload::Other(NotIp::EtherType(other)),
     }
 }
 
@@ -107,8 +141,8 @@ fn by_ppp_protocol(frame: &[u8]) -> Payload<'_> {
     match be16(frame, 0) {
         Some(PPP_IPV4) => Payload::Ipv4(&frame[2..]),
         Some(PPP_IPV6) => Payload::Ipv6(&frame[2..]),
-        Some(_) => Payload::Other("ppp-not-ip"),
-        None => Payload::Other("short-frame"),
+        Some(other) => Payload::Other(NotIp::PppProtocol(other)),
+        None => Payload::Other(NotIp::Short),
     }
 }
 
@@ -116,7 +150,7 @@ fn by_ppp_protocol(frame: &[u8]) -> Payload<'_> {
 /// covers the PPP frame (so Ethernet padding is left out), then PPP.
 fn pppoe_session(frame: &[u8]) -> Payload<'_> {
     let (Some(len), Some(rest)) = (be16(frame, 4), frame.get(6..)) else {
-        return Payload::Other("short-frame");
+        return Payload::Other(NotIp::Short);
     };
     by_ppp_protocol(rest.get(..usize::from(len)).unwrap_or(rest))
 }
@@ -125,7 +159,8 @@ fn by_version(packet: &[u8]) -> Payload<'_> {
     match packet.first().map(|b| b >> 4) {
         Some(4) => Payload::Ipv4(packet),
         Some(6) => Payload::Ipv6(packet),
-        _ => Payload::Other("non-ip"),
+        Some(v) => Payload::Other(NotIp::IpVersion(v)),
+        None => Payload::Other(NotIp::Short),
     }
 }
 
@@ -134,13 +169,13 @@ fn by_family(family: u32, rest: &[u8]) -> Payload<'_> {
     match family {
         2 => Payload::Ipv4(rest),
         24 | 28 | 30 => Payload::Ipv6(rest),
-        _ => Payload::Other("non-ip"),
+        other => Payload::Other(NotIp::Family(other)),
     }
 }
 
 /// Removes the link header of one frame.
 pub fn parse_frame(link: LinkType, frame: &[u8]) -> Payload<'_> {
-    const SHORT: Payload<'static> = Payload::Other("short-frame");
+    const SHORT: Payload<'static> = Payload::Other(NotIp::Short);
     match link {
         LinkType::Ethernet => {
             let Some(mut ethertype) = be16(frame, 12) else {
@@ -158,7 +193,7 @@ pub fn parse_frame(link: LinkType, frame: &[u8]) -> Payload<'_> {
                 at += 4;
             }
             if ETHERTYPE_VLAN.contains(&ethertype) {
-                return Payload::Other("vlan-too-deep");
+                return Payload::Other(NotIp::VlanTooDeep);
             }
             let rest = frame.get(at..).unwrap_or_default();
             if ethertype == ETHERTYPE_PPPOE_SESSION {
@@ -192,7 +227,7 @@ pub fn parse_frame(link: LinkType, frame: &[u8]) -> Payload<'_> {
         LinkType::Ppp => by_ppp_protocol(frame),
         LinkType::Ipv4 => Payload::Ipv4(frame),
         LinkType::Ipv6 => Payload::Ipv6(frame),
-        LinkType::Other(_) => Payload::Other("unsupported-link-type"),
+        LinkType::Other(_) => Payload::Other(NotIp::UnsupportedLink),
     }
 }
 
@@ -221,10 +256,10 @@ mod tests {
         frame!(LinkType::Ethernet, v6 => Payload::Ipv6(&[0x60]));
         let mut lcp = vec![0u8; 12];
         lcp.extend([0x88, 0x64, 0x11, 0x00, 0, 1, 0, 2, 0xc0, 0x21]);
-        frame!(LinkType::Ethernet, lcp => Payload::Other("ppp-not-ip"));
+        frame!(LinkType::Ethernet, lcp => Payload::Other(NotIp::PppProtocol(0xc021)));
         frame!(LinkType::Ppp, [0xff, 0x03, 0x00, 0x21, 0x45] => Payload::Ipv4(&[0x45]));
         frame!(LinkType::Ppp, [0x00, 0x57, 0x60] => Payload::Ipv6(&[0x60]));
-        frame!(LinkType::Ppp, [0x00] => Payload::Other("short-frame"));
+        frame!(LinkType::Ppp, [0x00] => Payload::Other(NotIp::Short));
     }
 
     #[test]
@@ -253,9 +288,9 @@ mod tests {
 
     #[test]
     fn short_and_foreign_frames_are_named() {
-        frame!(LinkType::Ethernet, [0u8; 5] => Payload::Other("short-frame"));
-        frame!(LinkType::Ethernet, [0u8; 14] => Payload::Other("non-ip"));
-        frame!(LinkType::Other(147), [0u8; 14] => Payload::Other("unsupported-link-type"));
-        frame!(LinkType::Null, [7, 0, 0, 0] => Payload::Other("non-ip"));
+        frame!(LinkType::Ethernet, [0u8; 5] => Payload::Other(NotIp::Short));
+        frame!(LinkType::Ethernet, [0u8; 14] => Payload::Other(NotIp::EtherType(0)));
+        frame!(LinkType::Other(147), [0u8; 14] => Payload::Other(NotIp::UnsupportedLink));
+        frame!(LinkType::Null, [7, 0, 0, 0] => Payload::Other(NotIp::Family(7)));
     }
 }

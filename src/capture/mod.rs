@@ -238,6 +238,8 @@ pub struct Protocols {
     pub other_ip: u64,
     /// Frames that held no IP packet (ARP, LLDP, unknown link types).
     pub non_ip: u64,
+    /// Those frames by what they held instead (`ethertype 0x0806`, `ppp 0xc021`, …).
+    pub non_ip_kinds: BTreeMap<String, u64>,
     /// IP or TCP headers that did not parse.
     pub malformed: u64,
     /// IPv4 fragments held for reassembly.
@@ -378,8 +380,24 @@ impl Stats {
                 }
             ),
             format!(
-                "capture: ipv4 {}, ipv6 {}, tcp {}, udp {}, other ip {}, non-ip {}, malformed {}",
-                p.ipv4, p.ipv6, p.tcp, p.udp, p.other_ip, p.non_ip, p.malformed
+                "capture: ipv4 {}, ipv6 {}, tcp {}, udp {}, other ip {}, non-ip {}{}, malformed {}",
+                p.ipv4,
+                p.ipv6,
+                p.tcp,
+                p.udp,
+                p.other_ip,
+                p.non_ip,
+                if p.non_ip_kinds.is_empty() {
+                    String::new()
+                } else {
+                    let kinds: Vec<String> = p
+                        .non_ip_kinds
+                        .iter()
+                        .map(|(k, n)| format!("{k} {n}"))
+                        .collect();
+                    format!(" ({})", kinds.join(", "))
+                },
+                p.malformed
             ),
             format!(
                 "capture: tcp flows {} ({} http, {} empty); {} bytes retransmitted, {} out-of-order segments, {} bytes in gaps",
@@ -710,6 +728,7 @@ pub struct Pipeline {
     queue: BTreeMap<Key, Exchange>,
     last_ts: Option<Timestamp>,
     links: BTreeMap<LinkType, u64>,
+    non_ip: BTreeMap<link::NotIp, u64>,
     stats: Stats,
     read_ns: u64,
     decoded: http1::Decoded,
@@ -738,6 +757,7 @@ impl Pipeline {
             queue: BTreeMap::new(),
             last_ts: None,
             links: BTreeMap::new(),
+            non_ip: BTreeMap::new(),
             stats: Stats::default(),
             read_ns: 0,
             decoded: http1::decoded_memo(),
@@ -799,7 +819,8 @@ impl Pipeline {
             }
             Payload::Other(why) => {
                 p.non_ip += 1;
-                if why == "unsupported-link-type" {
+                *self.non_ip.entry(why).or_default() += 1;
+                if why == link::NotIp::UnsupportedLink {
                     let link = frame.link;
                     self.stats.notes.record(Note::UnsupportedLink, || {
                         format!("packet {}: {}", frame.number, link.name())
@@ -1101,6 +1122,7 @@ impl Pipeline {
     pub fn stats(&self) -> Stats {
         let mut s = self.stats.clone();
         s.links = self.links.iter().map(|(l, n)| (l.name(), *n)).collect();
+        s.protocols.non_ip_kinds = self.non_ip.iter().map(|(k, n)| (k.name(), *n)).collect();
         s.timings.read_ms = self.read_ns as f64 / 1e6;
         let pending = self.defrag.pending() as u64 + self.defrag.dropped;
         s.notes.add(Note::Fragments, pending, || {

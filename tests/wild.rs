@@ -41,8 +41,8 @@ fn read(file: &str) -> (Vec<String>, Stats) {
 }
 
 /// Issue 15: HTTP in PPPoE session frames, as tshark 4.0.17 finds it: under two VLAN tags
-/// (PcapPlusPlus) and behind a
-/// DSL box (dpkt). The third exchange of nb6-http is IPv6 in L2TP in PPPoE, not decoded yet.
+/// (PcapPlusPlus), and behind a DSL box (dpkt), where the third exchange is IPv6 in PPP in
+/// L2TP over UDP, itself in PPPoE.
 #[test]
 fn issue_15_http_in_pppoe_sessions_is_found() {
     if !Path::new(WILD).exists() {

@@ -134,6 +134,32 @@ fn by_ethertype(ethertype: u16, rest: &[u8]) -> Payload<'_> {
     }
 }
 
+/// The UDP port of L2TP (RFC 2661 §8.1).
+pub const L2TP_PORT: u16 = 1701;
+
+/// What an L2TPv2 data message over UDP carries (RFC 2661 §3.1): the PPP frame after its
+/// header, whose length depends on the L, S and O flags. `None` for control messages, other
+/// versions and short datagrams. `udp` starts at the UDP header.
+pub fn l2tp_in_udp(udp: &[u8]) -> Option<Payload<'_>> {
+    let l2tp = udp.get(8..)?;
+    let (flags, version) = (*l2tp.first()?, *l2tp.get(1)? & 0x0f);
+    if flags & 0x80 != 0 || version != 2 {
+        return None;
+    }
+    let mut at = 2;
+    if flags & 0x40 != 0 {
+        at += 2;
+    }
+    at += 4; // tunnel and session ids
+    if flags & 0x08 != 0 {
+        at += 4;
+    }
+    if flags & 0x02 != 0 {
+        at += 2 + usize::from(be16(l2tp, at)?);
+    }
+    Some(by_ppp_protocol(l2tp.get(at..)?))
+}
+
 /// A PPP frame's payload by its protocol field (RFC 1661 §2), after an optional HDLC-like
 /// address and control (`ff 03`, RFC 1662 §3.1).
 fn by_ppp_protocol(frame: &[u8]) -> Payload<'_> {
@@ -260,6 +286,23 @@ mod tests {
         frame!(LinkType::Ppp, [0xff, 0x03, 0x00, 0x21, 0x45] => Payload::Ipv4(&[0x45]));
         frame!(LinkType::Ppp, [0x00, 0x57, 0x60] => Payload::Ipv6(&[0x60]));
         frame!(LinkType::Ppp, [0x00] => Payload::Other(NotIp::Short));
+    }
+
+    #[test]
+    fn l2tp_data_messages_carry_ppp() {
+        let udp = [0u8; 8];
+        // Data message, version 2, length field present, tunnel 1, session 2, PPP IPv6.
+        let msg = [
+            &udp[..],
+            &[0x40, 0x02, 0, 14, 0, 1, 0, 2, 0xff, 0x03, 0x00, 0x57, 0x60],
+        ]
+        .concat();
+        assert_eq!(l2tp_in_udp(&msg), Some(Payload::Ipv6(&[0x60])));
+        let control = [&udp[..], &[0xc8, 0x02, 0, 12, 0, 1, 0, 0]].concat();
+        assert_eq!(l2tp_in_udp(&control), None);
+        let v3 = [&udp[..], &[0x00, 0x03, 0, 1, 0, 2]].concat();
+        assert_eq!(l2tp_in_udp(&v3), None);
+        assert_eq!(l2tp_in_udp(&udp[..5]), None);
     }
 
     #[test]

@@ -37,6 +37,13 @@ use std::time::Instant;
 use tcp_reassembly::{Chunk, Endpoint, FlowKey, HalfStream, Origin, Side, TcpHeader};
 use tls::keylog::SharedKeys;
 
+/// Tunnels (L2TP) a packet is taken out of, one inside another, before the rest is left alone.
+pub const MAX_TUNNELS: usize = 2;
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
 /// Packets per batch: flows are processed in parallel once per batch.
 pub const BATCH_PACKETS: usize = 1 << 16;
 
@@ -804,8 +811,15 @@ impl Pipeline {
         if self.last_ts.is_none_or(|t| frame.ts > t) {
             self.last_ts = Some(frame.ts);
         }
+        let payload = link::parse_frame(frame.link, frame.data);
+        self.ip_packet(frame, payload, 0);
+    }
+
+    /// The IP layer and below of a frame's `payload`; `depth` counts the tunnels it came out
+    /// of (L2TP), so a hostile nest of them ends.
+    fn ip_packet(&mut self, frame: Frame<'_>, payload: Payload<'_>, depth: usize) {
         let p = &mut self.stats.protocols;
-        let parsed = match link::parse_frame(frame.link, frame.data) {
+        let parsed = match payload {
             Payload::Ipv4(b) => {
                 let r = ip::parse_ipv4(b, &mut self.defrag);
                 if !matches!(r, Err(ip::Skip::FragmentHeld)) {
@@ -850,6 +864,20 @@ impl Pipeline {
             ip::PROTO_TCP => p.tcp += 1,
             ip::PROTO_UDP => {
                 p.udp += 1;
+                // L2TP (RFC 2661) carries PPP, and so IP: the tunnelled packet goes round again.
+                let borrowed = match &packet.payload {
+                    Cow::Borrowed(b) => Some(*b),
+                    Cow::Owned(_) => None,
+                };
+                let ports = (be16(&packet.payload, 0), be16(&packet.payload, 2));
+                let l2tp = ports.0 == Some(link::L2TP_PORT) || ports.1 == Some(link::L2TP_PORT);
+                if let (true, Some(udp), true) = (l2tp, borrowed, depth < MAX_TUNNELS) {
+                    if let Some(inner @ (Payload::Ipv4(_) | Payload::Ipv6(_))) =
+                        link::l2tp_in_udp(udp)
+                    {
+                        self.ip_packet(frame, inner, depth + 1);
+                    }
+                }
                 return;
             }
             _ => {

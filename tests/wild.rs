@@ -65,3 +65,23 @@ fn issue_15_http_in_pppoe_sessions_is_found() {
         .collect();
     assert_eq!(kinds, [("ethertype 0x0806", 6)]);
 }
+
+/// Issue 15: eight responses of an Express server say `Access-Control-Allow-Credentials :
+/// true`; read as a proxy must (RFC 9112 §5.1) they are kept, and the capture gives the 153
+/// exchanges tshark finds.
+#[test]
+fn issue_15_responses_with_a_space_before_the_colon_are_kept() {
+    if !Path::new(WILD).exists() {
+        notice::notice(&format!(
+            "skipping the wild Express capture: {WILD} is absent"
+        ));
+        return;
+    }
+    let (exchanges, stats) = read("ppp_many-protocols.pcap");
+    assert_eq!(exchanges.len(), 153);
+    assert_eq!(stats.notes.count(wirecap::capture::Note::LenientHead), 8);
+    assert_eq!(
+        stats.notes.count(wirecap::capture::Note::UnparseableHead),
+        0
+    );
+}

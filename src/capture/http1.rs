@@ -189,6 +189,8 @@ pub struct MessageParser {
     /// Bytes skipped while resynchronising.
     pub skipped: u64,
     scanned: u64,
+    /// Response heads read leniently (see [`lenient_response`]) and not yet noted.
+    pub lenient: u64,
 }
 
 impl MessageParser {
@@ -214,6 +216,7 @@ impl MessageParser {
             matched: false,
             skipped: 0,
             scanned: 0,
+            lenient: 0,
         }
     }
 
@@ -595,17 +598,15 @@ impl MessageParser {
             Role::Response => {
                 let mut resp = httparse::Response::new(&mut fields);
                 match resp.parse(data) {
-                    Ok(httparse::Status::Complete(n)) => Ok(Some((
-                        n,
-                        Head::Response {
-                            status: resp.code.unwrap_or_default(),
-                            reason: resp.reason.unwrap_or_default().to_owned(),
-                            version: format!("HTTP/1.{}", resp.version.unwrap_or(1)),
-                            headers: to_headers(resp.headers),
-                        },
-                    ))),
+                    Ok(httparse::Status::Complete(n)) => Ok(Some((n, response_head(&resp)))),
                     Ok(httparse::Status::Partial) => Ok(None),
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => match lenient_response(data) {
+                        Some(found) => {
+                            self.lenient += 1;
+                            Ok(Some(found))
+                        }
+                        None => Err(e.to_string()),
+                    },
                 }
             }
         };
@@ -703,6 +704,34 @@ impl MessageParser {
     /// bytes that do not parse are then bad heads to skip, not another protocol.
     pub fn expect_http(&mut self) {
         self.matched = true;
+    }
+}
+
+fn response_head(resp: &httparse::Response<'_, '_>) -> Head {
+    Head::Response {
+        status: resp.code.unwrap_or_default(),
+        reason: resp.reason.unwrap_or_default().to_owned(),
+        version: format!("HTTP/1.{}", resp.version.unwrap_or(1)),
+        headers: to_headers(resp.headers),
+    }
+}
+
+/// A response head that only a lenient reading accepts, as a proxy must read it: whitespace
+/// between a field name and its colon is removed (RFC 9112 §5.1: "a proxy MUST remove any
+/// such whitespace from a response message before forwarding"), and an obs-fold line is joined
+/// to the field before it (§5.2). Express servers send `Access-Control-Allow-Credentials :
+/// true`; browsers accept it.
+fn lenient_response(data: &[u8]) -> Option<(usize, Head)> {
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut fields);
+    let mut config = httparse::ParserConfig::default();
+    config
+        .allow_spaces_after_header_name_in_responses(true)
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .allow_multiple_spaces_in_response_status_delimiters(true);
+    match config.parse_response(&mut resp, data) {
+        Ok(httparse::Status::Complete(n)) => Some((n, response_head(&resp))),
+        _ => None,
     }
 }
 
@@ -1032,6 +1061,11 @@ impl Connection {
                 },
                 start,
             ) => {
+                if std::mem::take(&mut self.server.lenient) > 0 {
+                    self.notes.record(Note::LenientHead, || {
+                        format!("{}: packet {}: {status}", self.info.label, start.packet)
+                    });
+                }
                 if std::mem::take(&mut self.after_server_gap) {
                     self.skip_answered_in_gap(start);
                 }
@@ -1611,6 +1645,37 @@ mod tests {
         ([$($role:ident $bytes:expr),*] => [$($want:expr),*]) => {
             assert_eq!(run(&[$(($role, $bytes)),*]), vec![$($want.to_string()),*] as Vec<String>)
         };
+    }
+
+    /// Issue 15: a response head a proxy must accept (RFC 9112 §5.1, §5.2) is kept, its field
+    /// named without the space, and noted; the same fault in a request is still refused.
+    #[test]
+    fn issue_15_lenient_response_heads_are_kept_and_noted() {
+        let mut c = conn();
+        let get = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+        let reply = "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Credentials : true\r\nX-Long: a\r\n b\r\nContent-Length: 2\r\n\r\nok";
+        c.feed(Role::Request, Chunk::Data(get.as_bytes(), origin(1)));
+        c.feed(Role::Response, Chunk::Data(reply.as_bytes(), origin(2)));
+        c.finish();
+        let resp = c.ready[0].exchange.response.as_ref().expect("kept");
+        assert_eq!(
+            resp.headers.first("access-control-allow-credentials"),
+            Some("true")
+        );
+        assert!(
+            resp.headers
+                .first("x-long")
+                .is_some_and(|v| v.starts_with('a'))
+        );
+        assert_eq!(&resp.body.bytes[..], b"ok");
+        assert_eq!(c.notes.count(Note::LenientHead), 1);
+        assert_eq!(
+            run(&[
+                (C, "GET /a HTTP/1.1\r\nHost : h\r\n\r\n"),
+                (S, "HTTP/1.1 200 OK\r\n\r\n")
+            ]),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

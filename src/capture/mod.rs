@@ -88,6 +88,8 @@ pub enum Note {
     LostToGap,
     /// A message head that did not parse.
     UnparseableHead,
+    /// A response head kept by a lenient reading: a space before a colon, a folded line.
+    LenientHead,
     /// A message cut off by the end of its connection or capture.
     Truncated,
     /// A connection that switched protocols (101) or became a CONNECT tunnel.
@@ -145,6 +147,9 @@ impl Note {
             Note::Gap => "gaps in TCP streams (bytes never captured)",
             Note::LostToGap => "exchanges dropped because part of them was in a gap",
             Note::UnparseableHead => "message heads that did not parse",
+            Note::LenientHead => {
+                "response heads kept as a proxy reads them (space before a colon, folded line; RFC 9112 §5)"
+            }
             Note::Truncated => "messages cut off by the end of their connection",
             Note::Upgrade => "connections that left HTTP/1.x (101 upgrade or CONNECT tunnel)",
             Note::Incomplete => "requests without a response",

@@ -1647,6 +1647,18 @@ mod tests {
         };
     }
 
+    /// Issue 15: what real servers send and browsers accept, and RFC 9112 lets a recipient
+    /// read: bare LF line ends (§2.2), no reason phrase, with or without its space (§4).
+    #[test]
+    fn issue_15_bare_lf_and_missing_reasons_are_read() {
+        http!([C "GET /a HTTP/1.1\nHost: h\n\n", S "HTTP/1.1 200 OK\nContent-Length: 1\n\nx"]
+            => ["GET /a -> 200[] \"x\""]);
+        http!([C "GET /a HTTP/1.1\r\nHost: h\r\n\r\n", S "HTTP/1.1 204 \r\n\r\n"]
+            => ["GET /a -> 204[] \"\""]);
+        http!([C "GET /a HTTP/1.1\r\nHost: h\r\n\r\n", S "HTTP/1.1 204\r\n\r\n"]
+            => ["GET /a -> 204[] \"\""]);
+    }
+
     /// Issue 15: a response head a proxy must accept (RFC 9112 §5.1, §5.2) is kept, its field
     /// named without the space, and noted; the same fault in a request is still refused.
     #[test]

@@ -85,3 +85,49 @@ fn issue_15_responses_with_a_space_before_the_colon_are_kept() {
         0
     );
 }
+
+/// Issue 15: the OCSP POST bodies of ppp_many-protocols.pcap are not UTF-8. A Hoverfly matcher
+/// is a JSON string, so they are left out of the matchers (and the loss said), never written
+/// with U+FFFD in place of their bytes, which no real request would match.
+#[test]
+fn issue_15_binary_request_bodies_are_left_out_of_hoverfly_matchers() {
+    if !Path::new(WILD).exists() {
+        notice::notice(&format!("skipping the wild OCSP capture: {WILD} is absent"));
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("sim.json");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_wirecap"))
+        .args([
+            "convert",
+            &format!("{WILD}/ppp_many-protocols.pcap"),
+            "--to",
+            "hoverfly",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .expect("wirecap runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("left out of the matchers"), "{stderr}");
+    let text = std::fs::read_to_string(&out).expect("output");
+    assert!(
+        !text.contains('\u{fffd}'),
+        "a lossy body matcher was written"
+    );
+    let sim: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let posts_without_body = sim["data"]["pairs"]
+        .as_array()
+        .expect("pairs")
+        .iter()
+        .filter(|p| {
+            p["request"]["method"][0]["value"] == "POST" && p["request"].get("body").is_none()
+        })
+        .count();
+    assert_eq!(posts_without_body, 3);
+}

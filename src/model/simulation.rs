@@ -486,13 +486,14 @@ impl Pair {
             losses.record(LossKind::MissingHost, || ex.source.to_string());
             return None;
         }
-        // A matcher value is text: a body that is not UTF-8 is matched with U+FFFD in place of
-        // the bad bytes, as Hoverfly's capture ends up storing it (Go marshals strings so).
-        let body = String::from_utf8_lossy(&req.body.bytes);
-        if req.body.as_text().is_none() {
+        // A matcher value is a JSON string, which cannot hold bytes that are not UTF-8; U+FFFD
+        // in their place (what Hoverfly's own capture stores, as Go marshals strings) makes a
+        // matcher no real request meets. So such a body is left out of the matchers, and said.
+        let body = req.body.as_text();
+        if body.is_none() {
             losses.record(LossKind::BinaryBody, || {
                 format!(
-                    "{}: request body ({} bytes)",
+                    "{}: request body ({} bytes) left out of the matchers",
                     ex.source,
                     req.body.bytes.len()
                 )
@@ -526,7 +527,7 @@ impl Pair {
             path: Some(&path),
             query: raw_query,
             content_type: req.headers.first("content-type"),
-            body: Some(&body),
+            body,
         });
         // Go's transport undoes the origin's Content-Encoding when the client did not ask
         // for it, and Hoverfly then stores the plain body without Content-Encoding and

@@ -13,8 +13,14 @@
 //! [`Failure`], counted once and never parsed as HTTP. After a gap in the record stream the
 //! direction resynchronises at the next record whose header is plausible and which opens
 //! under one of the next [`MAX_RESYNC_RECORDS`] sequence numbers; the parser above is told
-//! of a gap of unknown size. Early data (0-RTT) is not decrypted: its records fail
-//! authentication under the handshake keys and are counted.
+//! of a gap of unknown size, and trial decryption is bounded in proportion to the input.
+//! Early data (0-RTT) is not decrypted: its records fail authentication under the handshake
+//! keys and are counted.
+//!
+//! A TLS 1.2 connection that resumes a session (by id or ticket) without a key log line of its
+//! own waits, holding its records, for the end of the batch: the pipeline then adds the
+//! sessions every connection established to the key log, in flow order, and tries it again
+//! ([`TlsStream::retry`]), so the outcome does not depend on the thread count.
 
 pub mod handshake;
 pub mod keylog;

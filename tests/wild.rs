@@ -131,3 +131,86 @@ fn issue_15_binary_request_bodies_are_left_out_of_hoverfly_matchers() {
         .count();
     assert_eq!(posts_without_body, 3);
 }
+
+/// What wirecap finds in every capture of `../shared/wild/pcaps/` (issue 15): (file, requests,
+/// responses, exchanges), as of stop 17, so a change that loses exchanges on real traffic
+/// fails. Where a count moves for the better, update it here and say why in the commit.
+const COUNTS: &[(&str, u64, u64, u64)] = &[
+    ("dpkt_http.pcap", 2, 2, 2),
+    ("dpkt_nb6-http.pcap", 3, 3, 3),
+    ("ppp_4KHttpRequests.pcap", 273, 0, 167),
+    ("ppp_650HttpResponses.pcap", 0, 366, 0),
+    ("ppp_example.pcap", 338, 338, 338),
+    ("ppp_four_ipv6_http_streams.pcap", 9, 9, 9),
+    ("ppp_http-packets.pcap", 112, 106, 106),
+    ("ppp_http-packets2.pcap", 57, 58, 57),
+    ("ppp_many-protocols.pcap", 153, 155, 153),
+    ("ppp_one_http_stream_rst.pcap", 1, 1, 1),
+    ("ppp_one_tcp_stream_max_seq.pcap", 2, 2, 2),
+    ("ppp_raw_ip.pcap", 19, 6, 19),
+    ("ppp_sll.pcap", 2, 2, 2),
+    ("ppp_tcp-reassembly.pcap", 14, 14, 14),
+    ("suri_http-brotli-ce.pcap", 3, 3, 3),
+    ("suri_http-connect-simple.pcap", 1, 1, 1),
+    ("suri_http-pipeline-files-with-gap.pcap", 3, 2, 2),
+    ("suri_http-protocol-nodup.pcap", 40, 40, 40),
+    ("suri_http-range-multiflows.pcap", 41, 41, 41),
+    ("suri_lua-transform-11-bug-8173.pcap", 11, 11, 11),
+    ("suri_output-eve-ftp-data.pcap", 77, 77, 77),
+    ("suri_tls-subjectaltname.pcap", 37, 37, 37),
+    ("zeek_100-continue.pcap", 1, 1, 1),
+    (
+        "zeek_1000-requests-one-dropped-response.pcap.gz",
+        1000,
+        999,
+        999,
+    ),
+    ("zeek_206_example_c.pcap", 34, 34, 34),
+    ("zeek_bro.org.pcap", 31, 31, 30),
+    ("zeek_cooper-grill-dvwa.pcapng", 3, 3, 3),
+    ("zeek_docker-http-upgrade.pcap", 6, 6, 6),
+    ("zeek_get-gzip.pcap", 1, 1, 1),
+    ("zeek_http-on-irc-port-missing-syn.pcapng", 1, 1, 1),
+    ("zeek_http-post-large.pcap", 2, 2, 2),
+    ("zeek_http-qinq-0.pcap", 1, 1, 1),
+    ("zeek_methods.pcap", 9, 10, 9),
+    ("zeek_missing-zlib-header.pcap", 2, 2, 2),
+    ("zeek_pipelined-requests.pcap", 5, 5, 5),
+    ("zeek_proxy.pcap", 1, 1, 1),
+    ("zeek_putty-upload.pcap", 2, 2, 2),
+    ("zeek_tcp-http-with-padding.pcap", 1, 1, 1),
+    ("zeek_vnd.ms-cab-compressed-multi-conn.pcap", 5, 5, 5),
+    ("zeek_wikipedia.pcap", 15, 15, 15),
+];
+
+#[test]
+fn issue_15_every_wild_capture_gives_its_counts() {
+    if !Path::new(WILD).exists() {
+        notice::notice(&format!(
+            "skipping the wild capture counts: {WILD} is absent"
+        ));
+        return;
+    }
+    let mut wrong = Vec::new();
+    for &(file, requests, responses, exchanges) in COUNTS {
+        let (lines, stats) = read(file);
+        let got = (
+            stats.http.requests,
+            stats.http.responses,
+            lines.len() as u64,
+        );
+        if got != (requests, responses, exchanges) {
+            wrong.push(format!(
+                "{file}: requests, responses, exchanges {got:?}, pinned {:?}",
+                (requests, responses, exchanges)
+            ));
+        }
+    }
+    let listed = std::fs::read_dir(WILD).map_or(0, |d| d.count());
+    assert_eq!(
+        listed,
+        COUNTS.len(),
+        "a capture of {WILD} has no pinned counts"
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -122,7 +122,8 @@ const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
 const PPP_IPV4: u16 = 0x0021;
 const PPP_IPV6: u16 = 0x0057;
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
+/// The big-endian 16-bit field at `at`, if the bytes are there.
+pub(crate) fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
 

@@ -40,10 +40,6 @@ use tls::keylog::SharedKeys;
 /// Tunnels (L2TP) a packet is taken out of, one inside another, before the rest is left alone.
 pub const MAX_TUNNELS: usize = 2;
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
-}
-
 /// Packets per batch: flows are processed in parallel once per batch.
 pub const BATCH_PACKETS: usize = 1 << 16;
 
@@ -723,6 +719,25 @@ impl Flow {
     }
 }
 
+/// Adds the TLS sessions `flow` established to `keys`. Called in flow order between the
+/// parallel stages, so what a connection can resume does not depend on the threads.
+fn learn_sessions(keys: &SharedKeys, flow: &mut Flow) {
+    let Some(session) = flow.session.as_mut() else {
+        return;
+    };
+    let learned = session.take_learned();
+    if learned.is_empty() {
+        return;
+    }
+    let mut keys = match keys.write() {
+        Ok(keys) => keys,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    for (by, master) in learned {
+        keys.learn(by, master);
+    }
+}
+
 /// The sort key of an exchange: request time, flow ordinal, index within the flow.
 type Key = (Timestamp, u64, u64);
 
@@ -874,7 +889,10 @@ impl Pipeline {
                     Cow::Borrowed(b) => Some(*b),
                     Cow::Owned(_) => None,
                 };
-                let ports = (be16(&packet.payload, 0), be16(&packet.payload, 2));
+                let ports = (
+                    link::be16(&packet.payload, 0),
+                    link::be16(&packet.payload, 2),
+                );
                 let l2tp = ports.0 == Some(link::L2TP_PORT) || ports.1 == Some(link::L2TP_PORT);
                 if let (true, Some(udp), true) = (l2tp, borrowed, depth < MAX_TUNNELS) {
                     if let Some(inner @ (Payload::Ipv4(_) | Payload::Ipv6(_))) =
@@ -1009,7 +1027,7 @@ impl Pipeline {
         self.arena.clear();
         let mut waiting = Vec::new();
         for (mut flow, _) in work {
-            self.learn_sessions(&mut flow);
+            learn_sessions(&self.keys, &mut flow);
             if flow.session.as_ref().is_some_and(Session::waiting) {
                 waiting.push(flow.ordinal);
             }
@@ -1018,12 +1036,11 @@ impl Pipeline {
         // TLS 1.2 resumptions of sessions established in this batch or earlier: in flow order,
         // after every session of the batch is known, so the result is the same on any threads.
         for id in waiting {
-            if let Some(mut flow) = self.flows.remove(&id) {
+            if let Some(flow) = self.flows.get_mut(&id) {
                 if let Some(session) = flow.session.as_mut() {
                     session.retry();
                 }
-                self.learn_sessions(&mut flow);
-                self.flows.insert(id, flow);
+                learn_sessions(&self.keys, flow);
             }
         }
         // Flows to finish: closed, idle, retired, or everything at the end.
@@ -1059,7 +1076,7 @@ impl Pipeline {
         done.par_iter_mut().for_each(Flow::finish);
         done.sort_by_key(|f| f.ordinal);
         for f in &mut done {
-            self.learn_sessions(f);
+            learn_sessions(&self.keys, f);
         }
         // Collect exchanges from all flows in ordinal order.
         let mut ids: Vec<u64> = self.flows.keys().copied().collect();
@@ -1107,25 +1124,6 @@ impl Pipeline {
         }
         self.decode(&mut out);
         out
-    }
-
-    /// Adds the TLS sessions `flow` established to the key log. Called in flow order between
-    /// the parallel stages, so what a connection can resume does not depend on the threads.
-    fn learn_sessions(&mut self, flow: &mut Flow) {
-        let Some(session) = flow.session.as_mut() else {
-            return;
-        };
-        let learned = session.take_learned();
-        if learned.is_empty() {
-            return;
-        }
-        let mut keys = match self.keys.write() {
-            Ok(keys) => keys,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        for (by, master) in learned {
-            keys.learn(by, master);
-        }
     }
 
     /// Undoes content codings of the released exchanges, in parallel; the notes are merged in

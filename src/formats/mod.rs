@@ -238,7 +238,7 @@ impl Input {
 
 impl Input {
     /// Reads through gzip when the input starts with its magic number (RFC 1952).
-    fn unwrap_gzip(&mut self) -> Result<(), Error> {
+    pub(crate) fn unwrap_gzip(&mut self) -> Result<(), Error> {
         let io_err = |name: &str, source| Error::Io {
             file: name.to_owned(),
             source,
@@ -367,6 +367,12 @@ pub fn read(format: Format, mut input: Input, opts: &ReadOptions) -> Result<Exch
             direction: "input",
         }),
     }
+}
+
+/// Whether `head` starts a JSON document of exchanges: an object or an array whose first
+/// object's first key is `request` or `response`.
+pub(crate) fn holds_http_types(head: &[u8]) -> bool {
+    Format::sniff_first_key(head).or_else(|| array_first_key(head)) == Some(Format::HttpTypes)
 }
 
 /// The format the first key of the first object in a JSON array names (an array of

@@ -17,7 +17,7 @@ use pcap_parser::pcapng::Block;
 use pcap_parser::pcapng::SecretsType;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, Read};
 use std::time::Instant;
 
 /// Initial read buffer of the record reader; it grows for larger records.
@@ -101,21 +101,14 @@ struct Legacy {
     eof: bool,
 }
 
-/// Opens a capture; gzip is unwrapped when the stream starts with its magic.
+/// Opens a capture; gzip is unwrapped when the stream starts with its magic (already done
+/// when the format was detected).
 pub fn read(mut input: Input, opts: crate::capture::Options) -> Result<Exchanges, Error> {
-    let head = input.reader.fill_buf().map_err(|source| Error::Io {
-        file: input.name.clone(),
-        source,
-    })?;
-    let reader: Box<dyn BufRead + Send> = if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(
-            input.reader,
-        )))
-    } else {
-        Box::new(input.reader)
-    };
+    input.unwrap_gzip()?;
     Ok(Box::new(Reader::spawn(Batches::new(
-        input.name, reader, opts,
+        input.name,
+        input.reader,
+        opts,
     )?)))
 }
 

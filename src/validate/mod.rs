@@ -268,20 +268,19 @@ pub fn validate_path(
     } else {
         Box::new(std::fs::File::open(path).map_err(io_err)?)
     };
-    let mut reader = io::BufReader::with_capacity(crate::formats::READ_BUFFER_BYTES, reader);
-    // A gzipped file (`.jsonl.gz`) is validated as what it holds, as convert reads it.
-    if reader
-        .fill_buf()
-        .map_err(io_err)?
-        .starts_with(&[0x1f, 0x8b])
-    {
-        let unzipped = io::BufReader::with_capacity(
+    let mut input = crate::formats::Input {
+        name: name.clone(),
+        reader: Box::new(io::BufReader::with_capacity(
             crate::formats::READ_BUFFER_BYTES,
-            flate2::bufread::MultiGzDecoder::new(reader),
-        );
-        return validate_reader(&name, unzipped, opts, sink);
-    }
-    validate_reader(&name, reader, opts, sink)
+            reader,
+        )),
+    };
+    // A gzipped file (`.jsonl.gz`) is validated as what it holds, as convert reads it.
+    input.unwrap_gzip().map_err(|e| match e {
+        crate::formats::Error::Io { source, .. } => io_err(source),
+        other => io_err(io::Error::other(other.to_string())),
+    })?;
+    validate_reader(&name, input.reader, opts, sink)
 }
 
 /// Validates one input stream named `name` (the name's extension takes part in detection).
@@ -311,7 +310,7 @@ pub fn validate_reader(
         .is_none_or(|s| s.format.starts_with("http-types"));
     if http_types_schema_or_none
         && crate::formats::http_types::is_document(head)
-        && (opts.schema.is_some() || starts_like_http_types_document(head))
+        && (opts.schema.is_some() || crate::formats::holds_http_types(head))
     {
         return Ok(whole_file(
             sink,
@@ -370,17 +369,6 @@ fn whole_file(sink: &mut dyn FnMut(Problem), rule: &'static str, message: &str) 
         finding: finding(Severity::Error, rule, "", message.to_owned()),
     });
     counter.summary
-}
-
-/// Whether `head`, a JSON document or array, holds exchanges: its first object's first key is
-/// `request` or `response`.
-fn starts_like_http_types_document(head: &[u8]) -> bool {
-    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let Some(start) = text.iter().position(|b| !b.is_ascii_whitespace()) else {
-        return false;
-    };
-    let rest = text[start..].strip_prefix(b"[").unwrap_or(&text[start..]);
-    starts_like_http_types(rest)
 }
 
 /// Whether the first key of the first object is `request` or `response`, as in every

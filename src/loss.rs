@@ -18,6 +18,9 @@ pub enum LossKind {
     UnsupportedMethod,
     /// A request without a response, where the format (or its readers) require one.
     MissingResponse,
+    /// A body the capture cut off, which the format cannot mark as partial: a request body
+    /// left out of the matchers, a pair with a cut response skipped.
+    CutBody,
     /// A request with no host anywhere (no authority, no `Host` header); the exchange was skipped.
     MissingHost,
     /// Fields of one name separated by other fields: grouping by name reorders them.
@@ -59,6 +62,9 @@ impl LossKind {
             }
             LossKind::MissingResponse => {
                 "requests without a response were skipped (the format's readers require one)"
+            }
+            LossKind::CutBody => {
+                "bodies cut off in the capture were left out (cut request bodies from the matchers, pairs with a cut response skipped)"
             }
             LossKind::MissingHost => {
                 "exchanges without a host were skipped (the format's readers require one)"

@@ -11,7 +11,7 @@ use support::{
 };
 use wirecap::capture::{Note, Options, Stats};
 use wirecap::formats::{self, Format, Input, ReadOptions};
-use wirecap::model::{Exchange, Scheme, Timestamp};
+use wirecap::model::{Cut, Exchange, Scheme, Timestamp};
 
 /// Reads a capture held in memory; returns one line per exchange and the account.
 fn read_with(bytes: Vec<u8>, mut opts: Options) -> (Vec<String>, Stats) {
@@ -659,10 +659,72 @@ fn issue_4_a_bad_first_response_head_and_a_cut_body_are_counted_with_their_reaso
     c.server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part");
     c.close();
     let (got, stats) = read(capture_of(&c));
-    assert_eq!(got, ["GET api.test/a -> none", "GET api.test/b -> none"]);
+    assert_eq!(
+        got,
+        [
+            "GET api.test/a -> none",
+            "GET api.test/b -> 200 only a part"
+        ]
+    );
     assert_eq!(stats.notes.count(Note::UnparseableHead), 1);
     assert_eq!(stats.notes.count(Note::Truncated), 1);
     assert_eq!(stats.notes.count(Note::NonHttpFlow), 0);
+    let cut = exchanges(capture_of(&c))[1]
+        .response
+        .as_ref()
+        .unwrap()
+        .body
+        .cut;
+    assert_eq!(
+        cut,
+        Some(Cut {
+            seen: 11,
+            announced: Some(100)
+        })
+    );
+}
+
+/// Issue 15 (zeek_putty-upload.pcap in miniature): the server answers before the upload ends
+/// and resets the connection. The request keeps the bytes that arrived, marked as cut with
+/// how many were announced; its response is kept whole.
+#[test]
+fn an_upload_cut_by_a_reset_keeps_its_bytes_marked_as_cut() {
+    let mut c = Conv::new(Link::Ethernet, false);
+    c.handshake();
+    c.client(b"POST /upload HTTP/1.1\r\nHost: api.test\r\nContent-Length: 5000\r\n\r\nfirst part;");
+    c.server(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nthx!");
+    let (server_seq, client_seq) = (c.sseq, c.cseq);
+    c.raw(false, server_seq, Some(client_seq), Flags::RST, b"");
+    let ex = exchanges(capture_of(&c));
+    assert_eq!(ex.len(), 1);
+    assert_eq!(&ex[0].request.body.bytes[..], b"first part;");
+    assert_eq!(
+        ex[0].request.body.cut,
+        Some(Cut {
+            seen: 11,
+            announced: Some(5000)
+        })
+    );
+    let resp = ex[0].response.as_ref().expect("the answer was captured");
+    assert_eq!(
+        (resp.status, &resp.body.bytes[..], resp.body.cut),
+        (200, &b"thx!"[..], None)
+    );
+    let (_, stats) = read(capture_of(&c));
+    assert_eq!(stats.notes.count(Note::Truncated), 1);
+    let first = stats
+        .notes
+        .iter()
+        .find(|(n, _)| *n == Note::Truncated)
+        .unwrap()
+        .1;
+    assert!(
+        first
+            .first
+            .ends_with("request cut off, after 11 of 5000 body bytes"),
+        "{}",
+        first.first
+    );
 }
 
 /// Whatever breaks the first response, the second pairs with the second request; before, a bad

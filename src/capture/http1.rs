@@ -28,7 +28,7 @@ pub use super::connection::{FlowInfo, HttpOptions, Ready, Role};
 use super::tcp_reassembly::{Chunk, Origin};
 use super::{Note, Notes};
 use crate::memo::Memo;
-use crate::model::{Body, Bytes, Exchange, Headers, Request, Response};
+use crate::model::{Body, Bytes, Cut, Exchange, Headers, Request, Response};
 use std::collections::VecDeque;
 use std::io::Read;
 
@@ -184,6 +184,8 @@ pub struct MessageParser {
     trailers: Headers,
     damaged: bool,
     truncated: bool,
+    /// The `Content-Length` of the body in progress, for [`MessageParser::take_cut`].
+    length: u64,
     /// Whether any message start was found yet.
     matched: bool,
     /// Bytes skipped while resynchronising.
@@ -213,6 +215,7 @@ impl MessageParser {
             trailers: Headers::new(),
             damaged: false,
             truncated: false,
+            length: 0,
             matched: false,
             skipped: 0,
             scanned: 0,
@@ -348,6 +351,7 @@ impl MessageParser {
         self.phase = match framing {
             Framing::Empty => Phase::Length(0),
             Framing::Length(n) => {
+                self.length = n;
                 // Grown by doubling, a body is copied about once more; a lying length cannot
                 // reserve more than RESERVE_BODY_BYTES.
                 self.body
@@ -387,6 +391,26 @@ impl MessageParser {
         while self.marks.len() > 1 && self.marks[1].0 <= consumed {
             self.marks.pop_front();
         }
+    }
+
+    /// The stream ended inside a body: what arrived of it, with the packet of its last byte.
+    /// `None` when no body was in progress (between messages, or inside a head).
+    pub fn take_cut(&mut self) -> Option<(Vec<u8>, Cut, Option<Origin>)> {
+        let cut = match self.phase {
+            Phase::Length(rem) => Cut {
+                seen: self.length - rem,
+                announced: Some(self.length),
+            },
+            Phase::Chunked(_) => Cut {
+                seen: self.body.len() as u64,
+                announced: None,
+            },
+            _ => return None,
+        };
+        self.trailers = Headers::new();
+        self.damaged = false;
+        self.truncated = false;
+        Some((std::mem::take(&mut self.body), cut, self.last))
     }
 
     fn body_done(&mut self) -> Event {
@@ -1362,25 +1386,23 @@ impl Connection {
         }
         if self.server.in_message() {
             if let Some(cur) = self.current.take() {
-                self.notes.record(Note::Truncated, || {
-                    format!(
-                        "{}: response {} cut off",
-                        self.info.label, cur.response.status
-                    )
-                });
-                if let Some(slot) = cur.slot.and_then(|i| self.slots.get_mut(i)) {
-                    slot.interim.clear();
-                }
+                self.keep_cut_response(cur);
             }
         }
         if self.client.in_message() {
             if let Some(slot) = self.slots.back_mut().filter(|s| !s.done) {
+                let cut = self.client.take_cut();
                 self.notes.record(Note::Truncated, || {
                     format!(
-                        "{}: packet {}: request cut off",
-                        self.info.label, slot.start.packet
+                        "{}: packet {}: request cut off{}",
+                        self.info.label,
+                        slot.start.packet,
+                        describe_cut(cut.as_ref().map(|c| &c.1))
                     )
                 });
+                if let Some((body, cut, _)) = cut {
+                    slot.request.body = cut_body(body, cut);
+                }
                 slot.done = true;
             }
         }
@@ -1392,6 +1414,33 @@ impl Connection {
             self.finish_slot(slot);
         }
         self.answered = 0;
+    }
+
+    /// The connection ended inside a response: one whose body had begun is kept with what
+    /// arrived, marked as cut; one cut inside its head (or an interim one) is lost.
+    fn keep_cut_response(&mut self, mut cur: CurrentResponse) {
+        let cut = self.server.take_cut();
+        self.notes.record(Note::Truncated, || {
+            format!(
+                "{}: response {} cut off{}",
+                self.info.label,
+                cur.response.status,
+                describe_cut(cut.as_ref().map(|c| &c.1))
+            )
+        });
+        let Some(slot) = cur.slot.and_then(|i| self.slots.get_mut(i)) else {
+            return;
+        };
+        match cut {
+            Some((body, cut, last)) if !cur.interim => {
+                self.responses += 1;
+                cur.response.body = cut_body(body, cut);
+                cur.response.timestamp = last.map(|o| o.ts).or(cur.response.timestamp);
+                cur.response.interim = std::mem::take(&mut slot.interim);
+                slot.response = Some(cur.response);
+            }
+            _ => slot.interim.clear(),
+        }
     }
 
     /// Bytes skipped while looking for message starts, both directions.
@@ -1475,6 +1524,18 @@ fn response_framing(method: Option<&str>, status: u16, headers: &Headers) -> Fra
     }
 }
 
+fn cut_body(bytes: Vec<u8>, cut: Cut) -> Body {
+    Body {
+        cut: Some(cut),
+        ..Body::from_bytes(bytes)
+    }
+}
+
+/// `", after 10 of 300 body bytes"`, for the notes on cut messages.
+fn describe_cut(cut: Option<&Cut>) -> String {
+    cut.map_or_else(String::new, |c| format!(", {c}"))
+}
+
 /// Undoes the `Content-Encoding` of both bodies of `ex` (see [`decode_body`]); returns the
 /// nanoseconds it took. Connections hand bodies over as sent and the pipeline decodes them
 /// afterwards, exchange by exchange in parallel: a few long keep-alive connections would
@@ -1483,14 +1544,16 @@ pub fn decode_bodies(ex: &mut Exchange, notes: &mut Notes, memo: &Decoded) -> u6
     let started = std::time::Instant::now();
     let label = ex.source.flow.as_deref().unwrap_or("");
     let req = &mut ex.request;
-    req.body = decode_body(
-        std::mem::take(&mut req.body.bytes),
-        &req.headers,
-        notes,
-        label,
-        memo,
-    );
-    if let Some(resp) = &mut ex.response {
+    if req.body.cut.is_none() {
+        req.body = decode_body(
+            std::mem::take(&mut req.body.bytes),
+            &req.headers,
+            notes,
+            label,
+            memo,
+        );
+    }
+    if let Some(resp) = ex.response.as_mut().filter(|r| r.body.cut.is_none()) {
         resp.body = decode_body(
             std::mem::take(&mut resp.body.bytes),
             &resp.headers,
@@ -1548,6 +1611,7 @@ fn decode_body(
         Ok(data) => Body {
             bytes: data,
             decoded_from: Some(encoding.to_owned()),
+            cut: None,
         },
         Err(why) => {
             notes.record(Note::DecodeFailed, || format!("{label}: {why}"));

@@ -15,7 +15,7 @@ use super::query;
 use crate::loss::{LossKind, Losses};
 use crate::memo::{Found, Memo};
 use crate::model::{
-    Body, Exchange, Headers, Location, Request, Response, Scheme, Source, Timestamp, TlsInfo,
+    Body, Cut, Exchange, Headers, Location, Request, Response, Scheme, Source, Timestamp, TlsInfo,
 };
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -418,6 +418,10 @@ struct Extras {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     omitted_bodies: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    request_body_cut: Option<Cut>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    response_body_cut: Option<Cut>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     flow: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tls: Option<TlsInfo>,
@@ -502,6 +506,7 @@ impl ExchangeView {
             body: Body {
                 bytes: r.body.flatten().unwrap_or_default().into(),
                 decoded_from: extras.request_decoded_from,
+                cut: extras.request_body_cut,
             },
             trailers: extras.request_trailers.into_iter().collect(),
             timestamp: r.timestamp.map(|t| t.0),
@@ -520,6 +525,7 @@ impl ExchangeView {
             body: Body {
                 bytes: resp.body.flatten().unwrap_or_default().into(),
                 decoded_from: extras.response_decoded_from,
+                cut: extras.response_body_cut,
             },
             timestamp: resp.timestamp.map(|t| t.0),
             interim: extras.interim,
@@ -1087,6 +1093,8 @@ fn to_view<'a>(
         request_decoded_from: req.body.decoded_from.clone(),
         response_decoded_from: resp.body.decoded_from.clone(),
         omitted_bodies: earlier_omissions(&ex.extra),
+        request_body_cut: req.body.cut,
+        response_body_cut: resp.body.cut,
         flow: ex.source.flow.clone(),
         tls: ex.source.tls.clone(),
     };
@@ -1339,6 +1347,36 @@ mod tests {
         let back = read_one(line.trim_end()).unwrap();
         assert_eq!(back.response, ex.response);
         assert_eq!(back.request, ex.request);
+    }
+
+    /// Issue 15: a body the capture cut off says so in `meta.wirecap`, with how much was seen
+    /// and announced, and reads back as cut.
+    #[test]
+    fn cut_bodies_are_marked_in_meta_and_read_back() {
+        let mut ex = read_one(BASE).unwrap();
+        ex.request.body = Body {
+            cut: Some(Cut {
+                seen: 3,
+                announced: Some(5000),
+            }),
+            ..Body::from("abc")
+        };
+        ex.response.as_mut().unwrap().body.cut = Some(Cut {
+            seen: 2,
+            announced: None,
+        });
+        let (line, _) = write_one(&ex);
+        let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            json["meta"]["wirecap"]["requestBodyCut"],
+            serde_json::json!({"seen": 3, "announced": 5000})
+        );
+        assert_eq!(
+            json["meta"]["wirecap"]["responseBodyCut"],
+            serde_json::json!({"seen": 2})
+        );
+        let back = read_one(line.trim_end()).unwrap();
+        assert_eq!((back.request, back.response), (ex.request, ex.response));
     }
 
     /// Issue 14: a decoded body is written without the headers that describe it as sent, and

@@ -13,6 +13,30 @@ pub struct Body {
     pub bytes: Bytes,
     /// The `Content-Encoding` that was removed to get `bytes` (e.g. `gzip`), if any.
     pub decoded_from: Option<String>,
+    /// Set when the connection or capture ended before the body did: `bytes` are what was
+    /// seen, as sent (a cut body is never content-decoded).
+    pub cut: Option<Cut>,
+}
+
+/// How much of a body that was cut off arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cut {
+    /// Body bytes seen before the end (after transfer decoding).
+    pub seen: u64,
+    /// The length the message announced (`Content-Length`), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announced: Option<u64>,
+}
+
+/// `after 10 of 300 body bytes`, or `after 10 body bytes` when no length was announced.
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.announced {
+            Some(n) => write!(f, "after {} of {n} body bytes", self.seen),
+            None => write!(f, "after {} body bytes", self.seen),
+        }
+    }
 }
 
 impl Body {
@@ -21,6 +45,7 @@ impl Body {
         Self {
             bytes: bytes.into(),
             decoded_from: None,
+            cut: None,
         }
     }
 
@@ -62,6 +87,9 @@ impl Serialize for Body {
         }
         if let Some(enc) = &self.decoded_from {
             map.serialize_entry("decodedFrom", enc)?;
+        }
+        if let Some(cut) = &self.cut {
+            map.serialize_entry("cut", cut)?;
         }
         map.end()
     }

@@ -8,7 +8,7 @@ mod headers;
 mod meta;
 pub mod simulation;
 
-pub use body::{Body, Bytes};
+pub use body::{Body, Bytes, Cut};
 pub use headers::{Header, Headers};
 pub use meta::{Location, Source, Timestamp, TimestampError, TlsInfo};
 pub use simulation::{Matcher, Pair, RequestMatcher, ResponseTemplate, Simulation};

@@ -486,11 +486,26 @@ impl Pair {
             losses.record(LossKind::MissingHost, || ex.source.to_string());
             return None;
         }
+        // A mock would serve the part as if it were whole, under a Content-Length it lacks.
+        if let Some(cut) = resp.body.cut {
+            losses.record(LossKind::CutBody, || {
+                format!("{}: response cut off, {cut}", ex.source)
+            });
+            return None;
+        }
+        if let Some(cut) = req.body.cut {
+            losses.record(LossKind::CutBody, || {
+                format!(
+                    "{}: request body cut off, {cut}; left out of the matchers",
+                    ex.source
+                )
+            });
+        }
         // A matcher value is a JSON string, which cannot hold bytes that are not UTF-8; U+FFFD
         // in their place (what Hoverfly's own capture stores, as Go marshals strings) makes a
         // matcher no real request meets. So such a body is left out of the matchers, and said.
-        let body = req.body.as_text();
-        if body.is_none() {
+        let body = req.body.as_text().filter(|_| req.body.cut.is_none());
+        if body.is_none() && req.body.cut.is_none() {
             losses.record(LossKind::BinaryBody, || {
                 format!(
                     "{}: request body ({} bytes) left out of the matchers",
@@ -796,5 +811,28 @@ mod tests {
         pair.request.path = vec![Matcher::new("glob", "/x*")];
         assert!(pair.to_exchange(&mut losses).is_none());
         assert!(losses.iter().any(|(k, _)| k == LossKind::NonExactMatcher));
+    }
+
+    /// A cut request body is not a matcher any real request meets; a cut response is not what
+    /// the server meant to serve. Both are said.
+    #[test]
+    fn cut_bodies_are_not_matched_or_served() {
+        let cut = Some(super::super::Cut {
+            seen: 2,
+            announced: Some(10),
+        });
+        let mut losses = Losses::default();
+        let mut ex = exchange("/x", Some("text/plain"), "hi");
+        ex.request.body.cut = cut;
+        let pair = Pair::from_exchange(&ex, &mut losses).unwrap();
+        assert!(pair.request.body.is_empty());
+        let mut ex = exchange("/x", Some("text/plain"), "hi");
+        ex.response.as_mut().unwrap().body.cut = cut;
+        assert!(Pair::from_exchange(&ex, &mut losses).is_none());
+        let cuts = losses
+            .iter()
+            .find(|(k, _)| *k == LossKind::CutBody)
+            .unwrap();
+        assert_eq!(cuts.1.count, 2);
     }
 }

@@ -1332,4 +1332,35 @@ mod tests {
         assert_eq!(schema.unwrap().name(), "http-types/2020-06");
         assert_eq!(problems, []);
     }
+
+    /// Issue 15: a body wirecap marked as cut carries the Content-Length that was announced;
+    /// only an unmarked body that disagrees with its Content-Length is a finding.
+    #[test]
+    fn a_body_marked_as_cut_is_not_measured_against_its_content_length() {
+        let line = |meta: &str| {
+            format!(
+                r#"{{"request":{{"method":"post","protocol":"http","host":"h","path":"/","headers":{{"content-length":"50"}},"body":"part"}},"response":{{"statusCode":200,"headers":{{"content-length":"9"}},"body":"half"}}{meta}}}"#
+            )
+        };
+        let cut = line(
+            r#","meta":{"wirecap":{"requestBodyCut":{"seen":4,"announced":50},"responseBodyCut":{"seen":4,"announced":9}}}"#,
+        );
+        let text = format!("{cut}\n{}\n", line(""));
+        let mut got = Vec::new();
+        validate_reader(
+            "cut.jsonl",
+            text.as_bytes(),
+            &Options::default(),
+            &mut |p| got.push((p.line, p.finding.pointer, p.finding.rule.into_owned())),
+        )
+        .unwrap();
+        let rule = "content-length".to_owned();
+        assert_eq!(
+            got,
+            [
+                (2, "/request/headers/content-length".into(), rule.clone()),
+                (2, "/response/headers/content-length".into(), rule)
+            ]
+        );
+    }
 }

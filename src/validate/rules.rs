@@ -556,9 +556,14 @@ fn str_or_list(v: &Value) -> Vec<&str> {
 pub fn http_types(doc: &Value, out: &mut Vec<Finding>) {
     let req = doc.get("request").and_then(Value::as_object);
     let resp = doc.get("response").and_then(Value::as_object);
+    // wirecap marks a body the capture cut off: its Content-Length is the announced one.
+    let cut = |which: &str| {
+        doc.pointer(&format!("/meta/wirecap/{which}BodyCut"))
+            .is_some()
+    };
     if let Some(r) = resp {
         check_status(r.get("statusCode"), "/response/statusCode".into(), out);
-        let body_len = body_len(r.get("body"));
+        let body_len = body_len(r.get("body")).filter(|_| !cut("response"));
         let no_body = req
             .and_then(|q| q.get("method"))
             .and_then(Value::as_str)
@@ -574,7 +579,8 @@ pub fn http_types(doc: &Value, out: &mut Vec<Finding>) {
         .get("body")
         .and_then(Value::as_str)
         .map(str::len)
-        .or(Some(0));
+        .or(Some(0))
+        .filter(|_| !cut("request"));
     check_content_length(
         req.get("headers"),
         "/request/headers",

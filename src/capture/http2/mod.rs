@@ -737,6 +737,7 @@ impl Connection {
         if role == Role::Response || s.response.ended {
             self.close(id);
         } else {
+            s.request.reset_early |= !s.request.ended;
             s.request.ended = true;
         }
     }
@@ -803,6 +804,7 @@ impl Connection {
         if !s.request.head {
             return;
         }
+        // A response that began and was cut is kept, its body marked as cut.
         let complete = s.response.head && (s.response.ended || tunnel);
         if !complete {
             let what = s.describe();
@@ -810,14 +812,16 @@ impl Connection {
                 self.notes
                     .record(Note::Http2Reset, || format!("{label}: stream {id}: {what}"));
             }
-            self.notes.record(Note::Incomplete, || {
-                format!("{label}: packet {}: {what}", s.start.packet)
-            });
-            if self.opts.drop_incomplete {
-                return;
+            if !s.response.head {
+                self.notes.record(Note::Incomplete, || {
+                    format!("{label}: packet {}: {what}", s.start.packet)
+                });
+                if self.opts.drop_incomplete {
+                    return;
+                }
             }
         }
-        let exchange = s.to_exchange(&self.info, complete);
+        let exchange = s.to_exchange(&self.info);
         self.ready.push(Ready {
             ts: s.start.ts,
             index: s.index,

@@ -10,7 +10,7 @@ use super::hpack::Field;
 use crate::capture::connection::FlowInfo;
 use crate::capture::http1::MAX_BODY_BYTES;
 use crate::capture::tcp_reassembly::Origin;
-use crate::model::{Body, Exchange, Headers, Request, Response, split_authority};
+use crate::model::{Body, Cut, Exchange, Headers, Request, Response, split_authority};
 
 /// The protocol version written on HTTP/2 messages.
 pub const VERSION: &str = "HTTP/2";
@@ -70,13 +70,26 @@ pub struct Message {
     pub body: Vec<u8>,
     /// Trailer fields.
     pub trailers: Headers,
-    /// END_STREAM was seen.
+    /// END_STREAM was seen, or the client's RST_STREAM ended the request.
     pub ended: bool,
+    /// A RST_STREAM ended it before END_STREAM.
+    pub reset_early: bool,
     /// Content past [`MAX_BODY_BYTES`] was discarded.
     pub truncated: bool,
 }
 
 impl Message {
+    /// What arrived of a body that did not reach END_STREAM.
+    pub fn cut(&self) -> Option<Cut> {
+        (!self.ended || self.reset_early).then(|| Cut {
+            seen: self.body.len() as u64,
+            announced: self
+                .headers
+                .first("content-length")
+                .and_then(|v| v.trim().parse().ok()),
+        })
+    }
+
     /// Appends DATA content; returns `true` the first time the body limit cuts it.
     pub fn push_body(&mut self, bytes: &[u8]) -> bool {
         let room = MAX_BODY_BYTES.saturating_sub(self.body.len());
@@ -181,6 +194,7 @@ impl Stream {
         if let Some(r) = self.upgraded.take() {
             return r;
         }
+        let connect = self.is_connect();
         let m = &mut self.request;
         let p = &m.pseudo;
         let method = p.method.clone().unwrap_or_default();
@@ -208,8 +222,12 @@ impl Stream {
             port,
             target,
             version: Some(VERSION.into()),
+            body: Body {
+                // A CONNECT's request never ends: its stream becomes the tunnel.
+                cut: m.cut().filter(|_| !connect),
+                ..Body::from_bytes(std::mem::take(&mut m.body))
+            },
             headers: std::mem::take(&mut m.headers),
-            body: Body::from_bytes(std::mem::take(&mut m.body)),
             trailers: std::mem::take(&mut m.trailers),
             timestamp: Some(self.start.ts),
         }
@@ -222,16 +240,19 @@ impl Stream {
             status,
             reason: None,
             version: Some(VERSION.into()),
+            body: Body {
+                cut: m.cut(),
+                ..Body::from_bytes(std::mem::take(&mut m.body))
+            },
             headers: std::mem::take(&mut m.headers),
             trailers: std::mem::take(&mut m.trailers),
-            body: Body::from_bytes(std::mem::take(&mut m.body)),
             timestamp: self.end.map(|o| o.ts),
             interim: std::mem::take(&mut self.interim),
         }
     }
 
-    /// The exchange; the response only if `with_response`.
-    pub fn to_exchange(&mut self, info: &FlowInfo, with_response: bool) -> Exchange {
+    /// The exchange, with the response if its header section arrived.
+    pub fn to_exchange(&mut self, info: &FlowInfo) -> Exchange {
         let request = self.to_request(info);
         let response = self
             .response
@@ -239,7 +260,7 @@ impl Stream {
             .status
             .as_deref()
             .and_then(|s| s.parse().ok())
-            .filter(|_| with_response && self.response.head)
+            .filter(|_| self.response.head)
             .map(|status| self.to_response(status));
         Exchange {
             request,

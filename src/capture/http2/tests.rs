@@ -80,19 +80,28 @@ fn line(r: &Ready) -> String {
     let e = &r.exchange;
     let q = &e.request;
     let head = format!("#{} {} {}{}", r.index, q.method, q.authority(), q.target);
-    let head = match q.body.bytes.is_empty() {
+    let cut = |b: &crate::model::Body| match b.cut {
+        Some(c) => format!(" (cut: {} of {:?})", c.seen, c.announced),
+        None => String::new(),
+    };
+    let head = match q.body.bytes.is_empty() && q.body.cut.is_none() {
         true => head,
-        false => format!("{head} [{}]", String::from_utf8_lossy(&q.body.bytes)),
+        false => format!(
+            "{head} [{}]{}",
+            String::from_utf8_lossy(&q.body.bytes),
+            cut(&q.body)
+        ),
     };
     match &e.response {
         Some(p) => format!(
-            "{head} -> {}{} {:?}",
+            "{head} -> {}{} {:?}{}",
             p.interim
                 .iter()
                 .map(|s| format!("{s}+"))
                 .collect::<String>(),
             p.status,
-            String::from_utf8_lossy(&p.body.bytes)
+            String::from_utf8_lossy(&p.body.bytes),
+            cut(&p.body)
         ),
         None => format!("{head} -> none"),
     }
@@ -245,7 +254,7 @@ fn unknown_frames_ping_and_window_updates_are_ignored() {
 }
 
 #[test]
-fn resets_keep_complete_responses_only() {
+fn a_reset_keeps_what_arrived_of_a_response_marked_as_cut() {
     let mut w = Wire::new();
     let rst = |id| frame(kind::RST_STREAM, 0, id, b"\0\0\0\x08");
     let (a, b) = (w.get(1, "/a"), w.get(3, "/b"));
@@ -269,7 +278,7 @@ fn resets_keep_complete_responses_only() {
         got,
         [
             "#0 GET a.test:8080/a -> 200 \"a\"",
-            "#1 GET a.test:8080/b -> none"
+            "#1 GET a.test:8080/b -> 200 \"partial\" (cut: 7 of None)"
         ]
     );
     assert_eq!(c.notes.count(Note::Http2Reset), 1);
@@ -481,7 +490,7 @@ fn connect_tunnels_end_at_their_response_head() {
 }
 
 #[test]
-fn not_the_preface_is_not_http2_and_cut_streams_are_incomplete() {
+fn not_the_preface_is_not_http2_and_cut_streams_are_marked() {
     let (got, c) = run(&[(C, b"GET / HTTP/1.1\r\n\r\n".to_vec())]);
     assert!(got.is_empty());
     assert!(c.not_http() && c.stopped());
@@ -491,13 +500,16 @@ fn not_the_preface_is_not_http2_and_cut_streams_are_incomplete() {
         (C, [preface(), w.get(1, "/a")].concat()),
         (S, [settings(), head, data(1, "par", false)].concat()),
     ]);
-    assert_eq!(got, ["#0 GET a.test:8080/a -> none"]);
+    assert_eq!(
+        got,
+        ["#0 GET a.test:8080/a -> 200 \"par\" (cut: 3 of None)"]
+    );
     assert_eq!(
         (
             c.notes.count(Note::Truncated),
             c.notes.count(Note::Incomplete)
         ),
-        (1, 1)
+        (1, 0)
     );
 }
 

@@ -32,7 +32,6 @@ fn inputs() -> Vec<PathBuf> {
         "testdata/hoverfly",
         "testdata/merge",
         "testdata/valid",
-        "testdata/har",
     ] {
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
@@ -40,7 +39,7 @@ fn inputs() -> Vec<PathBuf> {
         for e in entries {
             let p = e.expect("readable dir entry").path();
             let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if matches!(ext, "jsonl" | "pcap" | "pcapng" | "json" | "har") {
+            if matches!(ext, "jsonl" | "pcap" | "pcapng" | "json") {
                 out.push(p);
             }
         }

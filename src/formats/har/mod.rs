@@ -21,7 +21,6 @@ mod wirecap;
 mod write;
 
 use super::json::JsonError;
-use std::io;
 
 pub use read::read;
 pub use write::Writer;
@@ -37,7 +36,8 @@ const WIRECAP_KEY: &str = "_wirecap";
 /// per entry; 1 GiB is far beyond any real exchange, bodies included.
 pub const MAX_ENTRY_BYTES: u64 = 1 << 30;
 
-/// Why a HAR file could not be read.
+/// Why a HAR file could not be read (a failure to read the input at all is
+/// [`formats::Error::Io`](super::Error::Io)).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -61,15 +61,6 @@ pub enum Error {
         line: usize,
         /// Pointer from the document's root, and what was expected there.
         error: JsonError,
-    },
-    /// Reading the input failed.
-    #[error("reading {file}")]
-    Io {
-        /// The input's display name.
-        file: String,
-        /// The I/O error.
-        #[source]
-        source: io::Error,
     },
 }
 

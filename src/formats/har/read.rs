@@ -89,7 +89,7 @@ impl<R: Read> Read for Counted<R> {
 /// What the walk shares between its levels.
 struct Walk {
     file: String,
-    tx: SyncSender<Result<Exchange, Error>>,
+    tx: SyncSender<Result<Exchange, formats::Error>>,
     at: Rc<Position>,
     /// The pointer of the value being parsed, for errors serde_json reports.
     pointer: RefCell<String>,
@@ -110,7 +110,7 @@ struct Context {
     index: u64,
 }
 
-fn scan(input: Input, tx: SyncSender<Result<Exchange, Error>>) {
+fn scan(input: Input, tx: SyncSender<Result<Exchange, formats::Error>>) {
     let at = Rc::new(Position::default());
     let walk = Walk {
         file: input.name,
@@ -140,13 +140,17 @@ fn scan(input: Input, tx: SyncSender<Result<Exchange, Error>>) {
             1,
             format!("entry larger than {MAX_ENTRY_BYTES} bytes"),
         ),
-        None if e.is_io() => Error::Io {
-            file: walk.file.clone(),
-            source: io::Error::other(strip_position(&e.to_string())),
-        },
+        None if e.is_io() => {
+            let source = io::Error::other(strip_position(&e.to_string()));
+            let _ = walk.tx.send(Err(formats::Error::Io {
+                file: walk.file.clone(),
+                source,
+            }));
+            return;
+        }
         None => walk.document_error(e.line(), e.column(), strip_position(&e.to_string())),
     };
-    let _ = walk.tx.send(Err(error));
+    let _ = walk.tx.send(Err(error.into()));
 }
 
 impl Walk {
@@ -179,27 +183,48 @@ impl Walk {
     }
 
     fn send<E: de::Error>(&self, item: Result<Exchange, Error>) -> Result<(), E> {
-        self.tx.send(item).map_err(|_| {
+        self.tx.send(item.map_err(Into::into)).map_err(|_| {
             self.stopped.set(true);
             E::custom("the reader was dropped")
         })
     }
 }
 
-struct Document<'a>(&'a Walk);
+/// Each level of the walk is a seed that hands itself to serde as the visitor of its value,
+/// `$visit` being the one visitor method the level needs.
+macro_rules! level {
+    ($level:ident, $method:ident, $expecting:literal, $($visit:tt)*) => {
+        struct $level<'a>(&'a Walk);
 
-impl<'de> DeserializeSeed<'de> for Document<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
+        impl<'de> DeserializeSeed<'de> for $level<'_> {
+            type Value = ();
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.$method(self)
+            }
+        }
+
+        impl<'de> Visitor<'de> for $level<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str($expecting)
+            }
+            $($visit)*
+        }
+    };
+}
+
+fn required<E: de::Error>(seen: bool, missing: &str) -> Result<(), E> {
+    if seen {
+        Ok(())
+    } else {
+        Err(E::custom(missing))
     }
 }
 
-impl<'de> Visitor<'de> for Document<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a HAR document, an object with a \"log\"")
-    }
+level!(
+    Document,
+    deserialize_map,
+    "a HAR document, an object with a \"log\"",
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut seen = false;
         while let Some(key) = map.next_key::<String>()? {
@@ -212,29 +237,14 @@ impl<'de> Visitor<'de> for Document<'_> {
             }
             self.0.point("");
         }
-        if !seen {
-            return Err(de::Error::custom(
-                "missing field `log`, expected a HAR document",
-            ));
-        }
-        Ok(())
+        required(seen, "missing field `log`, expected a HAR document")
     }
-}
+);
 
-struct Log<'a>(&'a Walk);
-
-impl<'de> DeserializeSeed<'de> for Log<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Log<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a HAR log object")
-    }
+level!(
+    Log,
+    deserialize_map,
+    "a HAR log object",
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let walk = self.0;
         let mut entries = false;
@@ -265,29 +275,17 @@ impl<'de> Visitor<'de> for Log<'_> {
             }
             walk.point("/log");
         }
-        if !entries {
-            return Err(de::Error::custom(
-                "missing field `entries`, expected the log's array of entries",
-            ));
-        }
-        Ok(())
+        required(
+            entries,
+            "missing field `entries`, expected the log's array of entries",
+        )
     }
-}
+);
 
-struct Entries<'a>(&'a Walk);
-
-impl<'de> DeserializeSeed<'de> for Entries<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Entries<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of HAR entries")
-    }
+level!(
+    Entries,
+    deserialize_seq,
+    "an array of HAR entries",
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let walk = self.0;
         loop {
@@ -307,7 +305,7 @@ impl<'de> Visitor<'de> for Entries<'_> {
             walk.send(item)?;
         }
     }
-}
+);
 
 /// One entry as raw text, with the line it starts on.
 struct RawEntry<'a>(&'a Walk);
@@ -581,14 +579,19 @@ fn request(r: &Obj, started: Timestamp) -> Checked<Request> {
         port: parts.port,
         target: parts.target,
         version: version(r)?,
-        body: Body {
-            decoded_from: entry::decoded_from(&headers, &body),
-            bytes: body.into(),
-        },
+        body: decoded(&headers, body),
         headers,
         trailers: Headers::new(),
         timestamp: Some(started),
     })
+}
+
+/// A body as HAR holds it: decoded, from whatever `Content-Encoding` says.
+fn decoded(headers: &Headers, bytes: Vec<u8>) -> Body {
+    Body {
+        decoded_from: entry::decoded_from(headers, &bytes),
+        bytes: bytes.into(),
+    }
 }
 
 /// The request body: `text` (base64 with `_encoding`), else the form `params` that HAR 1.2
@@ -639,10 +642,7 @@ fn response(r: &Obj) -> Checked<Option<Response>> {
             .filter(|s| !s.is_empty())
             .map(str::to_owned),
         version: version(r)?,
-        body: Body {
-            decoded_from: entry::decoded_from(&headers, &body),
-            bytes: body.into(),
-        },
+        body: decoded(&headers, body),
         headers,
         trailers: Headers::new(),
         timestamp: None,

@@ -45,9 +45,7 @@ pub fn read(mut input: Input) -> Result<Exchanges, formats::Error> {
         .name("har-reader".into())
         .spawn(move || scan(input, tx))
         .map_err(|source| formats::Error::Io { file, source })?;
-    Ok(Box::new(
-        rx.into_iter().map(|r| r.map_err(formats::Error::from)),
-    ))
+    Ok(Box::new(rx.into_iter()))
 }
 
 /// Where the parser is in the input.

@@ -4,6 +4,7 @@
 //! out of it. Adding a format means a new module and a new [`Format`] arm; the compiler then
 //! points at every `match` below that must learn it.
 
+pub mod har;
 pub mod hoverfly_v1;
 pub mod hoverfly_v2;
 pub mod http_types;
@@ -290,6 +291,9 @@ pub enum Error {
     /// A Hoverfly file could not be read.
     #[error(transparent)]
     Hoverfly(#[from] hoverfly_v2::Error),
+    /// A HAR file could not be read.
+    #[error(transparent)]
+    Har(#[from] har::Error),
     /// A capture could not be read.
     #[error(transparent)]
     Capture(#[from] pcap::CaptureError),
@@ -331,6 +335,7 @@ impl Error {
     pub fn is_recoverable(&self) -> bool {
         match self {
             Error::HttpTypes(e) => e.is_recoverable(),
+            Error::Har(e) => e.is_recoverable(),
             _ => false,
         }
     }
@@ -358,11 +363,11 @@ pub fn read(format: Format, mut input: Input, opts: &ReadOptions) -> Result<Exch
             ))
         }
         Format::Pcap => pcap::read(input, opts.capture.clone()),
+        Format::Har => har::read(input),
         Format::Hoverfly
         | Format::HoverflyV1Records
         | Format::HoverflyV1Templates
-        | Format::HoverflyV1Delays
-        | Format::Har => Err(Error::Unsupported {
+        | Format::HoverflyV1Delays => Err(Error::Unsupported {
             format,
             direction: "input",
         }),
@@ -502,6 +507,8 @@ pub struct WriteTimings {
 pub enum Writer<W: Write> {
     /// http-types JSONL.
     HttpTypes(http_types::Writer<W>),
+    /// One HAR document.
+    Har(har::Writer<W>),
 }
 
 impl<W: Write> Writer<W> {
@@ -509,12 +516,12 @@ impl<W: Write> Writer<W> {
     pub fn new(format: Format, out: W) -> Result<Self, Error> {
         match format {
             Format::HttpTypes => Ok(Writer::HttpTypes(http_types::Writer::new(out))),
+            Format::Har => Ok(Writer::Har(har::Writer::new(out))),
             Format::Pcap => Err(Error::ReadOnly { format }),
             Format::Hoverfly
             | Format::HoverflyV1Records
             | Format::HoverflyV1Templates
-            | Format::HoverflyV1Delays
-            | Format::Har => Err(Error::Unsupported {
+            | Format::HoverflyV1Delays => Err(Error::Unsupported {
                 format,
                 direction: "output",
             }),
@@ -525,6 +532,7 @@ impl<W: Write> Writer<W> {
     pub fn write(&mut self, ex: &Exchange, losses: &mut Losses) -> io::Result<bool> {
         match self {
             Writer::HttpTypes(w) => w.write(ex, losses),
+            Writer::Har(w) => w.write(ex, losses),
         }
     }
 
@@ -536,6 +544,7 @@ impl<W: Write> Writer<W> {
     {
         match self {
             Writer::HttpTypes(w) => w.write_batch(batch, losses),
+            Writer::Har(w) => w.write_batch(batch, losses),
         }
     }
 
@@ -543,6 +552,7 @@ impl<W: Write> Writer<W> {
     pub fn timings(&self) -> WriteTimings {
         match self {
             Writer::HttpTypes(w) => w.timings(),
+            Writer::Har(_) => WriteTimings::default(),
         }
     }
 
@@ -550,6 +560,7 @@ impl<W: Write> Writer<W> {
     pub fn finish(self) -> io::Result<W> {
         match self {
             Writer::HttpTypes(w) => w.finish(),
+            Writer::Har(w) => w.finish(),
         }
     }
 }

@@ -524,6 +524,7 @@ fn check_value(
         "hoverfly-records" => rules::hoverfly_legacy(value, Some("request"), &mut out),
         "hoverfly-templates" => rules::hoverfly_legacy(value, Some("requestTemplate"), &mut out),
         "hoverfly-delays" => rules::hoverfly_legacy(value, None, &mut out),
+        "har" => {}
         _ => rules::http_types(value, &mut out),
     }
     (Some(schema), out)
@@ -559,6 +560,9 @@ fn detect_document(
         }
     }
     if !obj.contains_key("data") && !obj.contains_key("meta") {
+        if obj.contains_key("log") {
+            return schemas::find("har");
+        }
         if obj.contains_key("request") {
             return Some(http_types_schema(profile));
         }

@@ -72,7 +72,7 @@ macro_rules! schema {
 }
 
 /// Every embedded schema, in the order `wirecap schema list` prints them.
-pub static ALL: [Schema; 13] = [
+pub static ALL: [Schema; 14] = [
     schema!("http-types", "2020-06"),
     schema!("http-types-strict", "2020-06"),
     schema!("hoverfly-simulation", "v1"),
@@ -86,9 +86,10 @@ pub static ALL: [Schema; 13] = [
     schema!("hoverfly-records", "v1"),
     schema!("hoverfly-templates", "v1"),
     schema!("hoverfly-delays", "v1"),
+    schema!("har", "1.2"),
 ];
 
-static COMPILED: [OnceLock<Validator>; 13] = [const { OnceLock::new() }; 13];
+static COMPILED: [OnceLock<Validator>; 14] = [const { OnceLock::new() }; 14];
 
 /// The schema named `name`: `format/version`, or a bare format for its newest version.
 pub fn find(name: &str) -> Option<&'static Schema> {

@@ -589,6 +589,7 @@ fn decoded(headers: &Headers, bytes: Vec<u8>) -> Body {
     Body {
         decoded_from: entry::decoded_from(headers, &bytes),
         bytes: bytes.into(),
+        cut: None,
     }
 }
 
@@ -670,6 +671,7 @@ fn apply(w: Wirecap, ex: &mut Exchange) -> Result<(), String> {
     if let Some(d) = w.request_decoded_from {
         req.body.decoded_from = d;
     }
+    req.body.cut = w.request_body_cut;
     req.trailers = w.request_trailers.into_iter().collect();
     if let Some(resp) = &mut ex.response {
         if let Some(t) = w.response_timestamp {
@@ -678,6 +680,7 @@ fn apply(w: Wirecap, ex: &mut Exchange) -> Result<(), String> {
         if let Some(d) = w.response_decoded_from {
             resp.body.decoded_from = d;
         }
+        resp.body.cut = w.response_body_cut;
         resp.trailers = w.trailers.into_iter().collect();
         resp.interim = w.interim;
     }

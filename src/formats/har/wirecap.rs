@@ -4,11 +4,11 @@
 //!
 //! Only what HAR cannot say is written: the TCP flow and TLS session of a capture, chunked
 //! trailers, 1xx interim responses, a body whose content coding was not undone (HAR bodies
-//! are decoded), a request target or authority the URL does not give back, missing
+//! are decoded), a body the capture cut off, a request target or authority the URL does not give back, missing
 //! timestamps, and free-form metadata from other formats (`meta`).
 
 use super::entry::decoded_from;
-use crate::model::{Exchange, Headers, Scheme, Timestamp, TlsInfo};
+use crate::model::{Cut, Exchange, Headers, Scheme, Timestamp, TlsInfo};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -47,6 +47,10 @@ pub(super) struct Wirecap {
         deserialize_with = "present"
     )]
     pub response_decoded_from: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body_cut: Option<Cut>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body_cut: Option<Cut>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub request_trailers: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -101,6 +105,7 @@ impl Wirecap {
         let mut w = Wirecap {
             request_timestamp: req.timestamp.is_none().then_some(None),
             request_decoded_from: undecoded(&req.headers, &req.body),
+            request_body_cut: req.body.cut,
             request_trailers: pairs(&req.trailers),
             flow: ex.source.flow.clone(),
             tls: ex.source.tls.clone(),
@@ -114,6 +119,7 @@ impl Wirecap {
         };
         if let Some(resp) = &ex.response {
             w.response_decoded_from = undecoded(&resp.headers, &resp.body);
+            w.response_body_cut = resp.body.cut;
             w.trailers = pairs(&resp.trailers);
             w.interim = resp.interim.clone();
         }

@@ -11,6 +11,7 @@ pub mod http_types;
 pub mod json;
 pub mod pcap;
 pub mod query;
+mod read_ahead;
 
 use crate::loss::Losses;
 use crate::model::{Exchange, Simulation};

@@ -9,6 +9,7 @@
 //! one batch at a time so exchanges stream out while memory stays bounded. A file that ends
 //! inside a record keeps everything before it, with a note.
 
+use super::read_ahead::ReadAhead;
 use super::{Error, Exchanges, Input};
 use crate::capture::link::LinkType;
 use crate::capture::{Frame, Note, Options, Pipeline};
@@ -86,7 +87,10 @@ enum Source {
 
 /// A legacy pcap file, read in place.
 struct Legacy {
-    reader: Box<dyn BufRead + Send>,
+    /// Reads the next batch while the pipeline works on this one.
+    ahead: ReadAhead,
+    /// The buffer of the batch before, for the read ahead to fill.
+    spare: Vec<u8>,
     iface: Interface,
     big_endian: bool,
     /// Bytes of a record header: 16, or 24 in the "modified" format.
@@ -182,7 +186,8 @@ impl Batches {
                     .map_err(|_| CaptureError::NotCapture { file: name.clone() })?;
                 let field = |at: usize| u32_at(&header, at, big_endian);
                 Source::Legacy(Legacy {
-                    reader,
+                    ahead: ReadAhead::new(reader).map_err(|_| read_error(&name))?,
+                    spare: Vec::new(),
                     iface: Interface {
                         // The link type is the low 16 bits; the rest carry FCS flags.
                         link: LinkType::from_number(i32::from(field(20) as u16)),
@@ -283,36 +288,42 @@ impl Legacy {
         } else {
             pipeline.batch_bytes()
         };
-        if self.buf.len() < want {
-            self.buf.resize(want, 0);
+        let read_error = || CaptureError::Read {
+            file: name.to_owned(),
+        };
+        match self.ahead.wait() {
+            // Read while the last batch was worked on, after its unfinished record.
+            Some(next) => {
+                self.spare = std::mem::replace(&mut self.buf, next.buf);
+                (self.filled, self.parsed, self.eof) = (next.len, 0, next.eof);
+                if next.error.is_some() {
+                    return Err(read_error());
+                }
+            }
+            None => {
+                // The unfinished record of the last batch starts this one.
+                self.buf.copy_within(self.parsed..self.filled, 0);
+                self.filled -= self.parsed;
+                self.parsed = 0;
+            }
         }
-        // The unfinished record of the last batch starts this one.
-        self.buf.copy_within(self.parsed..self.filled, 0);
-        self.filled -= self.parsed;
-        self.parsed = 0;
         loop {
-            let limit = want.max(self.filled).min(self.buf.len());
-            while self.filled < limit && !self.eof {
-                match self.reader.read(&mut self.buf[self.filled..limit]) {
-                    Ok(0) => self.eof = true,
-                    Ok(n) => self.filled += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(_) => {
-                        return Err(CaptureError::Read {
-                            file: name.to_owned(),
-                        });
-                    }
+            let limit = want.max(self.filled);
+            if self.filled < limit && !self.eof {
+                let buf = std::mem::take(&mut self.buf);
+                let read = self
+                    .ahead
+                    .fill(buf, self.filled, limit)
+                    .ok_or_else(read_error)?;
+                (self.buf, self.filled, self.eof) = (read.buf, read.len, read.eof);
+                if read.error.is_some() {
+                    return Err(read_error());
                 }
             }
             let needed = self.hand_on(name, pipeline, packets);
             match needed {
                 // A record longer than the buffer: make room and read on.
-                Some(len) if self.parsed == 0 && len > want && !self.eof => {
-                    want = len;
-                    if self.buf.len() < len {
-                        self.buf.resize(len, 0);
-                    }
-                }
+                Some(len) if self.parsed == 0 && len > want && !self.eof => want = len,
                 Some(len) if len > MAX_RECORD_BYTES => return Ok(true),
                 _ => break,
             }
@@ -320,6 +331,16 @@ impl Legacy {
         if self.eof && self.parsed < self.filled {
             note_cut_off(pipeline, name, *packets + 1);
             self.parsed = self.filled;
+        }
+        if !self.eof {
+            // The next batch is read behind this one, its unfinished record first.
+            let tail = self.filled - self.parsed;
+            let mut next = std::mem::take(&mut self.spare);
+            if next.len() < tail {
+                next.resize(tail, 0);
+            }
+            next[..tail].copy_from_slice(&self.buf[self.parsed..self.filled]);
+            self.ahead.start(next, tail, want.max(tail));
         }
         Ok(self.eof && self.parsed == self.filled)
     }

@@ -137,11 +137,35 @@ fn by_ethertype(ethertype: u16, rest: &[u8]) -> Payload<'_> {
 
 /// The UDP port of L2TP (RFC 2661 §8.1).
 pub const L2TP_PORT: u16 = 1701;
+/// The UDP destination port of VXLAN (RFC 7348 §5; the source port is a flow hash).
+pub const VXLAN_PORT: u16 = 4789;
+
+/// What a UDP datagram carries when it is a tunnel wirecap opens: L2TPv2 (PPP) on port 1701,
+/// VXLAN (Ethernet) to port 4789. `udp` starts at the UDP header.
+pub fn udp_tunnel(udp: &[u8]) -> Option<Payload<'_>> {
+    let (src, dst) = (be16(udp, 0)?, be16(udp, 2)?);
+    if src == L2TP_PORT || dst == L2TP_PORT {
+        l2tp_in_udp(udp)
+    } else if dst == VXLAN_PORT {
+        vxlan_in_udp(udp)
+    } else {
+        None
+    }
+}
+
+/// The Ethernet frame inside a VXLAN header (RFC 7348 §5): 8 bytes, the I flag set.
+fn vxlan_in_udp(udp: &[u8]) -> Option<Payload<'_>> {
+    let vxlan = udp.get(8..)?;
+    if vxlan.len() < 8 || vxlan[0] & 0x08 == 0 {
+        return None;
+    }
+    Some(parse_frame(LinkType::Ethernet, &vxlan[8..]))
+}
 
 /// What an L2TPv2 data message over UDP carries (RFC 2661 §3.1): the PPP frame after its
 /// header, whose length depends on the L, S and O flags. `None` for control messages, other
 /// versions and short datagrams. `udp` starts at the UDP header.
-pub fn l2tp_in_udp(udp: &[u8]) -> Option<Payload<'_>> {
+fn l2tp_in_udp(udp: &[u8]) -> Option<Payload<'_>> {
     let l2tp = udp.get(8..)?;
     let (flags, version) = (*l2tp.first()?, *l2tp.get(1)? & 0x0f);
     if flags & 0x80 != 0 || version != 2 {
@@ -304,6 +328,22 @@ mod tests {
         let v3 = [&udp[..], &[0x00, 0x03, 0, 1, 0, 2]].concat();
         assert_eq!(l2tp_in_udp(&v3), None);
         assert_eq!(l2tp_in_udp(&udp[..5]), None);
+    }
+
+    #[test]
+    fn vxlan_to_its_port_carries_ethernet_and_needs_the_i_flag() {
+        let udp =
+            |src: u16, dst: u16| [src.to_be_bytes(), dst.to_be_bytes(), [0, 0], [0, 0]].concat();
+        let mut eth = vec![0u8; 12];
+        eth.extend([0x08, 0x00, 0x45]);
+        let vxlan = |flags: u8| [&[flags, 0, 0, 0, 0, 0, 42, 0][..], &eth].concat();
+        let to_4789 = [udp(50000, VXLAN_PORT), vxlan(0x08)].concat();
+        assert_eq!(udp_tunnel(&to_4789), Some(Payload::Ipv4(&[0x45])));
+        let no_vni = [udp(50000, VXLAN_PORT), vxlan(0x00)].concat();
+        assert_eq!(udp_tunnel(&no_vni), None);
+        // The source port is a hash of the inner flow: 4789 there means nothing.
+        let from_4789 = [udp(VXLAN_PORT, 50000), vxlan(0x08)].concat();
+        assert_eq!(udp_tunnel(&from_4789), None);
     }
 
     #[test]

@@ -884,19 +884,14 @@ impl Pipeline {
             ip::PROTO_TCP => p.tcp += 1,
             ip::PROTO_UDP => {
                 p.udp += 1;
-                // L2TP (RFC 2661) carries PPP, and so IP: the tunnelled packet goes round again.
-                let borrowed = match &packet.payload {
-                    Cow::Borrowed(b) => Some(*b),
-                    Cow::Owned(_) => None,
+                // L2TP (RFC 2661) carries PPP and VXLAN (RFC 7348) Ethernet, and so IP: the
+                // tunnelled packet goes round again.
+                let Cow::Borrowed(udp) = &packet.payload else {
+                    return;
                 };
-                let ports = (
-                    link::be16(&packet.payload, 0),
-                    link::be16(&packet.payload, 2),
-                );
-                let l2tp = ports.0 == Some(link::L2TP_PORT) || ports.1 == Some(link::L2TP_PORT);
-                if let (true, Some(udp), true) = (l2tp, borrowed, depth < MAX_TUNNELS) {
+                if depth < MAX_TUNNELS {
                     if let Some(inner @ (Payload::Ipv4(_) | Payload::Ipv6(_))) =
-                        link::l2tp_in_udp(udp)
+                        link::udp_tunnel(udp)
                     {
                         self.ip_packet(frame, inner, depth + 1);
                     }

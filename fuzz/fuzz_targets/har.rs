@@ -1,0 +1,5 @@
+//! HAR documents through the streaming reader.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    wirecap_fuzz::read_all(wirecap::formats::Format::Har, data);
+});

@@ -56,6 +56,85 @@ pub const DEFAULT_PARAMS: [&str; 8] = [
 /// Headers whose value is a URL, whose query is redacted like the request target's.
 const URL_HEADERS: [&str; 3] = ["referer", "location", "content-location"];
 
+/// The shortest redacted value that is also looked for elsewhere in its exchange (see
+/// [`Redaction::exchange`]): a shorter one (a cookie `1`) would hit unrelated text.
+pub const MIN_ECHO_BYTES: usize = 6;
+
+/// Where a replacement is counted, and the values replaced, to find their echoes.
+struct Hits<'a> {
+    count: &'a mut u64,
+    found: &'a mut Vec<String>,
+}
+
+impl Hits<'_> {
+    /// Counts one replacement of `old`.
+    fn hit(&mut self, old: &str) {
+        *self.count += 1;
+        self.also(old);
+    }
+
+    /// Remembers another spelling of a value just counted (a query value as written).
+    fn also(&mut self, old: &str) {
+        let old = old.trim();
+        if old.len() >= MIN_ECHO_BYTES && old != MARKER {
+            self.found.push(old.to_owned());
+        }
+    }
+}
+
+/// The kinds [`Redacted`] counts.
+#[derive(Clone, Copy)]
+enum Kind {
+    Headers,
+    Cookies,
+    Query,
+    Form,
+    Json,
+    Metadata,
+}
+
+/// One exchange's (or pair's) redaction: the run's tally and the values replaced so far.
+struct Pass<'a> {
+    tally: &'a mut Redacted,
+    found: Vec<String>,
+}
+
+impl Pass<'_> {
+    fn at(&mut self, kind: Kind) -> Hits<'_> {
+        let t = &mut *self.tally;
+        let count = match kind {
+            Kind::Headers => &mut t.headers,
+            Kind::Cookies => &mut t.cookies,
+            Kind::Query => &mut t.query,
+            Kind::Form => &mut t.form,
+            Kind::Json => &mut t.json,
+            Kind::Metadata => &mut t.metadata,
+        };
+        Hits {
+            count,
+            found: &mut self.found,
+        }
+    }
+
+    /// Where a sensitive header's values are counted.
+    fn header(&mut self, name: &str) -> Hits<'_> {
+        if name.eq_ignore_ascii_case("cookie") || name.eq_ignore_ascii_case("set-cookie") {
+            self.at(Kind::Cookies)
+        } else {
+            self.at(Kind::Headers)
+        }
+    }
+
+    /// The values replaced, longest first, so a value that contains another is replaced
+    /// whole.
+    fn echoes(&mut self) -> Vec<String> {
+        let mut found = std::mem::take(&mut self.found);
+        found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        found.dedup();
+        found
+    }
+}
+
 /// A `--redact-json` value: a JSON pointer (starts with `/`) or a key name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JsonField {
@@ -101,12 +180,20 @@ pub struct Redacted {
     pub json: u64,
     /// Copies in the metadata formats carry beside the model (HAR extras, http-types meta).
     pub metadata: u64,
+    /// Redacted values found again elsewhere in their exchange (a server echoing a cookie).
+    pub echoes: u64,
 }
 
 impl Redacted {
     /// All kinds together.
     pub fn total(&self) -> u64 {
-        self.headers + self.cookies + self.query + self.form + self.json + self.metadata
+        self.headers
+            + self.cookies
+            + self.query
+            + self.form
+            + self.json
+            + self.metadata
+            + self.echoes
     }
 
     /// Adds `other` into this tally.
@@ -117,6 +204,7 @@ impl Redacted {
         self.form += other.form;
         self.json += other.json;
         self.metadata += other.metadata;
+        self.echoes += other.echoes;
     }
 }
 
@@ -136,6 +224,7 @@ impl fmt::Display for Redacted {
             ("form", self.form),
             ("json", self.json),
             ("metadata", self.metadata),
+            ("echoes", self.echoes),
         ];
         let mut sep = " (";
         for (name, n) in kinds.into_iter().filter(|(_, n)| *n > 0) {
@@ -195,27 +284,63 @@ impl Redaction {
             .any(|f| matches!(f, JsonField::Name(n) if n.eq_ignore_ascii_case(name)))
     }
 
-    /// Redacts everything in `ex`, counting into `tally`.
+    /// Redacts everything in `ex`, counting into `tally`. Then every value replaced (of at
+    /// least [`MIN_ECHO_BYTES`]) is replaced wherever else it occurs in the exchange: a
+    /// server that echoes the request's cookie in its body (a debug endpoint, an error page)
+    /// echoes the secret. Echoes are looked for within one exchange only, so the result
+    /// does not depend on the order exchanges are read in.
     pub fn exchange(&self, ex: &mut Exchange, tally: &mut Redacted) {
+        let mut pass = Pass {
+            tally,
+            found: Vec::new(),
+        };
+        let pass = &mut pass;
         let req = &mut ex.request;
-        if let Some(t) = self.url(&req.target, &mut tally.query) {
+        if let Some(t) = self.url(&req.target, &mut pass.at(Kind::Query)) {
             req.target = t;
         }
-        self.headers(&mut req.headers, tally);
-        self.headers(&mut req.trailers, tally);
-        self.body(&mut req.body, &mut req.headers, tally);
+        self.headers(&mut req.headers, pass);
+        self.headers(&mut req.trailers, pass);
+        self.body(&mut req.body, &mut req.headers, pass);
         if let Some(resp) = &mut ex.response {
-            self.headers(&mut resp.headers, tally);
-            self.headers(&mut resp.trailers, tally);
-            self.body(&mut resp.body, &mut resp.headers, tally);
+            self.headers(&mut resp.headers, pass);
+            self.headers(&mut resp.trailers, pass);
+            self.body(&mut resp.body, &mut resp.headers, pass);
         }
         for (key, value) in &mut ex.extra {
-            self.metadata(key, value, &mut tally.metadata);
+            self.metadata(key, value, &mut pass.at(Kind::Metadata));
+        }
+        let echoes = pass.echoes();
+        if echoes.is_empty() {
+            return;
+        }
+        let n = &mut pass.tally.echoes;
+        let req = &mut ex.request;
+        if let Some(t) = echo(&req.target, &echoes, n) {
+            req.target = t;
+        }
+        echo_headers(&mut req.headers, &echoes, n);
+        echo_headers(&mut req.trailers, &echoes, n);
+        echo_body(&mut req.body, &mut req.headers, &echoes, n);
+        if let Some(resp) = &mut ex.response {
+            echo_headers(&mut resp.headers, &echoes, n);
+            echo_headers(&mut resp.trailers, &echoes, n);
+            echo_body(&mut resp.body, &mut resp.headers, &echoes, n);
+        }
+        for value in ex.extra.values_mut() {
+            echo_value(value, &echoes, n);
         }
     }
 
-    /// Redacts a Hoverfly pair: its header, query and body matchers and its response.
+    /// Redacts a Hoverfly pair: its header, query and body matchers and its response, and
+    /// echoes of what was replaced in the response and the matchers (see
+    /// [`Redaction::exchange`]).
     pub fn pair(&self, pair: &mut Pair, tally: &mut Redacted) {
+        let mut pass = Pass {
+            tally,
+            found: Vec::new(),
+        };
+        let pass = &mut pass;
         let r = &mut pair.request;
         let form_body = r.headers.iter().any(|(name, ms)| {
             name.eq_ignore_ascii_case("content-type")
@@ -227,7 +352,7 @@ impl Redaction {
             if self.is_header(name) {
                 for m in ms {
                     self.matcher_strings(m, &mut |s| {
-                        self.header_value(name, s, tally.for_header(name))
+                        self.header_value(name, s, &mut pass.header(name))
                     });
                 }
             }
@@ -235,24 +360,39 @@ impl Redaction {
         for (key, ms) in r.query.iter_mut().flatten() {
             if self.is_param(key) {
                 for m in ms {
-                    self.matcher_strings(m, &mut |s| replace(s, &mut tally.query));
+                    self.matcher_strings(m, &mut |s| replace(s, &mut pass.at(Kind::Query)));
                 }
             }
         }
         for m in &mut r.deprecated_query {
-            self.matcher_strings(m, &mut |s| self.query(s, &mut tally.query));
+            self.matcher_strings(m, &mut |s| self.query(s, &mut pass.at(Kind::Query)));
         }
         for m in &mut r.body {
-            self.body_matcher(m, form_body, tally);
+            self.body_matcher(m, form_body, pass);
         }
         let resp = &mut pair.response;
-        self.headers(&mut resp.headers, tally);
-        self.body(&mut resp.body, &mut resp.headers, tally);
+        self.headers(&mut resp.headers, pass);
+        self.body(&mut resp.body, &mut resp.headers, pass);
         // A template body is served as stored: one decoded here is served plain, without
         // the coding it no longer has, as Hoverfly's capture stores a decoded body.
         if resp.body.decoded_from.take().is_some() {
             resp.headers.remove("content-encoding");
             resp.headers.remove("content-length");
+        }
+        let echoes = pass.echoes();
+        if echoes.is_empty() {
+            return;
+        }
+        let n = &mut pass.tally.echoes;
+        echo_headers(&mut resp.headers, &echoes, n);
+        echo_body(&mut resp.body, &mut resp.headers, &echoes, n);
+        let r = &mut pair.request;
+        let fields = [&mut r.path, &mut r.body, &mut r.deprecated_query];
+        let named = r.headers.iter_mut().chain(r.query.iter_mut().flatten());
+        for ms in fields.into_iter().chain(named.map(|(_, ms)| ms)) {
+            for m in ms {
+                self.matcher_strings(m, &mut |s| echo(s, &echoes, n));
+            }
         }
     }
 
@@ -281,12 +421,12 @@ impl Redaction {
         }
     }
 
-    fn body_matcher(&self, m: &mut Matcher, form_body: bool, tally: &mut Redacted) {
+    fn body_matcher(&self, m: &mut Matcher, form_body: bool, pass: &mut Pass<'_>) {
         if m.is("form") {
             if let Value::Object(fields) = &mut m.value {
                 for (key, ms) in fields {
                     if self.is_param(key) || self.is_json_name(key) {
-                        redact_matcher_values(ms, &mut tally.form);
+                        redact_matcher_values(ms, &mut pass.at(Kind::Form));
                     }
                 }
             }
@@ -296,22 +436,22 @@ impl Redaction {
             return;
         }
         self.matcher_strings(m, &mut |s| {
-            if let Some(bytes) = self.json(s.as_bytes(), &mut tally.json) {
+            if let Some(bytes) = self.json(s.as_bytes(), &mut pass.at(Kind::Json)) {
                 return String::from_utf8(bytes).ok();
             }
             if form_body {
-                return self.query(s, &mut tally.form);
+                return self.query(s, &mut pass.at(Kind::Form));
             }
             None
         });
     }
 
-    fn headers(&self, headers: &mut Headers, tally: &mut Redacted) {
+    fn headers(&self, headers: &mut Headers, pass: &mut Pass<'_>) {
         for h in headers.iter_mut() {
             let new = if self.is_header(&h.name) {
-                self.header_value(&h.name, &h.value, tally.for_header(&h.name))
+                self.header_value(&h.name, &h.value, &mut pass.header(&h.name))
             } else if URL_HEADERS.iter().any(|u| h.name.eq_ignore_ascii_case(u)) {
-                self.url(&h.value, &mut tally.query)
+                self.url(&h.value, &mut pass.at(Kind::Query))
             } else {
                 None
             };
@@ -322,13 +462,13 @@ impl Redaction {
     }
 
     /// The redacted value of the sensitive header `name`, or `None` when nothing changed.
-    fn header_value(&self, name: &str, value: &str, count: &mut u64) -> Option<String> {
+    fn header_value(&self, name: &str, value: &str, hits: &mut Hits<'_>) -> Option<String> {
         let name = name.to_ascii_lowercase();
         match name.as_str() {
-            "cookie" => cookies(value, count),
+            "cookie" => cookies(value, hits),
             "set-cookie" => {
                 let (cookie, attributes) = value.split_once(';').unwrap_or((value, ""));
-                let mut new = cookies(cookie, count)?;
+                let mut new = cookies(cookie, hits)?;
                 if value.len() > cookie.len() {
                     new.push(';');
                     new.push_str(attributes);
@@ -339,18 +479,18 @@ impl Redaction {
                 Some((scheme, creds)) if !creds.trim().is_empty() => {
                     let new = format!("{scheme} {MARKER}");
                     (new != value).then(|| {
-                        *count += 1;
+                        hits.hit(creds);
                         new
                     })
                 }
-                _ => replace(value, count),
+                _ => replace(value, hits),
             },
-            _ => replace(value, count),
+            _ => replace(value, hits),
         }
     }
 
     /// A URL or request target with its sensitive query (and fragment) parameters redacted.
-    fn url(&self, url: &str, count: &mut u64) -> Option<String> {
+    fn url(&self, url: &str, hits: &mut Hits<'_>) -> Option<String> {
         let q = url.find('?');
         let f = url.find('#');
         let query = q.map(|q| (q + 1, f.filter(|f| *f > q).unwrap_or(url.len())));
@@ -359,7 +499,7 @@ impl Redaction {
         let mut changed = false;
         // The fragment first: it comes last, so the query's offsets still hold after it.
         for (start, end) in [fragment, query].into_iter().flatten() {
-            if let Some(new) = self.query(&url[start..end], count) {
+            if let Some(new) = self.query(&url[start..end], hits) {
                 out.replace_range(start..end, &new);
                 changed = true;
             }
@@ -369,7 +509,7 @@ impl Redaction {
 
     /// A query string (or form body) with the values of sensitive parameters redacted;
     /// everything else stays as written.
-    fn query(&self, q: &str, count: &mut u64) -> Option<String> {
+    fn query(&self, q: &str, hits: &mut Hits<'_>) -> Option<String> {
         let mut changed = false;
         let parts: Vec<String> = q
             .split('&')
@@ -377,7 +517,8 @@ impl Redaction {
                 Some((name, value))
                     if value != MARKER && self.is_param(&query::unquote_plus(name)) =>
                 {
-                    *count += 1;
+                    hits.hit(&query::unquote_plus(value));
+                    hits.also(value);
                     changed = true;
                     format!("{name}={MARKER}")
                 }
@@ -387,35 +528,29 @@ impl Redaction {
         changed.then(|| parts.join("&"))
     }
 
-    fn body(&self, body: &mut Body, headers: &mut Headers, tally: &mut Redacted) {
+    fn body(&self, body: &mut Body, headers: &mut Headers, pass: &mut Pass<'_>) {
         let form = headers.first("content-type").is_some_and(is_form_type);
         let looks_json = |b: &[u8]| {
             b.iter()
                 .find(|c| !c.is_ascii_whitespace())
                 .is_some_and(|c| matches!(c, b'{' | b'['))
         };
-        let redact = |bytes: &[u8], tally: &mut Redacted| -> Option<Vec<u8>> {
+        let redact = |bytes: &[u8], pass: &mut Pass<'_>| -> Option<Vec<u8>> {
             if looks_json(bytes) {
-                if let Some(new) = self.json(bytes, &mut tally.json) {
+                if let Some(new) = self.json(bytes, &mut pass.at(Kind::Json)) {
                     return Some(new);
                 }
             }
             if form {
                 let text = std::str::from_utf8(bytes).ok()?;
-                return self.query(text, &mut tally.form).map(String::into_bytes);
+                return self
+                    .query(text, &mut pass.at(Kind::Form))
+                    .map(String::into_bytes);
             }
             None
         };
-        if let Some(new) = redact(&body.bytes, tally) {
-            body.bytes = Bytes::from(new);
-            if body.decoded_from.is_none() && body.cut.is_none() {
-                let len = body.bytes.len().to_string();
-                for h in headers.iter_mut() {
-                    if h.name.eq_ignore_ascii_case("content-length") {
-                        h.value.clone_from(&len);
-                    }
-                }
-            }
+        if let Some(new) = redact(&body.bytes, pass) {
+            set_body(body, headers, new);
             return;
         }
         if body.decoded_from.is_some() || body.cut.is_some() {
@@ -424,7 +559,7 @@ impl Redaction {
         let Some(plain) = crate::capture::http1::decode_content(headers, &body.bytes) else {
             return;
         };
-        if let Some(new) = redact(&plain, tally) {
+        if let Some(new) = redact(&plain, pass) {
             body.decoded_from = headers.first("content-encoding").map(str::to_owned);
             body.bytes = Bytes::from(new);
         }
@@ -432,7 +567,7 @@ impl Redaction {
 
     /// `bytes` with the values of matching fields replaced, when they are a JSON document
     /// and something matched.
-    fn json(&self, bytes: &[u8], count: &mut u64) -> Option<Vec<u8>> {
+    fn json(&self, bytes: &[u8], hits: &mut Hits<'_>) -> Option<Vec<u8>> {
         // Checked whole first, so the scan below can trust the syntax (and serde_json's
         // nesting limit bounds its recursion).
         serde_json::from_slice::<serde::de::IgnoredAny>(bytes).ok()?;
@@ -454,7 +589,10 @@ impl Redaction {
             out.extend_from_slice(&bytes[at..start]);
             out.extend_from_slice(marker.as_bytes());
             at = end;
-            *count += 1;
+            let old = &bytes[start..end];
+            let old = serde_json::from_slice::<String>(old)
+                .unwrap_or_else(|_| String::from_utf8_lossy(old).into_owned());
+            hits.hit(&old);
         }
         out.extend_from_slice(&bytes[at..]);
         Some(out)
@@ -462,17 +600,17 @@ impl Redaction {
 
     /// Scrubs metadata kept beside the model: HAR's name/value lists, URLs, and any key that
     /// names a sensitive header or JSON field.
-    fn metadata(&self, key: &str, value: &mut Value, count: &mut u64) {
+    fn metadata(&self, key: &str, value: &mut Value, hits: &mut Hits<'_>) {
         let k = key.to_ascii_lowercase();
         match value {
             Value::Array(items) if matches!(k.as_str(), "headers" | "trailers") => {
                 for (name, v) in name_values(items) {
                     if self.is_header(&name) {
-                        if let Some(new) = self.header_value(&name, v, count) {
+                        if let Some(new) = self.header_value(&name, v, hits) {
                             *v = new;
                         }
                     } else if URL_HEADERS.iter().any(|u| name.eq_ignore_ascii_case(u)) {
-                        if let Some(new) = self.url(v, count) {
+                        if let Some(new) = self.url(v, hits) {
                             *v = new;
                         }
                     }
@@ -480,7 +618,7 @@ impl Redaction {
             }
             Value::Array(items) if k == "cookies" => {
                 for (_, v) in name_values(items) {
-                    if let Some(new) = replace(v, count) {
+                    if let Some(new) = replace(v, hits) {
                         *v = new;
                     }
                 }
@@ -488,41 +626,41 @@ impl Redaction {
             Value::Array(items) if matches!(k.as_str(), "querystring" | "params") => {
                 for (name, v) in name_values(items) {
                     if self.is_param(&name) || self.is_json_name(&name) {
-                        if let Some(new) = replace(v, count) {
+                        if let Some(new) = replace(v, hits) {
                             *v = new;
                         }
                     }
                 }
             }
             Value::String(s) if matches!(k.as_str(), "url" | "path" | "target") => {
-                if let Some(new) = self.url(s, count) {
+                if let Some(new) = self.url(s, hits) {
                     *s = new;
                 }
             }
             Value::String(s) if self.is_header(&k) => {
-                if let Some(new) = self.header_value(&k, s, count) {
+                if let Some(new) = self.header_value(&k, s, hits) {
                     *s = new;
                 }
             }
             Value::String(s) if self.is_json_name(&k) || self.is_param(&k) => {
-                if let Some(new) = replace(s, count) {
+                if let Some(new) = replace(s, hits) {
                     *s = new;
                 }
             }
             Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_)
                 if self.is_json_name(&k) =>
             {
+                hits.hit(&value.to_string());
                 *value = Value::String(MARKER.to_owned());
-                *count += 1;
             }
             Value::Array(items) => {
                 for item in items {
-                    self.metadata("", item, count);
+                    self.metadata("", item, hits);
                 }
             }
             Value::Object(map) => {
                 for (key, v) in map {
-                    self.metadata(key, v, count);
+                    self.metadata(key, v, hits);
                 }
             }
             _ => {}
@@ -530,14 +668,76 @@ impl Redaction {
     }
 }
 
-impl Redacted {
-    /// The counter a sensitive header's values go to.
-    fn for_header(&mut self, name: &str) -> &mut u64 {
-        if name.eq_ignore_ascii_case("cookie") || name.eq_ignore_ascii_case("set-cookie") {
-            &mut self.cookies
-        } else {
-            &mut self.headers
+/// Puts `new` in place of a body's bytes; a `Content-Length` of the bytes as they are
+/// follows them (one of a body still to be encoded, or of a cut one, says something else).
+fn set_body(body: &mut Body, headers: &mut Headers, new: Vec<u8>) {
+    body.bytes = Bytes::from(new);
+    if body.decoded_from.is_none() && body.cut.is_none() {
+        let len = body.bytes.len().to_string();
+        for h in headers.iter_mut() {
+            if h.name.eq_ignore_ascii_case("content-length") {
+                h.value.clone_from(&len);
+            }
         }
+    }
+}
+
+/// `s` with every occurrence of the `echoes` replaced, when there is one.
+fn echo(s: &str, echoes: &[String], count: &mut u64) -> Option<String> {
+    let bytes = echo_bytes(s.as_bytes(), echoes, count)?;
+    String::from_utf8(bytes).ok()
+}
+
+fn echo_bytes(b: &[u8], echoes: &[String], count: &mut u64) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    for e in echoes {
+        let hay = out.as_deref().unwrap_or(b);
+        let at: Vec<usize> = memchr::memmem::find_iter(hay, e.as_bytes()).collect();
+        if at.is_empty() {
+            continue;
+        }
+        let mut next = Vec::with_capacity(hay.len());
+        let mut from = 0;
+        for i in at {
+            // Occurrences can overlap (`aaaaaa` in `aaaaaaa`): the first one wins.
+            if i < from {
+                continue;
+            }
+            next.extend_from_slice(&hay[from..i]);
+            next.extend_from_slice(MARKER.as_bytes());
+            from = i + e.len();
+            *count += 1;
+        }
+        next.extend_from_slice(&hay[from..]);
+        out = Some(next);
+    }
+    out
+}
+
+fn echo_headers(headers: &mut Headers, echoes: &[String], count: &mut u64) {
+    for h in headers.iter_mut() {
+        if let Some(v) = echo(&h.value, echoes, count) {
+            h.value = v;
+        }
+    }
+}
+
+fn echo_body(body: &mut Body, headers: &mut Headers, echoes: &[String], count: &mut u64) {
+    if let Some(new) = echo_bytes(&body.bytes, echoes, count) {
+        set_body(body, headers, new);
+    }
+}
+
+fn echo_value(v: &mut Value, echoes: &[String], count: &mut u64) {
+    match v {
+        Value::String(s) => {
+            if let Some(new) = echo(s, echoes, count) {
+                *s = new;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| echo_value(i, echoes, count)),
+        Value::Object(map) => map.values_mut().for_each(|i| echo_value(i, echoes, count)),
+        _ => {}
     }
 }
 
@@ -554,15 +754,19 @@ fn name_values(items: &mut [Value]) -> impl Iterator<Item = (String, &mut String
 }
 
 /// Replaces the `value` of every matcher object in `ms` (a form matcher's field list).
-fn redact_matcher_values(ms: &mut Value, count: &mut u64) {
+fn redact_matcher_values(ms: &mut Value, hits: &mut Hits<'_>) {
     let Value::Array(ms) = ms else { return };
     for m in ms {
         if let Some(v) = m.get_mut("value") {
             match v {
                 Value::String(s) if s == MARKER => {}
                 _ => {
+                    hits.hit(
+                        v.as_str()
+                            .map_or_else(|| v.to_string(), str::to_owned)
+                            .as_str(),
+                    );
                     *v = Value::String(MARKER.to_owned());
-                    *count += 1;
                 }
             }
         }
@@ -570,15 +774,15 @@ fn redact_matcher_values(ms: &mut Value, count: &mut u64) {
 }
 
 /// The marker in place of `value`, unless it already is the marker.
-fn replace(value: &str, count: &mut u64) -> Option<String> {
+fn replace(value: &str, hits: &mut Hits<'_>) -> Option<String> {
     (value != MARKER).then(|| {
-        *count += 1;
+        hits.hit(value);
         MARKER.to_owned()
     })
 }
 
 /// A `Cookie` value (`a=1; b=2`) with every cookie's value redacted and names kept.
-fn cookies(value: &str, count: &mut u64) -> Option<String> {
+fn cookies(value: &str, hits: &mut Hits<'_>) -> Option<String> {
     let mut changed = false;
     let parts: Vec<String> = value
         .split(';')
@@ -590,7 +794,7 @@ fn cookies(value: &str, count: &mut u64) -> Option<String> {
             if v.trim().is_empty() || v.trim() == MARKER {
                 return part.to_owned();
             }
-            *count += 1;
+            hits.hit(v);
             changed = true;
             match name {
                 Some(name) => format!("{name}={MARKER}"),
@@ -742,10 +946,19 @@ mod tests {
         )
     }
 
+    /// Runs `f` with a fresh counter; returns what it gave and the count.
+    fn counted<T>(f: impl FnOnce(&mut Hits<'_>) -> T) -> (T, u64) {
+        let (mut count, mut found) = (0, Vec::new());
+        let got = f(&mut Hits {
+            count: &mut count,
+            found: &mut found,
+        });
+        (got, count)
+    }
+
     macro_rules! json {
         ($in:expr => $out:expr) => {{
-            let mut n = 0;
-            let got = rules().json($in.as_bytes(), &mut n);
+            let (got, _) = counted(|h| rules().json($in.as_bytes(), h));
             assert_eq!(
                 got.as_deref().map(|b| std::str::from_utf8(b).unwrap()),
                 $out
@@ -778,44 +991,35 @@ mod tests {
     #[test]
     fn query_values_are_redacted_names_kept() {
         let r = rules();
-        let mut n = 0;
+        let (got, n) = counted(|h| r.url("/a?x=1&API_KEY=s3&sid=9&token#access_token=t", h));
         assert_eq!(
-            r.url("/a?x=1&API_KEY=s3&sid=9&token#access_token=t", &mut n)
-                .as_deref(),
+            got.as_deref(),
             Some("/a?x=1&API_KEY=REDACTED&sid=REDACTED&token#access_token=REDACTED")
         );
         assert_eq!(n, 3);
-        assert_eq!(r.url("/a?x=1", &mut n), None);
-        assert_eq!(r.url("/a#x", &mut n), None);
+        assert_eq!(counted(|h| r.url("/a?x=1", h)), (None, 0));
+        assert_eq!(counted(|h| r.url("/a#x", h)), (None, 0));
     }
 
     #[test]
     fn cookies_keep_names_and_attributes() {
         let r = rules();
-        let mut n = 0;
+        let header = |name: &str, value: &str| counted(|h| r.header_value(name, value, h));
+        let redacted = |s: &str, n| (Some(s.to_owned()), n);
         assert_eq!(
-            r.header_value("Cookie", "a=1; b=2; c", &mut n).as_deref(),
-            Some("a=REDACTED; b=REDACTED; REDACTED")
+            header("Cookie", "a=1; b=2; c"),
+            redacted("a=REDACTED; b=REDACTED; REDACTED", 3)
         );
         assert_eq!(
-            r.header_value("set-cookie", "id=9; Path=/; HttpOnly", &mut n)
-                .as_deref(),
-            Some("id=REDACTED; Path=/; HttpOnly")
+            header("set-cookie", "id=9; Path=/; HttpOnly"),
+            redacted("id=REDACTED; Path=/; HttpOnly", 1)
         );
         assert_eq!(
-            r.header_value("Authorization", "Bearer abc", &mut n)
-                .as_deref(),
-            Some("Bearer REDACTED")
+            header("Authorization", "Bearer abc"),
+            redacted("Bearer REDACTED", 1)
         );
-        assert_eq!(
-            r.header_value("x-session", "abc", &mut n).as_deref(),
-            Some(MARKER)
-        );
-        assert_eq!(
-            r.header_value("authorization", "Bearer REDACTED", &mut n),
-            None
-        );
-        assert_eq!(n, 6);
+        assert_eq!(header("x-session", "abc"), redacted(MARKER, 1));
+        assert_eq!(header("authorization", "Bearer REDACTED"), (None, 0));
     }
 
     #[test]
@@ -828,13 +1032,28 @@ mod tests {
             "queryString": [{"name": "token", "value": "t1"}, {"name": "q", "value": "v"}],
             "postData": {"params": [{"name": "password", "value": "p1"}]}
         }}});
-        let mut n = 0;
-        r.metadata("har", &mut extra, &mut n);
+        let ((), n) = counted(|h| r.metadata("har", &mut extra, h));
         let text = extra.to_string();
         for secret in ["t1", "dTpw", "c1", "p1"] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
         assert!(text.contains(r#""value":"b""#) && text.contains(r#""value":"v""#));
         assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn echoes_of_a_redacted_value_are_replaced_too() {
+        let text = r#"{"request":{"method":"get","protocol":"http","host":"a.test","path":"/?token=tok-123456","headers":{"Cookie":"sid=abcdef12; x=1"}},"response":{"statusCode":200,"headers":{},"body":"you sent sid=abcdef12 and tok-123456, x=1"}}"#;
+        let mut ex =
+            crate::formats::http_types::parse_exchange(text.as_bytes(), Default::default())
+                .unwrap();
+        let mut tally = Redacted::default();
+        rules().exchange(&mut ex, &mut tally);
+        let body = ex.response.unwrap().body;
+        assert_eq!(
+            body.as_text(),
+            Some("you sent sid=REDACTED and REDACTED, x=1")
+        );
+        assert_eq!((tally.cookies, tally.query, tally.echoes), (2, 1, 2));
     }
 }

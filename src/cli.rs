@@ -63,7 +63,8 @@ pub enum Command {
     /// conflict, settled by --on-conflict and reported with both sources. Global delays,
     /// log-normal delays, literals and variables are merged the same way (by pattern and
     /// method, or by name). The summary on stderr accounts for every input pair: read =
-    /// written + folded duplicates + dropped conflicts + not writable. Several inputs are
+    /// written + folded duplicates + dropped conflicts + not writable + filtered out (by the
+    /// selection flags). Several inputs are
     /// written in the order given; one input is also sorted where Hoverfly's answers cannot
     /// change (see --keep-order).
     #[command(
@@ -149,7 +150,9 @@ pub struct FilterArgs {
     /// names and attributes and the auth scheme are kept); query parameters and form fields
     /// api_key, apikey, access_token, token, key, password, secret and signature (in the
     /// request target and in Referer and Location URLs); JSON body fields of those names;
-    /// and their copies in HAR and http-types metadata.
+    /// and their copies in HAR and http-types metadata. A replaced value of 6 or more bytes
+    /// is also replaced wherever else it recurs in its exchange (a server echoing a cookie).
+    /// The summary counts what was replaced, by kind.
     #[arg(long)]
     pub redact: bool,
 

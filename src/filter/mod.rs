@@ -59,25 +59,27 @@ impl Filter {
 
     /// Whether `ex` is kept; a kept exchange comes back redacted.
     pub fn exchange(&self, ex: &mut Exchange, tally: &mut Tally) -> bool {
-        if let Err(why) = self.select.check(ex) {
-            tally.selection.record(why);
-            return false;
-        }
-        if let Some(r) = &self.redact {
-            r.exchange(ex, tally.redacted.get_or_insert_default());
-        }
-        true
+        self.keep(self.select.check(ex), tally, |r, t| r.exchange(ex, t))
     }
 
     /// Whether the Hoverfly pair is kept (see [`Selection::check_pair`]); a kept pair comes
     /// back redacted.
     pub fn pair(&self, pair: &mut Pair, tally: &mut Tally) -> bool {
-        if let Err(why) = self.select.check_pair(pair) {
+        self.keep(self.select.check_pair(pair), tally, |r, t| r.pair(pair, t))
+    }
+
+    fn keep(
+        &self,
+        verdict: Result<(), select::Reason>,
+        tally: &mut Tally,
+        redact: impl FnOnce(&Redaction, &mut Redacted),
+    ) -> bool {
+        if let Err(why) = verdict {
             tally.selection.record(why);
             return false;
         }
         if let Some(r) = &self.redact {
-            r.pair(pair, tally.redacted.get_or_insert_default());
+            redact(r, tally.redacted.get_or_insert_default());
         }
         true
     }
@@ -90,4 +92,20 @@ impl Filter {
         }
         sim.pairs.retain_mut(|p| self.pair(p, tally));
     }
+}
+
+/// ` (a 1, b 2)`, or nothing for no counts: the breakdown summaries print after a total.
+fn write_counts<'a>(
+    f: &mut std::fmt::Formatter<'_>,
+    counts: impl IntoIterator<Item = (&'a str, u64)>,
+) -> std::fmt::Result {
+    let mut sep = " (";
+    for (name, n) in counts {
+        write!(f, "{sep}{name} {n}")?;
+        sep = ", ";
+    }
+    if sep == ", " {
+        f.write_str(")")?;
+    }
+    Ok(())
 }

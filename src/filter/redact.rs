@@ -99,7 +99,14 @@ struct Pass<'a> {
     found: Vec<String>,
 }
 
-impl Pass<'_> {
+impl<'a> Pass<'a> {
+    fn new(tally: &'a mut Redacted) -> Self {
+        Pass {
+            tally,
+            found: Vec::new(),
+        }
+    }
+
     fn at(&mut self, kind: Kind) -> Hits<'_> {
         let t = &mut *self.tally;
         let count = match kind {
@@ -226,15 +233,7 @@ impl fmt::Display for Redacted {
             ("metadata", self.metadata),
             ("echoes", self.echoes),
         ];
-        let mut sep = " (";
-        for (name, n) in kinds.into_iter().filter(|(_, n)| *n > 0) {
-            write!(f, "{sep}{name} {n}")?;
-            sep = ", ";
-        }
-        if sep == ", " {
-            f.write_str(")")?;
-        }
-        Ok(())
+        super::write_counts(f, kinds.into_iter().filter(|(_, n)| *n > 0))
     }
 }
 
@@ -290,11 +289,7 @@ impl Redaction {
     /// echoes the secret. Echoes are looked for within one exchange only, so the result
     /// does not depend on the order exchanges are read in.
     pub fn exchange(&self, ex: &mut Exchange, tally: &mut Redacted) {
-        let mut pass = Pass {
-            tally,
-            found: Vec::new(),
-        };
-        let pass = &mut pass;
+        let pass = &mut Pass::new(tally);
         let req = &mut ex.request;
         if let Some(t) = self.url(&req.target, &mut pass.at(Kind::Query)) {
             req.target = t;
@@ -336,11 +331,7 @@ impl Redaction {
     /// echoes of what was replaced in the response and the matchers (see
     /// [`Redaction::exchange`]).
     pub fn pair(&self, pair: &mut Pair, tally: &mut Redacted) {
-        let mut pass = Pass {
-            tally,
-            found: Vec::new(),
-        };
-        let pass = &mut pass;
+        let pass = &mut Pass::new(tally);
         let r = &mut pair.request;
         let form_body = r.headers.iter().any(|(name, ms)| {
             name.eq_ignore_ascii_case("content-type")
@@ -834,46 +825,18 @@ impl Scan<'_> {
     /// Moves past the value at `i`; `look` is false inside a value already being replaced.
     fn value(&mut self, path: &mut Vec<String>, look: bool) {
         match self.b.get(self.i) {
-            Some(b'{') => {
-                self.i += 1;
-                loop {
-                    self.ws();
-                    match self.b.get(self.i) {
-                        Some(b'}') => {
-                            self.i += 1;
-                            return;
-                        }
-                        Some(b',') => {
-                            self.i += 1;
-                            continue;
-                        }
-                        Some(b'"') => {}
-                        _ => return,
-                    }
-                    let key_start = self.i;
-                    self.string();
-                    let key: String =
-                        serde_json::from_slice(&self.b[key_start..self.i]).unwrap_or_default();
-                    self.ws();
-                    self.i += 1; // the colon
-                    self.ws();
-                    let start = self.i;
-                    path.push(key);
-                    let hit = look && self.matches(path);
-                    self.value(path, look && !hit);
-                    path.pop();
-                    if hit && &self.b[start..self.i] != format!("\"{MARKER}\"").as_bytes() {
-                        self.spans.push((start, self.i));
-                    }
-                }
-            }
-            Some(b'[') => {
+            Some(&open @ (b'{' | b'[')) => {
+                let (close, object) = if open == b'{' {
+                    (b'}', true)
+                } else {
+                    (b']', false)
+                };
                 self.i += 1;
                 let mut index = 0usize;
                 loop {
                     self.ws();
                     match self.b.get(self.i) {
-                        Some(b']') => {
+                        Some(&c) if c == close => {
                             self.i += 1;
                             return;
                         }
@@ -884,15 +847,27 @@ impl Scan<'_> {
                         None => return,
                         _ => {}
                     }
+                    let key = if object {
+                        let key_start = self.i;
+                        self.string();
+                        let key = serde_json::from_slice(&self.b[key_start..self.i]);
+                        self.ws();
+                        self.i += 1; // the colon
+                        self.ws();
+                        key.unwrap_or_default()
+                    } else {
+                        index += 1;
+                        (index - 1).to_string()
+                    };
                     let start = self.i;
-                    path.push(index.to_string());
-                    let hit = look && self.matches_pointer(path);
+                    path.push(key);
+                    let hit =
+                        look && (object && self.matches_name(path) || self.matches_pointer(path));
                     self.value(path, look && !hit);
                     path.pop();
-                    if hit {
+                    if hit && &self.b[start..self.i] != format!("\"{MARKER}\"").as_bytes() {
                         self.spans.push((start, self.i));
                     }
-                    index += 1;
                 }
             }
             Some(b'"') => self.string(),
@@ -921,9 +896,9 @@ impl Scan<'_> {
         }
     }
 
-    fn matches(&self, path: &[String]) -> bool {
-        let key = path.last().map_or("", String::as_str);
-        self.rules.is_json_name(key) || self.matches_pointer(path)
+    fn matches_name(&self, path: &[String]) -> bool {
+        self.rules
+            .is_json_name(path.last().map_or("", String::as_str))
     }
 
     fn matches_pointer(&self, path: &[String]) -> bool {

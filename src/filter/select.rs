@@ -360,15 +360,8 @@ impl SelectTally {
 impl fmt::Display for SelectTally {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} filtered out", self.filtered_out)?;
-        let mut sep = " (";
-        for (why, n) in &self.filtered_out_by {
-            write!(f, "{sep}{} {n}", why.name())?;
-            sep = ", ";
-        }
-        if sep == ", " {
-            f.write_str(")")?;
-        }
-        Ok(())
+        let counts = self.filtered_out_by.iter().map(|(why, n)| (why.name(), *n));
+        super::write_counts(f, counts)
     }
 }
 

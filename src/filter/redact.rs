@@ -416,7 +416,7 @@ impl Redaction {
         if m.is("form") {
             if let Value::Object(fields) = &mut m.value {
                 for (key, ms) in fields {
-                    if self.is_param(key) || self.is_json_name(key) {
+                    if self.is_param(key) {
                         redact_matcher_values(ms, &mut pass.at(Kind::Form));
                     }
                 }
@@ -616,7 +616,7 @@ impl Redaction {
             }
             Value::Array(items) if matches!(k.as_str(), "querystring" | "params") => {
                 for (name, v) in name_values(items) {
-                    if self.is_param(&name) || self.is_json_name(&name) {
+                    if self.is_param(&name) {
                         if let Some(new) = replace(v, hits) {
                             *v = new;
                         }

@@ -4,6 +4,8 @@
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use wirecap::filter::redact::JsonField;
+use wirecap::filter::select::{HostPattern, MethodPattern, PathPattern, StatusRanges};
 use wirecap::formats::Format;
 use wirecap::formats::hoverfly_v2::SchemaVersion;
 use wirecap::model::Timestamp;
@@ -61,7 +63,8 @@ pub enum Command {
     /// conflict, settled by --on-conflict and reported with both sources. Global delays,
     /// log-normal delays, literals and variables are merged the same way (by pattern and
     /// method, or by name). The summary on stderr accounts for every input pair: read =
-    /// written + folded duplicates + dropped conflicts + not writable. Several inputs are
+    /// written + folded duplicates + dropped conflicts + not writable + filtered out (by the
+    /// selection flags). Several inputs are
     /// written in the order given; one input is also sorted where Hoverfly's answers cannot
     /// change (see --keep-order).
     #[command(
@@ -105,6 +108,66 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
     names.push("jsonl");
     PossibleValuesParser::new(names)
         .map(|s| s.parse::<Format>().expect("clap only passes listed names"))
+}
+
+/// Selection and redaction, shared by `convert` and `merge`.
+///
+/// Criteria of different kinds must all hold; repeating one flag gives alternatives.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Selection and redaction")]
+pub struct FilterArgs {
+    /// Keep requests to HOST (any case); with a port (HOST:PORT) only those to that port.
+    #[arg(long, value_name = "HOST")]
+    pub host: Vec<HostPattern>,
+
+    /// Keep requests with this method (any case).
+    #[arg(long, value_name = "METHOD")]
+    pub method: Vec<MethodPattern>,
+
+    /// Keep requests whose percent-decoded path, without the query, matches GLOB: `*` and
+    /// `?` within a segment, `**` across segments (`/api/**`), `[...]` classes.
+    #[arg(long, value_name = "GLOB")]
+    pub path: Vec<PathPattern>,
+
+    /// Keep exchanges whose response status is in RANGE: `200`, `2xx`, `400-499`, or a
+    /// comma list of those. Requests without a response are left out.
+    #[arg(long, value_name = "RANGE")]
+    pub status: Vec<StatusRanges>,
+
+    /// Keep requests sent at or after TIME (RFC 3339). Exchanges without a request timestamp
+    /// (Hoverfly pairs, some http-types files) are left out.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub since: Option<Timestamp>,
+
+    /// Keep requests sent before TIME (RFC 3339; with --since, the window [since, until)).
+    /// Exchanges without a request timestamp are left out.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<Timestamp>,
+
+    /// Replace secret values with REDACTED before anything is written.
+    ///
+    /// Headers Authorization, Proxy-Authorization, X-API-Key, Cookie and Set-Cookie (cookie
+    /// names and attributes and the auth scheme are kept); query parameters and form fields
+    /// api_key, apikey, access_token, token, key, password, secret and signature (in the
+    /// request target and in Referer and Location URLs); JSON body fields of those names;
+    /// and their copies in HAR and http-types metadata. A replaced value of 6 or more bytes
+    /// is also replaced wherever else it recurs in its exchange (a server echoing a cookie).
+    /// The summary counts what was replaced, by kind.
+    #[arg(long)]
+    pub redact: bool,
+
+    /// Also redact this header (implies --redact).
+    #[arg(long, value_name = "NAME")]
+    pub redact_header: Vec<String>,
+
+    /// Also redact this query parameter and form field (implies --redact).
+    #[arg(long, value_name = "NAME")]
+    pub redact_query: Vec<String>,
+
+    /// Also redact this JSON body field: a JSON pointer (/user/password) or a key name
+    /// matched at any depth (implies --redact).
+    #[arg(long, value_name = "POINTER|NAME")]
+    pub redact_json: Vec<JsonField>,
 }
 
 /// Arguments of `wirecap convert`.
@@ -195,6 +258,10 @@ pub struct ConvertArgs {
     /// Also write the run's summary (and, for captures, the full account) as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+
+    /// Selection and redaction.
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 /// How `count` prints.
@@ -351,6 +418,10 @@ pub struct MergeArgs {
     /// Do not print the summary (warnings and errors are still printed).
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Selection and redaction.
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {

@@ -1,6 +1,8 @@
 //! The conversion loop shared by `convert` and `merge`: exchanges from a reader into a writer,
-//! with bad records either stopping the run or, with `keep_going`, skipped and counted.
+//! with bad records either stopping the run or, with `keep_going`, skipped and counted, and
+//! each exchange passed through the run's [`Filter`] (selection, redaction) on the way.
 
+use crate::filter::{self, Filter};
 use crate::formats::{self, Exchanges, Format, Writer};
 use crate::loss::Losses;
 use crate::model::{Exchange, Simulation};
@@ -20,7 +22,8 @@ pub struct Options {
     pub keep_going: bool,
 }
 
-/// What a conversion read, wrote and skipped.
+/// What a conversion read, wrote and skipped: every exchange read is written, not written
+/// (`not_written`) or filtered out (`filtered_out`).
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
@@ -37,6 +40,9 @@ pub struct Summary {
     pub invalid_examples: Vec<String>,
     /// What could not be carried across, by kind.
     pub losses: Losses,
+    /// Exchanges left out by selection, and values redacted.
+    #[serde(flatten)]
+    pub filter: filter::Tally,
     /// The capture reader's account (packets, flows, what did not become an exchange).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture: Option<crate::capture::Stats>,
@@ -96,6 +102,7 @@ pub fn run<W: Write + Send>(
     input: Exchanges,
     writer: &mut Writer<W>,
     opts: Options,
+    filter: &Filter,
     summary: &mut Summary,
 ) -> Result<(), Error> {
     let mut batch: Vec<Exchange> = Vec::with_capacity(WRITE_BATCH);
@@ -111,8 +118,11 @@ pub fn run<W: Write + Send>(
     };
     for item in input {
         match item {
-            Ok(ex) => {
+            Ok(mut ex) => {
                 summary.read += 1;
+                if !filter.exchange(&mut ex, &mut summary.filter) {
+                    continue;
+                }
                 batch_bytes += ex.body_bytes();
                 batch.push(ex);
                 if batch.len() >= WRITE_BATCH || batch_bytes >= WRITE_BATCH_BYTES {
@@ -177,13 +187,17 @@ pub fn run_split(
     format: Format,
     inputs: &[&Path],
     opts: Options,
+    filter: &Filter,
     summary: &mut Summary,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut writers: BTreeMap<String, Writer<AtomicFile>> = BTreeMap::new();
     for item in input {
         match item {
-            Ok(ex) => {
+            Ok(mut ex) => {
                 summary.read += 1;
+                if !filter.exchange(&mut ex, &mut summary.filter) {
+                    continue;
+                }
                 let name = split_file_name(&ex, format);
                 if !writers.contains_key(&name) {
                     if writers.len() >= MAX_SPLIT_FILES {
@@ -215,14 +229,17 @@ pub fn run_split(
 pub fn collect(
     input: Exchanges,
     opts: Options,
+    filter: &Filter,
     summary: &mut Summary,
 ) -> Result<Vec<Exchange>, Error> {
     let mut out = Vec::new();
     for item in input {
         match item {
-            Ok(ex) => {
+            Ok(mut ex) => {
                 summary.read += 1;
-                out.push(ex);
+                if filter.exchange(&mut ex, &mut summary.filter) {
+                    out.push(ex);
+                }
             }
             Err(e) => summary.skip_invalid(e, opts)?,
         }
@@ -231,16 +248,28 @@ pub fn collect(
 }
 
 /// Writes the pairs of a simulation that are exchanges (all matchers exact) into an exchange
-/// writer; every other pair, and what exchanges cannot hold, is noted as loss.
+/// writer; every other pair, and what exchanges cannot hold, is noted as loss. Pairs are
+/// selected and redacted as pairs ([`Filter::pair`]), before they become exchanges.
 pub fn run_pairs<W: Write>(
     sim: &Simulation,
     file: &str,
+    filter: &Filter,
     writer: &mut Writer<W>,
     summary: &mut Summary,
 ) -> Result<(), Error> {
     sim.note_global_losses(file, &mut summary.losses);
     for pair in &sim.pairs {
         summary.read += 1;
+        let mut filtered;
+        let pair = if filter.is_empty() {
+            pair
+        } else {
+            filtered = pair.clone();
+            if !filter.pair(&mut filtered, &mut summary.filter) {
+                continue;
+            }
+            &filtered
+        };
         let written = match pair.to_exchange(&mut summary.losses) {
             Some(ex) => writer
                 .write(&ex, &mut summary.losses)

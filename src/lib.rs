@@ -13,6 +13,7 @@
 pub mod capture;
 pub mod convert;
 pub mod count;
+pub mod filter;
 pub mod formats;
 pub mod loss;
 mod memo;

@@ -170,7 +170,14 @@ fn reader_and_writer_goldens() {
         }
         let mut jsonl = Vec::new();
         let mut writer = Writer::new(Format::HttpTypes, &mut jsonl).unwrap();
-        convert::run_pairs(&sim, &name, &mut writer, &mut Summary::default()).unwrap();
+        convert::run_pairs(
+            &sim,
+            &name,
+            &Default::default(),
+            &mut writer,
+            &mut Summary::default(),
+        )
+        .unwrap();
         writer.finish().unwrap();
         golden(
             String::from_utf8(jsonl).unwrap(),

@@ -1587,25 +1587,12 @@ fn decode_body(
     let Some(encoding) = headers.first("content-encoding") else {
         return Body::from_bytes(bytes);
     };
-    let codings: Vec<&str> = headers
-        .all("content-encoding")
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
-        .collect();
+    let codings = codings(headers);
     if codings.is_empty() || bytes.is_empty() {
         return Body::from_bytes(bytes);
     }
     let decoded = memo.get(&codings.join(","), &bytes, |bytes| {
-        let mut data: Option<Vec<u8>> = None;
-        for coding in codings.iter().rev() {
-            let input = data.as_deref().unwrap_or(bytes);
-            match decode(coding, input, MAX_DECODED_BYTES) {
-                Ok(decoded) => data = Some(decoded),
-                Err(why) => return Err(format!("{coding}: {why}")),
-            }
-        }
-        Ok(Bytes::from(data.unwrap_or_default()))
+        decode_all(&codings, bytes).map(Bytes::from)
     });
     match decoded.into_owned() {
         Ok(data) => Body {
@@ -1618,6 +1605,39 @@ fn decode_body(
             Body::from_bytes(bytes)
         }
     }
+}
+
+/// The content codings `headers` name, in the order they were applied (`identity` left out).
+fn codings(headers: &Headers) -> Vec<&str> {
+    headers
+        .all("content-encoding")
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
+        .collect()
+}
+
+/// Undoes `codings` (in reverse order of application), up to [`MAX_DECODED_BYTES`].
+fn decode_all(codings: &[&str], bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut data: Option<Vec<u8>> = None;
+    for coding in codings.iter().rev() {
+        let input = data.as_deref().unwrap_or(bytes);
+        match decode(coding, input, MAX_DECODED_BYTES) {
+            Ok(decoded) => data = Some(decoded),
+            Err(why) => return Err(format!("{coding}: {why}")),
+        }
+    }
+    Ok(data.unwrap_or_default())
+}
+
+/// The body a message's `Content-Encoding` hides, for a body still encoded (kept as sent);
+/// `None` when there is no coding or it does not decode.
+pub(crate) fn decode_content(headers: &Headers, bytes: &[u8]) -> Option<Vec<u8>> {
+    let codings = codings(headers);
+    if codings.is_empty() || bytes.is_empty() {
+        return None;
+    }
+    decode_all(&codings, bytes).ok()
 }
 
 /// Decodes one content coding (RFC 9110 §8.4.1).

@@ -44,11 +44,15 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             ..capture::Options::default()
         },
     };
+    let filter = super::filter(&args.filter);
     if from.is_simulation() || to.is_simulation() {
-        return run_simulation(&args, input, from, to, output, &read_opts);
+        return run_simulation(&args, input, from, to, output, &read_opts, &filter);
     }
     let exchanges = formats::read(from, input, &read_opts)?;
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        filter: filter.tally(),
+        ..Summary::default()
+    };
     let opts = Options {
         keep_going: args.keep_going,
     };
@@ -59,14 +63,14 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         if args.strict {
             anyhow::bail!("--strict cannot be combined with --split-by-host");
         }
-        convert::run_split(exchanges, dir, to, &inputs, opts, &mut summary)
+        convert::run_split(exchanges, dir, to, &inputs, opts, &filter, &mut summary)
             .with_context(|| format!("converting {} into {out_name}", args.input))?;
         (None, out_name)
     } else {
         let sink = Sink::create(output, &inputs)?;
         let mut writer = Writer::new(to, sink)?;
         let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
-        convert::run(exchanges, &mut writer, opts, &mut summary)?;
+        convert::run(exchanges, &mut writer, opts, &filter, &mut summary)?;
         let sink = writer
             .finish()
             .with_context(|| format!("writing {out_name}"))?;
@@ -83,11 +87,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         sink.commit()
             .with_context(|| format!("writing {out_name}"))?;
     }
-    if let Some(path) = &args.summary_json {
-        let mut json = serde_json::to_vec_pretty(&summary).context("serialising the summary")?;
-        json.push(b'\n');
-        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
-    }
+    write_summary_json(&args, &summary)?;
     if !args.quiet {
         if let Some(stats) = &summary.capture {
             for line in stats.report_lines() {
@@ -95,21 +95,34 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             }
         }
         eprintln!(
-            "wirecap: {} ({from}) -> {out_name} ({to}): read {}, wrote {}, {} not written, {} skipped",
+            "wirecap: {} ({from}) -> {out_name} ({to}): read {}{}, wrote {}, {} not written, {} skipped",
             args.input,
             super::count_of(summary.read, "exchange", "exchanges"),
+            super::filtered_part(&filter, &summary.filter),
             summary.written,
             summary.not_written,
             super::count_of(summary.invalid, "invalid record", "invalid records"),
         );
+        super::report_redacted(&summary.filter);
     }
     Ok(finished(&summary, from, to))
 }
 
+/// Writes `--summary-json`, when asked for.
+fn write_summary_json(args: &ConvertArgs, summary: &Summary) -> Result<()> {
+    if let Some(path) = &args.summary_json {
+        let mut json = serde_json::to_vec_pretty(summary).context("serialising the summary")?;
+        json.push(b'\n');
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// The exit status: 1 when invalid records were skipped, or when records were read but none
-/// could be written, which is said with the format that would have held them.
+/// could be written, which is said with the format that would have held them. A selection
+/// that keeps nothing is no failure: the output is empty as asked.
 fn finished(summary: &Summary, from: Format, to: Format) -> ExitCode {
-    if summary.read > 0 && summary.written == 0 {
+    if summary.read > summary.filter.selection.filtered_out && summary.written == 0 {
         let hint = if from.is_simulation() && !to.is_simulation() {
             format!("; --to {from} keeps them")
         } else {
@@ -141,17 +154,21 @@ fn run_simulation(
     to: Format,
     output: Option<&Path>,
     read_opts: &ReadOptions,
+    filter: &wirecap::filter::Filter,
 ) -> Result<ExitCode> {
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        filter: filter.tally(),
+        ..Summary::default()
+    };
     let opts = Options {
         keep_going: args.keep_going,
     };
     let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
-    let sim = if from.is_simulation() {
+    let mut sim = if from.is_simulation() {
         formats::read_simulation(from, input, read_opts, &mut summary.losses)?
     } else {
         let exchanges = formats::read(from, input, read_opts)?;
-        let exchanges = convert::collect(exchanges, opts, &mut summary)
+        let exchanges = convert::collect(exchanges, opts, filter, &mut summary)
             .with_context(|| format!("reading {}", args.input))?;
         Simulation::from_exchanges(exchanges, &mut summary.losses)
     };
@@ -159,6 +176,7 @@ fn run_simulation(
     if to.is_simulation() {
         if from.is_simulation() {
             summary.read = sim.pairs.len() as u64;
+            filter.simulation(&mut sim, &mut summary.filter);
         }
         let wopts = WriteOptions {
             schema_version: args.schema_version,
@@ -172,10 +190,12 @@ fn run_simulation(
         let n = formats::write_simulation(to, &sim, &wopts, &mut sink, &mut summary.losses)
             .with_context(|| format!("writing {out_name}"))?;
         summary.written = n as u64;
-        summary.not_written = summary.read.saturating_sub(n as u64);
+        summary.not_written = summary
+            .read
+            .saturating_sub(summary.filter.selection.filtered_out + n as u64);
     } else {
         let mut writer = Writer::new(to, sink)?;
-        convert::run_pairs(&sim, &args.input, &mut writer, &mut summary)
+        convert::run_pairs(&sim, &args.input, filter, &mut writer, &mut summary)
             .with_context(|| format!("converting {} to {out_name}", args.input))?;
         sink = writer
             .finish()
@@ -189,6 +209,7 @@ fn run_simulation(
     }
     sink.commit()
         .with_context(|| format!("writing {out_name}"))?;
+    write_summary_json(args, &summary)?;
     if !args.quiet {
         let read = if from.is_simulation() {
             super::count_of(summary.read, "pair", "pairs")
@@ -196,12 +217,14 @@ fn run_simulation(
             super::count_of(summary.read, "exchange", "exchanges")
         };
         eprintln!(
-            "wirecap: {} ({from}) -> {out_name} ({to}): read {read}, wrote {}, {} not written, {} skipped",
+            "wirecap: {} ({from}) -> {out_name} ({to}): read {read}{}, wrote {}, {} not written, {} skipped",
             args.input,
+            super::filtered_part(filter, &summary.filter),
             summary.written,
             summary.not_written,
             super::count_of(summary.invalid, "invalid record", "invalid records"),
         );
+        super::report_redacted(&summary.filter);
     }
     Ok(finished(&summary, from, to))
 }

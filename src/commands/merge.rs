@@ -18,6 +18,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use wirecap::convert::{self, Options, Summary};
+use wirecap::filter::Filter;
 use wirecap::formats::hoverfly_v2::{KeyOrder, Upgrade, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
 use wirecap::loss::Losses;
@@ -28,6 +29,7 @@ use wirecap::model::{Exchange, Pair, Simulation};
 
 /// Everything one merge run tallies, across inputs.
 struct Run {
+    filter: Filter,
     pairs: Deduper,
     globals: GlobalDedupers,
     summary: Summary,
@@ -69,10 +71,15 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
             ..Default::default()
         },
     };
+    let filter = super::filter(&args.filter);
     let mut run = Run {
+        summary: Summary {
+            filter: filter.tally(),
+            ..Summary::default()
+        },
+        filter,
         pairs: Deduper::new(policy),
         globals: GlobalDedupers::new(policy),
-        summary: Summary::default(),
         unpairable: 0,
         written: 0,
         not_written: 0,
@@ -145,10 +152,12 @@ fn print_summary(args: &MergeArgs, to: Format, out_name: &str, run: &Run) {
     let g_kept: u64 = g.iter().map(|t| t.kept).sum();
     let g_dup: u64 = g.iter().map(|t| t.duplicates).sum();
     let g_drop: u64 = g.iter().map(|t| t.conflicts_dropped).sum();
+    let filtered = run.summary.filter.selection.filtered_out;
     eprintln!(
-        "wirecap: merged {} -> {out_name} ({to}): read {}, wrote {}, folded {}, dropped {} conflicting, kept {} conflicting side by side, {} not writable, {} skipped",
+        "wirecap: merged {} -> {out_name} ({to}): read {}{}, wrote {}, folded {}, dropped {} conflicting, kept {} conflicting side by side, {} not writable, {} skipped",
         super::count_of(args.inputs.len() as u64, "input", "inputs"),
-        super::count_of(p.read + run.unpairable, "pair", "pairs"),
+        super::count_of(p.read + run.unpairable + filtered, "pair", "pairs"),
+        super::filtered_part(&run.filter, &run.summary.filter),
         run.written,
         super::count_of(p.duplicates, "duplicate", "duplicates"),
         p.conflicts_dropped,
@@ -161,6 +170,7 @@ fn print_summary(args: &MergeArgs, to: Format, out_name: &str, run: &Run) {
             "wirecap: global actions (delays, literals, variables): read {g_read}, kept {g_kept}, folded {g_dup} duplicates, dropped {g_drop} conflicting"
         );
     }
+    super::report_redacted(&run.summary.filter);
 }
 
 /// One input read whole into a simulation, with its own tallies.
@@ -169,15 +179,18 @@ fn read_whole(
     from: Option<Format>,
     read_opts: &ReadOptions,
     opts: Options,
+    filter: &Filter,
 ) -> Result<(Simulation, Summary)> {
     let mut input = Input::open(name).with_context(|| format!("opening {name}"))?;
     let format = input.detect(from)?;
     let mut summary = Summary::default();
     let sim = if format.is_simulation() {
-        formats::read_simulation(format, input, read_opts, &mut summary.losses)?
+        let mut sim = formats::read_simulation(format, input, read_opts, &mut summary.losses)?;
+        filter.simulation(&mut sim, &mut summary.filter);
+        sim
     } else {
-        let exchanges =
-            convert::collect(formats::read(format, input, read_opts)?, opts, &mut summary)?;
+        let exchanges = formats::read(format, input, read_opts)?;
+        let exchanges = convert::collect(exchanges, opts, filter, &mut summary)?;
         Simulation::from_exchanges(exchanges, &mut summary.losses)
     };
     Ok((sim, summary))
@@ -197,12 +210,16 @@ fn merge_into_simulation(
     let read: Vec<(Simulation, Summary)> = args
         .inputs
         .par_iter()
-        .map(|name| read_whole(name, args.from, read_opts, opts))
+        .map(|name| read_whole(name, args.from, read_opts, opts, &run.filter))
         .collect::<Result<_>>()?;
     let mut sims = Vec::with_capacity(read.len());
     for ((sim, summary), name) in read.into_iter().zip(&args.inputs) {
         // Exchanges that did not become pairs (no response, say) were noted as losses.
-        run.unpairable += summary.read.saturating_sub(sim.pairs.len() as u64);
+        let filtered = summary.filter.selection.filtered_out;
+        run.unpairable += summary
+            .read
+            .saturating_sub(filtered + sim.pairs.len() as u64);
+        run.summary.filter.merge(&summary.filter);
         run.summary.invalid += summary.invalid;
         run.summary
             .invalid_examples
@@ -270,7 +287,9 @@ fn merge_streaming(
         let mut input = Input::open(name).with_context(|| format!("opening {name}"))?;
         let format = input.detect(args.from)?;
         if format.is_simulation() {
-            let sim = formats::read_simulation(format, input, read_opts, &mut run.summary.losses)?;
+            let mut sim =
+                formats::read_simulation(format, input, read_opts, &mut run.summary.losses)?;
+            run.filter.simulation(&mut sim, &mut run.summary.filter);
             sim.note_global_losses(name, &mut run.summary.losses);
             for pair in &sim.pairs {
                 let verdict = offer(&mut run.pairs, pair)?;
@@ -283,7 +302,7 @@ fn merge_streaming(
             continue;
         }
         for item in formats::read(format, input, read_opts)? {
-            let ex = match item {
+            let mut ex = match item {
                 Ok(ex) => ex,
                 Err(e) => {
                     let opts = Options {
@@ -293,6 +312,9 @@ fn merge_streaming(
                     continue;
                 }
             };
+            if !run.filter.exchange(&mut ex, &mut run.summary.filter) {
+                continue;
+            }
             // The pair is only the comparison key here; what capture mode would drop
             // (request headers) stays in the exchange that is written.
             let mut scratch = Losses::default();

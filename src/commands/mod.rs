@@ -7,12 +7,13 @@ mod merge;
 mod schema;
 mod validate;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, FilterArgs};
 use anyhow::{Context as _, Result};
 use std::io::{self, BufWriter, Stdout, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use wirecap::capture::tls::keylog::KeyLog;
+use wirecap::filter::{self, Filter};
 use wirecap::loss::Losses;
 use wirecap::output::{AtomicFile, WRITE_BUFFER_BYTES};
 
@@ -56,6 +57,48 @@ fn load_keylog(paths: &[std::path::PathBuf]) -> Result<std::sync::Arc<KeyLog>> {
             .with_context(|| format!("reading key log {}", path.display()))?;
     }
     Ok(std::sync::Arc::new(keys))
+}
+
+/// The selection and redaction the flags ask for; any `--redact-*` flag turns redaction on.
+fn filter(args: &FilterArgs) -> Filter {
+    let select = filter::select::Selection {
+        hosts: args.host.clone(),
+        methods: args.method.clone(),
+        paths: args.path.clone(),
+        statuses: args.status.clone(),
+        since: args.since,
+        until: args.until,
+    };
+    let redact = args.redact
+        || !args.redact_header.is_empty()
+        || !args.redact_query.is_empty()
+        || !args.redact_json.is_empty();
+    Filter {
+        select,
+        redact: redact.then(|| {
+            filter::redact::Redaction::new(
+                &args.redact_header,
+                &args.redact_query,
+                &args.redact_json,
+            )
+        }),
+    }
+}
+
+/// `, 3 filtered out (host 3)` for a summary line, when the run selected.
+fn filtered_part(filter: &Filter, tally: &filter::Tally) -> String {
+    if filter.select.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", tally.selection)
+    }
+}
+
+/// Prints what redaction did, when it was asked for.
+fn report_redacted(tally: &filter::Tally) {
+    if let Some(r) = &tally.redacted {
+        eprintln!("wirecap: {r}");
+    }
 }
 
 /// `n` and the noun, singular for one: "1 pair", "2 pairs".

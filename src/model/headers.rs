@@ -68,6 +68,11 @@ impl Headers {
         self.0.iter()
     }
 
+    /// Fields in order, to change values in place.
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, Header> {
+        self.0.iter_mut()
+    }
+
     /// Number of fields, duplicates included.
     pub fn len(&self) -> usize {
         self.0.len()

@@ -258,6 +258,14 @@ pub struct CountArgs {
     /// The longest JSONL line accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
+
+    /// Do not show the progress bar (warnings and errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also write the counts as JSON to FILE (the shape of `--format json`).
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
 }
 
 /// What `merge` does when inputs answer the same request differently.
@@ -351,6 +359,10 @@ pub struct MergeArgs {
     /// Do not print the summary (warnings and errors are still printed).
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Also write the run's summary (tallies, losses, conflicts) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
 }
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {
@@ -418,6 +430,14 @@ pub struct ValidateArgs {
     /// Build a full JSON value for every http-types line (for benchmarks; same results).
     #[arg(long, hide = true)]
     pub no_fast_path: bool,
+
+    /// Do not print the summary line (problems, warnings and errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also write the totals, and each file's, as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
 }
 
 /// Arguments of `wirecap schema`.

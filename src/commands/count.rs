@@ -1,10 +1,12 @@
 //! `wirecap count`: tallies per file, in parallel across files, printed in input order.
 
 use crate::cli::{CountArgs, CountBy, CountFormat};
+use crate::progress::Progress;
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 use wirecap::count::{self, By, Tally};
 use wirecap::formats::hoverfly_v2::Upgrade;
@@ -31,8 +33,9 @@ fn count_one(
     args: &CountArgs,
     by: Option<By>,
     keys: &std::sync::Arc<wirecap::capture::tls::keylog::KeyLog>,
+    meter: Option<&std::sync::Arc<wirecap::meter::ReadMeter>>,
 ) -> Result<Tally> {
-    let mut input = Input::open(name).with_context(|| format!("opening {name}"))?;
+    let mut input = Input::open_metered(name, meter).with_context(|| format!("opening {name}"))?;
     let format = input.detect(args.from)?;
     let opts = ReadOptions {
         max_line_bytes: args.max_line_bytes,
@@ -62,12 +65,15 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         CountBy::Method => By::Method,
         CountBy::Status => By::Status,
     });
+    super::check_summary_json(args.summary_json.as_deref())?;
     let keys = super::load_keylog(&args.keylog)?;
+    let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.quiet);
     let tallies: Vec<Tally> = args
         .inputs
         .par_iter()
-        .map(|name| count_one(name, &args, by, &keys))
+        .map(|name| count_one(name, &args, by, &keys, progress.meter()))
         .collect::<Result<_>>()?;
+    progress.finish();
     let mut total = Tally::default();
     for t in &tallies {
         total.add(t);
@@ -81,16 +87,15 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
     } else {
         Vec::new()
     };
+    let report = Report {
+        total: &total,
+        files,
+    };
+    super::write_summary_json(args.summary_json.as_deref(), &report)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         CountFormat::Json => {
-            serde_json::to_writer_pretty(
-                &mut out,
-                &Report {
-                    total: &total,
-                    files,
-                },
-            )?;
+            serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
         CountFormat::Text => write_text(&mut out, &args.inputs, &tallies, &total)?,

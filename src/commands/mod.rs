@@ -58,6 +58,27 @@ fn load_keylog(paths: &[std::path::PathBuf]) -> Result<std::sync::Arc<KeyLog>> {
     Ok(std::sync::Arc::new(keys))
 }
 
+/// Checks a `--summary-json` path before the work, so a run that could not write its summary
+/// does not first write (or replace) its main output.
+fn check_summary_json(path: Option<&Path>) -> Result<()> {
+    match path {
+        Some(p) => wirecap::output::check_path(p)
+            .map(|_| ())
+            .context("--summary-json"),
+        None => Ok(()),
+    }
+}
+
+/// Writes a `--summary-json` file: the value as pretty JSON, with a final newline.
+fn write_summary_json(path: Option<&Path>, summary: &impl serde::Serialize) -> Result<()> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let mut json = serde_json::to_vec_pretty(summary).context("serialising the summary")?;
+    json.push(b'\n');
+    std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
+}
+
 /// `n` and the noun, singular for one: "1 pair", "2 pairs".
 pub fn count_of(n: u64, singular: &str, plural: &str) -> String {
     if n == 1 {

@@ -3,7 +3,8 @@
 //!
 //! Every format converts to and from one canonical [`model::Exchange`]; [`formats`] holds a
 //! reader and a writer per format and the dispatch between them. [`convert`] is the loop the
-//! `convert` command runs, [`count`] tallies files like Hoverfly's count endpoint, [`loss`]
+//! `convert` command runs, [`count`] tallies files like Hoverfly's count endpoint, [`stats`]
+//! summarises hosts, methods, statuses, body sizes and latencies, [`loss`]
 //! records what a format could not carry, [`output`] writes files atomically, and [`meter`]
 //! counts the bytes of input read, for a progress display.
 //! The `wirecap` binary only turns arguments into calls to this library.
@@ -21,6 +22,7 @@ pub mod merge;
 pub mod meter;
 pub mod model;
 pub mod output;
+pub mod stats;
 #[cfg(test)]
 mod test_support;
 pub mod validate;

@@ -125,13 +125,12 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
 /// the error that kept it from being checked.
 #[derive(serde::Serialize)]
 struct ValidateSummary<'a> {
-    files: usize,
     documents: u64,
     errors: u64,
     warnings: u64,
     /// Files that could not be checked (exit status 2).
     failed: usize,
-    each: Vec<FileSummary<'a>>,
+    files: Vec<FileSummary<'a>>,
 }
 
 #[derive(serde::Serialize)]
@@ -151,7 +150,7 @@ struct FileSummary<'a> {
 
 impl<'a> ValidateSummary<'a> {
     fn new(results: &'a [FileResult], total: &Summary) -> Self {
-        let each: Vec<FileSummary> = results
+        let files: Vec<FileSummary> = results
             .iter()
             .map(|r| {
                 let ok = r.summary.as_ref().ok();
@@ -166,12 +165,11 @@ impl<'a> ValidateSummary<'a> {
             })
             .collect();
         ValidateSummary {
-            files: results.len(),
             documents: total.documents,
             errors: total.errors,
             warnings: total.warnings,
-            failed: each.iter().filter(|f| f.error.is_some()).count(),
-            each,
+            failed: files.iter().filter(|f| f.error.is_some()).count(),
+            files,
         }
     }
 }

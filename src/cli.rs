@@ -274,16 +274,9 @@ pub struct CountArgs {
     #[arg(required = true)]
     pub inputs: Vec<String>,
 
-    /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
-    ///
-    /// May be given several times. Secrets in the capture's own pcapng Decryption Secrets
-    /// Blocks are used as well.
-    #[arg(long, value_name = "FILE")]
-    pub keylog: Vec<PathBuf>,
-
-    /// The input format (default: per file, from the extension, then the content).
-    #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
-    pub from: Option<Format>,
+    /// How inputs are read.
+    #[command(flatten)]
+    pub read: LookArgs,
 
     /// Break the count down by this key.
     #[arg(long, value_enum)]
@@ -292,22 +285,6 @@ pub struct CountArgs {
     /// How to print the result.
     #[arg(long, value_enum, default_value_t = CountFormat::Json)]
     pub format: CountFormat,
-
-    /// Skip records that do not parse and count them as "invalid"; the exit status is then 1.
-    #[arg(long)]
-    pub keep_going: bool,
-
-    /// Read old Hoverfly files as Hoverfly v1.12.10 upgrades them (see `convert --help`).
-    #[arg(long)]
-    pub hoverfly_compat: bool,
-
-    /// The longest JSONL line accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
-    pub max_line_bytes: usize,
-
-    /// Do not show the progress bar (warnings and errors are still printed).
-    #[arg(short, long)]
-    pub quiet: bool,
 
     /// Also write the counts as JSON to FILE (the shape of `--format json`).
     #[arg(long, value_name = "FILE")]
@@ -325,6 +302,22 @@ pub struct StatsArgs {
     #[arg(required = true)]
     pub inputs: Vec<String>,
 
+    /// How inputs are read.
+    #[command(flatten)]
+    pub read: LookArgs,
+
+    /// How many hosts to list; the others are counted together.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Also write the tables as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+}
+
+/// How `count` and `stats` read their inputs, and what they say about it.
+#[derive(Debug, Args)]
+pub struct LookArgs {
     /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
     ///
     /// May be given several times. Secrets in the capture's own pcapng Decryption Secrets
@@ -336,14 +329,6 @@ pub struct StatsArgs {
     #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
     pub from: Option<Format>,
 
-    /// How many hosts to list; the others are counted together.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub top: usize,
-
-    /// Skip records that do not parse and count them; the exit status is then 1.
-    #[arg(long)]
-    pub keep_going: bool,
-
     /// Read old Hoverfly files as Hoverfly v1.12.10 upgrades them (see `convert --help`).
     #[arg(long)]
     pub hoverfly_compat: bool,
@@ -352,13 +337,13 @@ pub struct StatsArgs {
     #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
 
+    /// Skip records that do not parse and count them as "invalid"; the exit status is then 1.
+    #[arg(long)]
+    pub keep_going: bool,
+
     /// Do not show the progress bar (warnings and errors are still printed).
     #[arg(short, long)]
     pub quiet: bool,
-
-    /// Also write the tables as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub summary_json: Option<PathBuf>,
 }
 
 /// What `merge` does when inputs answer the same request differently.

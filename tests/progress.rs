@@ -50,12 +50,18 @@ fn in_terminal(dir: &Path, command: &str, env: &[(&str, &str)]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A scratch folder holding `in.jsonl`, 3000 exchanges.
+fn scratch() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    recording(&dir.path().join("in.jsonl"), 3000);
+    dir
+}
+
 const SUMMARY: &str = "wirecap: - (http-types) -> out.jsonl (http-types): read 3000 exchanges, wrote 3000, 0 not written, 0 invalid records skipped";
 
 #[test]
 fn a_bar_is_drawn_in_a_terminal_and_cleared_before_the_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    recording(&dir.path().join("in.jsonl"), 3000);
+    let dir = scratch();
     let shown = in_terminal(
         dir.path(),
         &slow_stdin("convert - --from jsonl -o out.jsonl"),
@@ -127,8 +133,7 @@ fn without_terminal(dir: &Path, args: &str, env: &[(&str, &str)]) -> (String, St
 
 #[test]
 fn no_bar_when_stderr_is_not_a_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    recording(&dir.path().join("in.jsonl"), 3000);
+    let dir = scratch();
     let (_, stderr) = without_terminal(dir.path(), "convert - --from jsonl -o out.jsonl", &[]);
     assert_eq!(stderr, format!("{SUMMARY}\n"));
     let (stdout, stderr) = without_terminal(dir.path(), "count -", &[]);
@@ -141,8 +146,7 @@ fn no_bar_when_stderr_is_not_a_terminal() {
 
 #[test]
 fn no_bar_with_quiet_or_a_dumb_terminal_or_data_on_the_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    recording(&dir.path().join("in.jsonl"), 3000);
+    let dir = scratch();
     let quiet = in_terminal(
         dir.path(),
         &slow_stdin("convert - --from jsonl -o out.jsonl --quiet"),

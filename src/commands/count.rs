@@ -33,11 +33,15 @@ fn count_one(
     keys: &std::sync::Arc<wirecap::capture::tls::keylog::KeyLog>,
     meter: Option<&std::sync::Arc<wirecap::meter::ReadMeter>>,
 ) -> Result<Tally> {
-    let opts = super::looking_options(args.max_line_bytes, args.hoverfly_compat, keys);
-    Ok(match super::read_contents(name, args.from, &opts, meter)? {
-        Contents::Simulation(sim) => count::count_simulation(&sim, by),
-        Contents::Exchanges(exchanges) => count::count_exchanges(exchanges, by, args.keep_going)?,
-    })
+    let opts = super::looking_options(args.read.max_line_bytes, args.read.hoverfly_compat, keys);
+    Ok(
+        match super::read_contents(name, args.read.from, &opts, meter)? {
+            Contents::Simulation(sim) => count::count_simulation(&sim, by),
+            Contents::Exchanges(exchanges) => {
+                count::count_exchanges(exchanges, by, args.read.keep_going)?
+            }
+        },
+    )
 }
 
 pub fn run(args: CountArgs) -> Result<ExitCode> {
@@ -47,8 +51,8 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         CountBy::Status => By::Status,
     });
     super::check_summary_json(args.summary_json.as_deref())?;
-    let keys = super::load_keylog(&args.keylog)?;
-    let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.quiet);
+    let keys = super::load_keylog(&args.read.keylog)?;
+    let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
     let tallies: Vec<Tally> = args
         .inputs
         .par_iter()

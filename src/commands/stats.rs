@@ -18,15 +18,15 @@ pub fn run(args: StatsArgs) -> Result<ExitCode> {
         anyhow::bail!("standard input (`-`) may be given once among the inputs");
     }
     super::check_summary_json(args.summary_json.as_deref())?;
-    let keys = super::load_keylog(&args.keylog)?;
-    let opts = super::looking_options(args.max_line_bytes, args.hoverfly_compat, &keys);
-    let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.quiet);
+    let keys = super::load_keylog(&args.read.keylog)?;
+    let opts = super::looking_options(args.read.max_line_bytes, args.read.hoverfly_compat, &keys);
+    let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
     let each: Vec<Gathered> = args
         .inputs
         .par_iter()
         .map(|name| {
             let mut g = Gathered::default();
-            match super::read_contents(name, args.from, &opts, progress.meter())? {
+            match super::read_contents(name, args.read.from, &opts, progress.meter())? {
                 Contents::Simulation(sim) => {
                     for pair in &sim.pairs {
                         match pair.to_exchange(&mut Losses::default()) {
@@ -36,7 +36,7 @@ pub fn run(args: StatsArgs) -> Result<ExitCode> {
                     }
                 }
                 Contents::Exchanges(exchanges) => {
-                    wirecap::stats::gather_exchanges(exchanges, args.keep_going, &mut g)?
+                    wirecap::stats::gather_exchanges(exchanges, args.read.keep_going, &mut g)?
                 }
             }
             Ok(g)

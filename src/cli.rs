@@ -22,7 +22,7 @@ use wirecap::model::Timestamp;
 #[command(name = "wirecap", version, about, long_about, propagate_version = true)]
 pub struct Cli {
     /// Worker threads for parallel work (default: one per core, plus one). Output is identical for
-    /// any value. Also accepted after convert, count, merge and validate.
+    /// any value. Also accepted after convert, count, merge, stats and validate.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
@@ -88,6 +88,20 @@ pub enum Command {
         after_help = "Examples:\n  wirecap count recording.jsonl\n  wirecap count --by host --format text a.jsonl b.jsonl"
     )]
     Count(CountArgs),
+    /// Summarise what files hold: hosts, methods, status classes, body sizes, latencies.
+    ///
+    /// Reads every input of any format, as convert does, and prints one set of tables for
+    /// all of them: the most frequent hosts (--top), every method, each status class (1xx to
+    /// 5xx, other, none for no response), request and response body sizes in bytes (min,
+    /// median, p95, max; captures' bodies as sent, before Content-Encoding is undone), and
+    /// latency percentiles in milliseconds from the request's first byte to the response's
+    /// last (p50, p90, p99, max), from the exchanges that have both timestamps; n/a when none
+    /// has. Percentiles are nearest-rank. Hoverfly pairs are measured when all their matchers
+    /// are exact; templates are counted as not measured.
+    #[command(
+        after_help = "Examples:\n  wirecap stats capture.pcapng\n  wirecap stats --keylog keys.log --top 5 https.pcap\n  wirecap stats recording.jsonl --summary-json stats.json"
+    )]
+    Stats(StatsArgs),
     /// Check files against wirecap's versioned JSON Schemas and semantic rules.
     ///
     /// Detects each file's format and version (http-types JSONL; Hoverfly simulations by
@@ -101,6 +115,38 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List or print the JSON Schemas wirecap embeds.
     Schema(SchemaArgs),
+    /// Print a shell completion script to standard output.
+    ///
+    /// Generated from the same definitions as the arguments, so it always matches this
+    /// binary. Load it from your shell's startup file or its completions folder.
+    #[command(
+        after_help = "Examples:\n  wirecap completions bash > ~/.local/share/bash-completion/completions/wirecap\n  wirecap completions zsh > ~/.zfunc/_wirecap\n  wirecap completions fish > ~/.config/fish/completions/wirecap.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output.
+    ///
+    /// `wirecap man` is wirecap(1), which lists the commands; `wirecap man COMMAND` is that
+    /// command's page, wirecap-COMMAND(1), with all its options.
+    #[command(
+        after_help = "Examples:\n  wirecap man | man -l -\n  wirecap man convert > ~/.local/share/man/man1/wirecap-convert.1"
+    )]
+    Man(ManArgs),
+}
+
+/// Arguments of `wirecap completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `wirecap man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command whose own page to print (default: the page of wirecap itself).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
@@ -295,6 +341,50 @@ pub struct CountArgs {
     #[arg(required = true)]
     pub inputs: Vec<String>,
 
+    /// How inputs are read.
+    #[command(flatten)]
+    pub read: LookArgs,
+
+    /// Break the count down by this key.
+    #[arg(long, value_enum)]
+    pub by: Option<CountBy>,
+
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = CountFormat::Json)]
+    pub format: CountFormat,
+
+    /// Also write the counts as JSON to FILE (the shape of `--format json`).
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+}
+
+/// Arguments of `wirecap stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Worker threads.
+    #[command(flatten)]
+    pub parallel: ThreadsArg,
+
+    /// The files to look at (`-` for standard input).
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+
+    /// How inputs are read.
+    #[command(flatten)]
+    pub read: LookArgs,
+
+    /// How many hosts to list; the others are counted together.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Also write the tables as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+}
+
+/// How `count` and `stats` read their inputs, and what they say about it.
+#[derive(Debug, Args)]
+pub struct LookArgs {
     /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
     ///
     /// May be given several times. Secrets in the capture's own pcapng Decryption Secrets
@@ -306,18 +396,6 @@ pub struct CountArgs {
     #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
     pub from: Option<Format>,
 
-    /// Break the count down by this key.
-    #[arg(long, value_enum)]
-    pub by: Option<CountBy>,
-
-    /// How to print the result.
-    #[arg(long, value_enum, default_value_t = CountFormat::Json)]
-    pub format: CountFormat,
-
-    /// Skip records that do not parse and count them as "invalid"; the exit status is then 1.
-    #[arg(long)]
-    pub keep_going: bool,
-
     /// Read old Hoverfly files as Hoverfly v1.12.10 upgrades them (see `convert --help`).
     #[arg(long)]
     pub hoverfly_compat: bool,
@@ -325,6 +403,14 @@ pub struct CountArgs {
     /// The longest JSONL line accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
+
+    /// Skip records that do not parse and count them as "invalid"; the exit status is then 1.
+    #[arg(long)]
+    pub keep_going: bool,
+
+    /// Do not show the progress bar (warnings and errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// What `merge` does when inputs answer the same request differently.
@@ -419,6 +505,10 @@ pub struct MergeArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Also write the run's summary (tallies, losses, conflicts) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+
     /// Selection and redaction.
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -489,6 +579,14 @@ pub struct ValidateArgs {
     /// Build a full JSON value for every http-types line (for benchmarks; same results).
     #[arg(long, hide = true)]
     pub no_fast_path: bool,
+
+    /// Do not print the summary line (problems, warnings and errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also write the totals, and each file's, as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
 }
 
 /// Arguments of `wirecap schema`.

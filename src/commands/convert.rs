@@ -2,6 +2,7 @@
 
 use super::{Sink, warn_invalid, warn_losses};
 use crate::cli::ConvertArgs;
+use crate::progress::{self, Progress};
 use anyhow::{Context as _, Result};
 use std::path::Path;
 use std::process::ExitCode;
@@ -15,13 +16,15 @@ use wirecap::model::{Simulation, Timestamp};
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     // Every output path is checked before the work: a run that cannot write its summary must
     // not first write (or replace) its main output.
-    if let Some(path) = &args.summary_json {
-        wirecap::output::check_path(path).context("--summary-json")?;
-    }
+    super::check_summary_json(args.summary_json.as_deref())?;
     if let Some(path) = args.output.as_deref().filter(|p| *p != Path::new("-")) {
         wirecap::output::check_path(path)?;
     }
-    let mut input = Input::open(&args.input).with_context(|| format!("opening {}", args.input))?;
+    let hide = args.quiet
+        || (args.split_by_host.is_none() && progress::streams_to_terminal(args.output.as_deref()));
+    let mut progress = Progress::start([Path::new(&args.input)], hide);
+    let mut input = Input::open_metered(&args.input, progress.meter())
+        .with_context(|| format!("opening {}", args.input))?;
     let from = input.detect(args.from)?;
     let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
     let to = args
@@ -46,7 +49,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     };
     let filter = super::filter(&args.filter);
     if from.is_simulation() || to.is_simulation() {
-        return run_simulation(&args, input, from, to, output, &read_opts, &filter);
+        return run_simulation(&args, input, from, to, output, &read_opts, progress);
     }
     let exchanges = formats::read(from, input, &read_opts)?;
     let mut summary = Summary {
@@ -77,6 +80,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         (Some(sink), out_name)
     };
     summary.capture = stats.and_then(|s| s.lock().ok().map(|s| s.clone()));
+    progress.finish();
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
     if super::refused_by_strict(args.strict, &summary.losses) {
@@ -87,7 +91,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         sink.commit()
             .with_context(|| format!("writing {out_name}"))?;
     }
-    write_summary_json(&args, &summary)?;
+    super::write_summary_json(args.summary_json.as_deref(), &summary)?;
     if !args.quiet {
         if let Some(stats) = &summary.capture {
             for line in stats.report_lines() {
@@ -106,16 +110,6 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         super::report_redacted(&summary.filter);
     }
     Ok(finished(&summary, from, to))
-}
-
-/// Writes `--summary-json`, when asked for.
-fn write_summary_json(args: &ConvertArgs, summary: &Summary) -> Result<()> {
-    if let Some(path) = &args.summary_json {
-        let mut json = serde_json::to_vec_pretty(summary).context("serialising the summary")?;
-        json.push(b'\n');
-        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
 }
 
 /// The exit status: 1 when invalid records were skipped, or when records were read but none
@@ -154,8 +148,9 @@ fn run_simulation(
     to: Format,
     output: Option<&Path>,
     read_opts: &ReadOptions,
-    filter: &wirecap::filter::Filter,
+    mut progress: Progress,
 ) -> Result<ExitCode> {
+    let filter = &super::filter(&args.filter);
     let mut summary = Summary {
         filter: filter.tally(),
         ..Summary::default()
@@ -201,6 +196,7 @@ fn run_simulation(
             .finish()
             .with_context(|| format!("writing {out_name}"))?;
     }
+    progress.finish();
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
     if super::refused_by_strict(args.strict, &summary.losses) {
@@ -209,7 +205,7 @@ fn run_simulation(
     }
     sink.commit()
         .with_context(|| format!("writing {out_name}"))?;
-    write_summary_json(args, &summary)?;
+    super::write_summary_json(args.summary_json.as_deref(), &summary)?;
     if !args.quiet {
         let read = if from.is_simulation() {
             super::count_of(summary.read, "pair", "pairs")

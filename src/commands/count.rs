@@ -1,15 +1,15 @@
 //! `wirecap count`: tallies per file, in parallel across files, printed in input order.
 
+use super::Contents;
 use crate::cli::{CountArgs, CountBy, CountFormat};
-use anyhow::{Context as _, Result};
+use crate::progress::Progress;
+use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 use wirecap::count::{self, By, Tally};
-use wirecap::formats::hoverfly_v2::Upgrade;
-use wirecap::formats::{self, Input, ReadOptions};
-use wirecap::loss::Losses;
 
 #[derive(Serialize)]
 struct FileTally<'a> {
@@ -31,29 +31,17 @@ fn count_one(
     args: &CountArgs,
     by: Option<By>,
     keys: &std::sync::Arc<wirecap::capture::tls::keylog::KeyLog>,
+    meter: Option<&std::sync::Arc<wirecap::meter::ReadMeter>>,
 ) -> Result<Tally> {
-    let mut input = Input::open(name).with_context(|| format!("opening {name}"))?;
-    let format = input.detect(args.from)?;
-    let opts = ReadOptions {
-        max_line_bytes: args.max_line_bytes,
-        hoverfly_upgrade: if args.hoverfly_compat {
-            Upgrade::HoverflyCompat
-        } else {
-            Upgrade::Faithful
+    let opts = super::looking_options(args.read.max_line_bytes, args.read.hoverfly_compat, keys);
+    Ok(
+        match super::read_contents(name, args.read.from, &opts, meter)? {
+            Contents::Simulation(sim) => count::count_simulation(&sim, by),
+            Contents::Exchanges(exchanges) => {
+                count::count_exchanges(exchanges, by, args.read.keep_going)?
+            }
         },
-        // Counting looks at heads only; undoing gzip would be most of its time.
-        capture: wirecap::capture::Options {
-            keep_encoding: true,
-            keys: keys.clone(),
-            ..Default::default()
-        },
-    };
-    if format.is_simulation() {
-        let sim = formats::read_simulation(format, input, &opts, &mut Losses::default())?;
-        return Ok(count::count_simulation(&sim, by));
-    }
-    let exchanges = formats::read(format, input, &opts)?;
-    Ok(count::count_exchanges(exchanges, by, args.keep_going)?)
+    )
 }
 
 pub fn run(args: CountArgs) -> Result<ExitCode> {
@@ -62,12 +50,15 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         CountBy::Method => By::Method,
         CountBy::Status => By::Status,
     });
-    let keys = super::load_keylog(&args.keylog)?;
+    super::check_summary_json(args.summary_json.as_deref())?;
+    let keys = super::load_keylog(&args.read.keylog)?;
+    let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
     let tallies: Vec<Tally> = args
         .inputs
         .par_iter()
-        .map(|name| count_one(name, &args, by, &keys))
+        .map(|name| count_one(name, &args, by, &keys, progress.meter()))
         .collect::<Result<_>>()?;
+    progress.finish();
     let mut total = Tally::default();
     for t in &tallies {
         total.add(t);
@@ -81,16 +72,15 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
     } else {
         Vec::new()
     };
+    let report = Report {
+        total: &total,
+        files,
+    };
+    super::write_summary_json(args.summary_json.as_deref(), &report)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         CountFormat::Json => {
-            serde_json::to_writer_pretty(
-                &mut out,
-                &Report {
-                    total: &total,
-                    files,
-                },
-            )?;
+            serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
         CountFormat::Text => write_text(&mut out, &args.inputs, &tallies, &total)?,
@@ -134,33 +124,12 @@ fn write_text(
     if tallies.len() > 1 {
         rows.push(row("total", total));
     }
-    write_table(out, &rows)?;
+    super::write_table(out, &rows)?;
     if !total.by.is_empty() {
         writeln!(out)?;
         let mut by_rows: Vec<[String; 2]> = vec![["key".into(), "count".into()]];
         by_rows.extend(total.by.iter().map(|(k, n)| [k.clone(), n.to_string()]));
-        write_table(out, &by_rows)?;
-    }
-    Ok(())
-}
-
-fn write_table<const N: usize>(out: &mut impl Write, rows: &[[String; N]]) -> Result<()> {
-    let mut widths = [0usize; N];
-    for r in rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    for r in rows {
-        let mut line = String::new();
-        for (i, (cell, w)) in r.iter().zip(widths).enumerate() {
-            if i == 0 {
-                line.push_str(&format!("{cell:<w$}"));
-            } else {
-                line.push_str(&format!("  {cell:>w$}"));
-            }
-        }
-        writeln!(out, "{}", line.trim_end())?;
+        super::write_table(out, &by_rows)?;
     }
     Ok(())
 }

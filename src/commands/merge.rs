@@ -12,11 +12,13 @@
 
 use super::{Sink, export_time, warn_invalid, warn_losses};
 use crate::cli::{MergeArgs, OnConflictArg};
+use crate::progress::{self, Progress};
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use wirecap::convert::{self, Options, Summary};
 use wirecap::filter::Filter;
 use wirecap::formats::hoverfly_v2::{KeyOrder, Upgrade, WriteOptions};
@@ -25,6 +27,7 @@ use wirecap::loss::Losses;
 use wirecap::merge::{
     self, ConflictError, Deduper, GlobalDedupers, OnConflict, Verdict, describe, digest,
 };
+use wirecap::meter::ReadMeter;
 use wirecap::model::{Exchange, Pair, Simulation};
 
 /// Everything one merge run tallies, across inputs.
@@ -38,6 +41,8 @@ struct Run {
     unpairable: u64,
     written: u64,
     not_written: u64,
+    /// Where inputs count the bytes they read, for the progress bar.
+    meter: Option<Arc<ReadMeter>>,
 }
 
 pub fn run(args: MergeArgs) -> Result<ExitCode> {
@@ -49,6 +54,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     if let Some(path) = output {
         wirecap::output::check_path(path)?;
     }
+    super::check_summary_json(args.summary_json.as_deref())?;
     let to = args
         .to
         .or_else(|| output.and_then(Format::from_extension))
@@ -72,6 +78,9 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         },
     };
     let filter = super::filter(&args.filter);
+    let inputs: Vec<&Path> = args.inputs.iter().map(Path::new).collect();
+    let hide = args.quiet || progress::streams_to_terminal(output);
+    let mut progress = Progress::start(inputs.iter().copied(), hide);
     let mut run = Run {
         summary: Summary {
             filter: filter.tally(),
@@ -83,8 +92,8 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         unpairable: 0,
         written: 0,
         not_written: 0,
+        meter: progress.meter().cloned(),
     };
-    let inputs: Vec<&Path> = args.inputs.iter().map(Path::new).collect();
     let sort = args.inputs.len() == 1 && !args.keep_order;
     let sink = Sink::create(output, &inputs)?;
     let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
@@ -93,6 +102,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     } else {
         merge_streaming(&args, to, &read_opts, sort, &mut run, sink)
     };
+    progress.finish();
     let sink = match merged {
         Ok(sink) => sink,
         Err(e) => match e.downcast::<ConflictError>() {
@@ -139,10 +149,57 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     }
     sink.commit()
         .with_context(|| format!("writing {out_name}"))?;
+    super::write_summary_json(args.summary_json.as_deref(), &summary_json(&args, &run))?;
     if !args.quiet {
         print_summary(&args, to, &out_name, &run);
     }
     Ok(super::finished(run.summary.invalid))
+}
+
+/// What `--summary-json` holds: the tallies of the summary lines, the losses, and the
+/// conflicts that were listed as warnings.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MergeSummary<'a> {
+    inputs: usize,
+    pairs: &'a merge::Tally,
+    written: u64,
+    not_written: u64,
+    unpairable: u64,
+    invalid: u64,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    invalid_examples: &'a [String],
+    global_actions: GlobalTallies<'a>,
+    losses: &'a Losses,
+    conflict_count: u64,
+    conflicts: Vec<&'a merge::Conflict>,
+}
+
+#[derive(serde::Serialize)]
+struct GlobalTallies<'a> {
+    delays: &'a merge::Tally,
+    /// Literals and variables.
+    names: &'a merge::Tally,
+}
+
+fn summary_json<'a>(args: &MergeArgs, run: &'a Run) -> MergeSummary<'a> {
+    let dedupers = [&run.pairs, &run.globals.delays, &run.globals.names];
+    MergeSummary {
+        inputs: args.inputs.len(),
+        pairs: &run.pairs.tally,
+        written: run.written,
+        not_written: run.not_written,
+        unpairable: run.unpairable,
+        invalid: run.summary.invalid,
+        invalid_examples: &run.summary.invalid_examples,
+        global_actions: GlobalTallies {
+            delays: &run.globals.delays.tally,
+            names: &run.globals.names.tally,
+        },
+        losses: &run.summary.losses,
+        conflict_count: dedupers.iter().map(|d| d.conflict_count()).sum(),
+        conflicts: dedupers.iter().flat_map(|d| &d.conflicts).collect(),
+    }
 }
 
 fn print_summary(args: &MergeArgs, to: Format, out_name: &str, run: &Run) {
@@ -180,8 +237,9 @@ fn read_whole(
     read_opts: &ReadOptions,
     opts: Options,
     filter: &Filter,
+    meter: Option<&Arc<ReadMeter>>,
 ) -> Result<(Simulation, Summary)> {
-    let mut input = Input::open(name).with_context(|| format!("opening {name}"))?;
+    let mut input = Input::open_metered(name, meter).with_context(|| format!("opening {name}"))?;
     let format = input.detect(from)?;
     let mut summary = Summary::default();
     let sim = if format.is_simulation() {
@@ -210,7 +268,16 @@ fn merge_into_simulation(
     let read: Vec<(Simulation, Summary)> = args
         .inputs
         .par_iter()
-        .map(|name| read_whole(name, args.from, read_opts, opts, &run.filter))
+        .map(|name| {
+            read_whole(
+                name,
+                args.from,
+                read_opts,
+                opts,
+                &run.filter,
+                run.meter.as_ref(),
+            )
+        })
         .collect::<Result<_>>()?;
     let mut sims = Vec::with_capacity(read.len());
     for ((sim, summary), name) in read.into_iter().zip(&args.inputs) {
@@ -284,7 +351,8 @@ fn merge_streaming(
         Kept::Streamed
     };
     for name in &args.inputs {
-        let mut input = Input::open(name).with_context(|| format!("opening {name}"))?;
+        let mut input = Input::open_metered(name, run.meter.as_ref())
+            .with_context(|| format!("opening {name}"))?;
         let format = input.detect(args.from)?;
         if format.is_simulation() {
             let mut sim =

@@ -1,10 +1,13 @@
 //! Subcommand entry points: each turns its clap arguments into library calls and returns the
 //! exit status. Errors carry context naming the file they concern.
 
+mod completions;
 mod convert;
 mod count;
+mod man;
 mod merge;
 mod schema;
+mod stats;
 mod validate;
 
 use crate::cli::{Cli, Command, FilterArgs};
@@ -26,8 +29,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Convert(a) => a.parallel.threads,
         Command::Count(a) => a.parallel.threads,
         Command::Merge(a) => a.parallel.threads,
+        Command::Stats(a) => a.parallel.threads,
         Command::Validate(a) => a.parallel.threads,
-        Command::Schema(_) => None,
+        Command::Schema(_) | Command::Completions(_) | Command::Man(_) => None,
     };
     let workers = cli
         .threads
@@ -44,7 +48,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Count(args) => count::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Stats(args) => stats::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 
@@ -99,6 +106,100 @@ fn report_redacted(tally: &filter::Tally) {
     if let Some(r) = &tally.redacted {
         eprintln!("wirecap: {r}");
     }
+}
+
+/// Checks a `--summary-json` path before the work, so a run that could not write its summary
+/// does not first write (or replace) its main output.
+fn check_summary_json(path: Option<&Path>) -> Result<()> {
+    match path {
+        Some(p) => wirecap::output::check_path(p)
+            .map(|_| ())
+            .context("--summary-json"),
+        None => Ok(()),
+    }
+}
+
+/// Writes a `--summary-json` file: the value as pretty JSON, with a final newline.
+fn write_summary_json(path: Option<&Path>, summary: &impl serde::Serialize) -> Result<()> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let mut json = serde_json::to_vec_pretty(summary).context("serialising the summary")?;
+    json.push(b'\n');
+    std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
+}
+
+/// What a file of any format holds, opened and detected, for commands that look at files
+/// rather than convert them (`count`, `stats`).
+enum Contents {
+    /// A Hoverfly document, read whole.
+    Simulation(wirecap::model::Simulation),
+    /// Any other format's exchanges, as they are read.
+    Exchanges(wirecap::formats::Exchanges),
+}
+
+/// How `count` and `stats` read: captures keep their bodies as sent, since looking needs
+/// heads and sizes only and undoing gzip would be most of the time.
+fn looking_options(
+    max_line_bytes: usize,
+    hoverfly_compat: bool,
+    keys: &std::sync::Arc<KeyLog>,
+) -> wirecap::formats::ReadOptions {
+    use wirecap::formats::hoverfly_v2::Upgrade;
+    wirecap::formats::ReadOptions {
+        max_line_bytes,
+        hoverfly_upgrade: if hoverfly_compat {
+            Upgrade::HoverflyCompat
+        } else {
+            Upgrade::Faithful
+        },
+        capture: wirecap::capture::Options {
+            keep_encoding: true,
+            keys: keys.clone(),
+            ..Default::default()
+        },
+    }
+}
+
+/// Opens `name` (counting its bytes into `meter`), detects its format and starts reading it.
+fn read_contents(
+    name: &str,
+    from: Option<wirecap::formats::Format>,
+    opts: &wirecap::formats::ReadOptions,
+    meter: Option<&std::sync::Arc<wirecap::meter::ReadMeter>>,
+) -> Result<Contents> {
+    use wirecap::formats::{self, Input};
+    let mut input = Input::open_metered(name, meter).with_context(|| format!("opening {name}"))?;
+    let format = input.detect(from)?;
+    Ok(if format.is_simulation() {
+        let mut losses = Losses::default();
+        Contents::Simulation(formats::read_simulation(format, input, opts, &mut losses)?)
+    } else {
+        Contents::Exchanges(formats::read(format, input, opts)?)
+    })
+}
+
+/// Prints rows as a table: the first column left-aligned, the others right-aligned, two
+/// spaces apart, no trailing blanks.
+fn write_table<const N: usize>(out: &mut impl Write, rows: &[[String; N]]) -> Result<()> {
+    let mut widths = [0usize; N];
+    for r in rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for r in rows {
+        let mut line = String::new();
+        for (i, (cell, w)) in r.iter().zip(widths).enumerate() {
+            if i == 0 {
+                line.push_str(&format!("{cell:<w$}"));
+            } else {
+                line.push_str(&format!("  {cell:>w$}"));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
 }
 
 /// `n` and the noun, singular for one: "1 pair", "2 pairs".

@@ -2,6 +2,7 @@
 //! input order in the chosen format, and turns the totals into the exit status.
 
 use crate::cli::{ValidateArgs, ValidateFormat, ValidateProfile};
+use crate::progress::{self, Progress};
 use anyhow::{Context as _, Result, bail};
 use rayon::prelude::*;
 use std::io::{self, BufWriter, Write};
@@ -12,21 +13,13 @@ use wirecap::validate::{self, Options, Profile, Summary, schemas};
 
 /// Runs `wirecap validate`.
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
+    super::check_summary_json(args.summary_json.as_deref())?;
     let schema = match &args.schema {
         None => None,
         Some(name) => match schemas::find(name) {
             Some(s) => Some(s),
             None => bail!("unknown schema {name:?}; `wirecap schema list` names them"),
         },
-    };
-    let opts = Options {
-        schema,
-        profile: match args.profile {
-            ValidateProfile::Strict => Profile::Strict,
-            ValidateProfile::Schema => Profile::Schema,
-        },
-        max_line_bytes: args.max_line_bytes,
-        fast_path: !args.no_fast_path,
     };
     let format = match args.format {
         ValidateFormat::Text => OutputFormat::Text,
@@ -35,13 +28,26 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
         ValidateFormat::Junit => OutputFormat::Junit,
     };
     let inputs = validate::expand_inputs(&args.inputs)?;
+    // One file (often a big JSONL): its problems stream to stdout as they are found.
+    let streams = inputs.len() == 1 && format != OutputFormat::Junit;
+    let hide = args.quiet || (streams && progress::streams_to_terminal(None));
+    let mut progress = Progress::start(inputs.iter().map(PathBuf::as_path), hide);
+    let opts = Options {
+        schema,
+        profile: match args.profile {
+            ValidateProfile::Strict => Profile::Strict,
+            ValidateProfile::Schema => Profile::Schema,
+        },
+        max_line_bytes: args.max_line_bytes,
+        fast_path: !args.no_fast_path,
+        meter: progress.meter().cloned(),
+    };
     let mut out = Report {
         out: BufWriter::with_capacity(wirecap::output::WRITE_BUFFER_BYTES, io::stdout()),
         closed: false,
     };
     let mut results: Vec<FileResult> = Vec::new();
-    if inputs.len() == 1 && format != OutputFormat::Junit {
-        // One file (often a big JSONL): stream problems as they are found.
+    if streams {
         let path = &inputs[0];
         let file = path.display().to_string();
         let mut write_err = None;
@@ -71,6 +77,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
                 }
             })
             .collect();
+        progress.finish();
         if format == OutputFormat::Junit {
             out.write(|o| render::junit(o, &results, args.deny_warnings))?;
         } else {
@@ -82,6 +89,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
         }
     }
     out.write(|o| o.flush())?;
+    progress.finish();
     let mut total = Summary::default();
     let mut failed_to_run = false;
     for r in &results {
@@ -97,7 +105,13 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
             }
         }
     }
-    eprintln!("{}", render::summary_line(results.len(), &total));
+    super::write_summary_json(
+        args.summary_json.as_deref(),
+        &ValidateSummary::new(&results, &total),
+    )?;
+    if !args.quiet {
+        eprintln!("{}", render::summary_line(results.len(), &total));
+    }
     Ok(if failed_to_run {
         ExitCode::from(2)
     } else if total.errors > 0 || (args.deny_warnings && total.warnings > 0) {
@@ -105,6 +119,59 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What `--summary-json` holds: the totals of the summary line, then each file's counts, or
+/// the error that kept it from being checked.
+#[derive(serde::Serialize)]
+struct ValidateSummary<'a> {
+    documents: u64,
+    errors: u64,
+    warnings: u64,
+    /// Files that could not be checked (exit status 2).
+    failed: usize,
+    files: Vec<FileSummary<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct FileSummary<'a> {
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    documents: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warnings: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+impl<'a> ValidateSummary<'a> {
+    fn new(results: &'a [FileResult], total: &Summary) -> Self {
+        let files: Vec<FileSummary> = results
+            .iter()
+            .map(|r| {
+                let ok = r.summary.as_ref().ok();
+                FileSummary {
+                    file: &r.file,
+                    schema: ok.and_then(|s| s.schema.as_deref()),
+                    documents: ok.map(|s| s.documents),
+                    errors: ok.map(|s| s.errors),
+                    warnings: ok.map(|s| s.warnings),
+                    error: r.summary.as_ref().err().map(String::as_str),
+                }
+            })
+            .collect();
+        ValidateSummary {
+            documents: total.documents,
+            errors: total.errors,
+            warnings: total.warnings,
+            failed: files.iter().filter(|f| f.error.is_some()).count(),
+            files,
+        }
+    }
 }
 
 /// Standard output for the report, until it closes: a reader that stops early (`| head`) ends

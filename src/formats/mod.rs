@@ -14,12 +14,14 @@ pub mod query;
 mod read_ahead;
 
 use crate::loss::Losses;
+use crate::meter::{Metered, ReadMeter};
 use crate::model::{Exchange, Simulation};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Read buffer size: large enough that format sniffing sees a whole first JSON line in
 /// common files, and that big inputs are read in few system calls.
@@ -192,10 +194,19 @@ pub struct Input {
 impl Input {
     /// Opens a file, or standard input for `-`.
     pub fn open(path: &str) -> io::Result<Input> {
+        Input::open_metered(path, None)
+    }
+
+    /// Opens a file, or standard input for `-`, counting the bytes read into `meter`.
+    pub fn open_metered(path: &str, meter: Option<&Arc<ReadMeter>>) -> io::Result<Input> {
         let reader: Box<dyn Read + Send> = if path == "-" {
             Box::new(io::stdin())
         } else {
             Box::new(File::open(path)?)
+        };
+        let reader = match meter {
+            Some(m) => Box::new(Metered::new(reader, m.clone())),
+            None => reader,
         };
         Ok(Input {
             name: path.to_owned(),

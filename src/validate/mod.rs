@@ -137,6 +137,8 @@ pub struct Options {
     /// Accept valid http-types lines without building a JSON value (see `fast.rs`); off only
     /// to measure it. Results are the same either way.
     pub fast_path: bool,
+    /// Where to count the bytes read, for a progress display.
+    pub meter: Option<std::sync::Arc<crate::meter::ReadMeter>>,
 }
 
 impl Default for Options {
@@ -146,6 +148,7 @@ impl Default for Options {
             profile: Profile::Strict,
             max_line_bytes: crate::formats::http_types::MAX_LINE_BYTES,
             fast_path: true,
+            meter: None,
         }
     }
 }
@@ -267,6 +270,10 @@ pub fn validate_path(
         Box::new(io::stdin())
     } else {
         Box::new(std::fs::File::open(path).map_err(io_err)?)
+    };
+    let reader: Box<dyn Read + Send> = match &opts.meter {
+        Some(m) => Box::new(crate::meter::Metered::new(reader, m.clone())),
+        None => reader,
     };
     let mut input = crate::formats::Input {
         name: name.clone(),

@@ -1,0 +1,148 @@
+//! `wirecap stats`: files gathered in parallel, summarised together, printed as tables (and
+//! as JSON with `--summary-json`).
+
+use super::{Contents, count_of};
+use crate::cli::StatsArgs;
+use crate::progress::Progress;
+use anyhow::Result;
+use rayon::prelude::*;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use wirecap::loss::Losses;
+use wirecap::stats::{Gathered, Latency, Ranked, Report, Sizes};
+
+/// Runs `wirecap stats`.
+pub fn run(args: StatsArgs) -> Result<ExitCode> {
+    if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
+        anyhow::bail!("standard input (`-`) may be given once among the inputs");
+    }
+    super::check_summary_json(args.summary_json.as_deref())?;
+    let keys = super::load_keylog(&args.read.keylog)?;
+    let opts = super::looking_options(args.read.max_line_bytes, args.read.hoverfly_compat, &keys);
+    let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
+    let each: Vec<Gathered> = args
+        .inputs
+        .par_iter()
+        .map(|name| {
+            let mut g = Gathered::default();
+            match super::read_contents(name, args.read.from, &opts, progress.meter())? {
+                Contents::Simulation(sim) => {
+                    for pair in &sim.pairs {
+                        match pair.to_exchange(&mut Losses::default()) {
+                            Some(ex) => g.exchange(&ex),
+                            None => g.not_measured(),
+                        }
+                    }
+                }
+                Contents::Exchanges(exchanges) => {
+                    wirecap::stats::gather_exchanges(exchanges, args.read.keep_going, &mut g)?
+                }
+            }
+            Ok(g)
+        })
+        .collect::<Result<_>>()?;
+    progress.finish();
+    let mut all = Gathered::default();
+    for g in each {
+        all.add(g);
+    }
+    let report = all.report(args.top);
+    super::write_summary_json(args.summary_json.as_deref(), &report)?;
+    let mut out = std::io::stdout().lock();
+    write_report(&mut out, args.inputs.len(), &report)?;
+    out.flush()?;
+    Ok(super::finished(report.invalid))
+}
+
+fn write_report(out: &mut impl Write, files: usize, r: &Report) -> Result<()> {
+    let mut head = format!(
+        "{} in {}",
+        count_of(r.exchanges, "exchange", "exchanges"),
+        count_of(files as u64, "file", "files")
+    );
+    if r.invalid > 0 {
+        head += &format!(
+            ", {} skipped",
+            count_of(r.invalid, "invalid record", "invalid records")
+        );
+    }
+    if r.not_measured > 0 {
+        head += &format!(
+            ", {} not measured",
+            count_of(r.not_measured, "template", "templates")
+        );
+    }
+    writeln!(out, "{head}")?;
+
+    let ranked = |title: &str, rows: &[Ranked]| {
+        let mut t = vec![[title.to_owned(), "exchanges".to_owned()]];
+        t.extend(
+            rows.iter()
+                .map(|h| [h.name.clone(), h.exchanges.to_string()]),
+        );
+        t
+    };
+    let mut hosts = ranked("host", &r.hosts.top);
+    if r.hosts.others > 0 {
+        let more = r.hosts.distinct - r.hosts.top.len() as u64;
+        hosts.push([
+            format!("({})", count_of(more, "other host", "other hosts")),
+            r.hosts.others.to_string(),
+        ]);
+    }
+    writeln!(out)?;
+    super::write_table(out, &hosts)?;
+    writeln!(out)?;
+    super::write_table(out, &ranked("method", &r.methods))?;
+
+    let mut status = vec![["status".to_owned(), "exchanges".to_owned()]];
+    status.extend(
+        r.status_classes
+            .iter()
+            .map(|(class, n)| [class.to_owned(), n.to_string()]),
+    );
+    writeln!(out)?;
+    super::write_table(out, &status)?;
+
+    let sizes = |name: &str, s: &Option<Sizes>| match s {
+        Some(s) => [
+            name.to_owned(),
+            s.count.to_string(),
+            s.min.to_string(),
+            s.median.to_string(),
+            s.p95.to_string(),
+            s.max.to_string(),
+        ],
+        None => [name, "0", "n/a", "n/a", "n/a", "n/a"].map(str::to_owned),
+    };
+    let body = [
+        ["body bytes", "count", "min", "median", "p95", "max"].map(str::to_owned),
+        sizes("request", &r.body_bytes.request),
+        sizes("response", &r.body_bytes.response),
+    ];
+    writeln!(out)?;
+    super::write_table(out, &body)?;
+
+    writeln!(out)?;
+    super::write_table(out, &latency_rows(&r.latency_ms))?;
+    Ok(())
+}
+
+fn latency_rows(l: &Latency) -> [[String; 6]; 2] {
+    let header = ["latency ms", "measured", "p50", "p90", "p99", "max"].map(str::to_owned);
+    let values = match &l.percentiles {
+        Some(p) => [p.p50, p.p90, p.p99, p.max].map(|m| m.to_string()),
+        None => ["n/a"; 4].map(str::to_owned),
+    };
+    let [p50, p90, p99, max] = values;
+    let row = [
+        "request to response".to_owned(),
+        l.measured.to_string(),
+        p50,
+        p90,
+        p99,
+        max,
+    ];
+    [header, row]
+}

@@ -8,7 +8,7 @@
 
 use super::hpack::Field;
 use crate::capture::connection::FlowInfo;
-use crate::capture::http1::MAX_BODY_BYTES;
+use crate::capture::http1::{MAX_BODY_BYTES, RESERVE_BODY_BYTES};
 use crate::capture::tcp_reassembly::Origin;
 use crate::model::{Body, Cut, Exchange, Headers, Request, Response, split_authority};
 
@@ -92,6 +92,17 @@ impl Message {
 
     /// Appends DATA content; returns `true` the first time the body limit cuts it.
     pub fn push_body(&mut self, bytes: &[u8]) -> bool {
+        if self.body.capacity() == 0 {
+            // As HTTP/1 does: grown by doubling, a body is copied about once more and faults
+            // in twice its pages; a lying length reserves at most RESERVE_BODY_BYTES.
+            let announced: Option<usize> = self
+                .headers
+                .first("content-length")
+                .and_then(|v| v.trim().parse().ok());
+            if let Some(n) = announced {
+                self.body.reserve_exact(n.min(RESERVE_BODY_BYTES));
+            }
+        }
         let room = MAX_BODY_BYTES.saturating_sub(self.body.len());
         let take = room.min(bytes.len());
         self.body.extend_from_slice(&bytes[..take]);

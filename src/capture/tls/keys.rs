@@ -333,7 +333,20 @@ impl RecordKey {
         header: &[u8; 5],
         body: &mut [u8],
     ) -> Result<(u8, std::ops::Range<usize>), AuthFailed> {
-        let seq = self.seq.to_be_bytes();
+        let opened = self.open_at(self.seq, header, body)?;
+        self.seq += 1;
+        Ok(opened)
+    }
+
+    /// Opens one record as [`RecordKey::open`] does, as the record with sequence number `seq`,
+    /// leaving the key's own number alone.
+    pub fn open_at(
+        &self,
+        seq: u64,
+        header: &[u8; 5],
+        body: &mut [u8],
+    ) -> Result<(u8, std::ops::Range<usize>), AuthFailed> {
+        let seq = seq.to_be_bytes();
         let mut nonce = self.iv;
         let result = if self.suite.tls13 {
             xor_seq(&mut nonce, &seq);
@@ -365,8 +378,12 @@ impl RecordKey {
                 .ok_or(AuthFailed)?;
             (header[0], explicit..explicit + n)
         };
-        self.seq += 1;
         Ok(result)
+    }
+
+    /// The per-connection IV, which tells one key from the next.
+    pub fn iv(&self) -> [u8; 12] {
+        self.iv
     }
 }
 

@@ -22,6 +22,7 @@
 //! sessions every connection established to the key log, in flow order, and tries it again
 //! ([`TlsStream::retry`]), so the outcome does not depend on the thread count.
 
+mod ahead;
 pub mod handshake;
 pub mod keylog;
 pub mod keys;
@@ -29,6 +30,7 @@ pub mod keys;
 use super::connection::Role;
 use super::tcp_reassembly::{Chunk, Origin};
 use crate::model::TlsInfo;
+use ahead::Ahead;
 use handshake::{ClientHello, Message, Reassembler, ServerHello, TLS13};
 use keylog::{Resumption, Secrets, SharedKeys};
 use keys::{RecordKey, Suite};
@@ -224,6 +226,8 @@ struct Half {
     since_gap: u64,
     /// Where in `buf` a gap fell while the connection waited for its session.
     gap_at: Option<usize>,
+    /// Records of `buf` opened ahead.
+    ahead: Ahead,
 }
 
 impl Half {
@@ -250,6 +254,7 @@ impl Half {
 
     /// Drops the first `n` bytes.
     fn consume(&mut self, n: usize) {
+        self.ahead.put_back(&mut self.buf);
         self.buf.drain(..n);
         while self.marks.len() > 1 && self.marks[1].0 <= n {
             self.marks.pop_front();
@@ -273,11 +278,17 @@ impl Half {
         body: std::ops::Range<usize>,
     ) -> Option<(u8, std::ops::Range<usize>)> {
         let start = body.start;
+        let body_range = body.clone();
         let body = &mut self.buf[body];
         let shift = |(ty, r): (u8, std::ops::Range<usize>)| (ty, start + r.start..start + r.end);
         if let Some(k) = &mut self.key {
             if self.next.is_none() {
-                return k.open(header, body).ok().map(shift);
+                let guess = !self.resync && self.gap_at.is_none();
+                return self
+                    .ahead
+                    .open(&mut self.buf, k, header, body_range, guess)
+                    .ok()
+                    .map(shift);
             }
             // A failed attempt leaves `body` undefined: keep a copy for the next key. Only
             // records at the end of a TLS 1.3 handshake take this path.
@@ -377,6 +388,7 @@ impl TlsStream {
         self.unproven.clear();
         for h in &mut self.halves {
             h.buf = Vec::new();
+            h.ahead.forget();
             h.marks = VecDeque::new();
             h.handshake = Reassembler::default();
         }
@@ -481,6 +493,7 @@ impl TlsStream {
                     return;
                 }
                 half.buf.clear();
+                half.ahead.forget();
                 half.marks.clear();
                 half.start_resync();
                 if let Some(info) = &self.info {
@@ -1141,6 +1154,43 @@ mod tests {
         let mut s = TlsStream::new(keylog());
         let (plain, _) = run(&mut s, [&hello, &server, &client], 1 << 16);
         assert_eq!(plain[0], b"beforeafter");
+    }
+
+    #[test]
+    fn records_opened_ahead_give_way_to_a_key_update_among_them() {
+        let before: Vec<Vec<u8>> = (0..6).map(|i| format!("b{i}").into_bytes()).collect();
+        let refs: Vec<&[u8]> = before.iter().map(Vec::as_slice).collect();
+        let (hello, server, mut client) = connection(&refs, &[]);
+        let mut capp = key(3);
+        capp.seq = 6;
+        client.extend(capp.seal_tls13(22, &handshake(24, &[0])));
+        let mut next = capp.updated().expect("updates");
+        for i in 0..6 {
+            client.extend(next.seal_tls13(23, format!("a{i}").as_bytes()));
+        }
+        let mut s = TlsStream::new(keylog());
+        let (plain, _) = run(&mut s, [&hello, &server, &client], 1 << 20);
+        assert_eq!(plain[0], b"b0b1b2b3b4b5a0a1a2a3a4a5");
+        assert_eq!(s.failure(), None);
+    }
+
+    #[test]
+    fn a_corrupt_record_among_records_opened_ahead_is_the_one_that_fails() {
+        let msgs: Vec<Vec<u8>> = (0..8).map(|i| format!("m{i}").into_bytes()).collect();
+        let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+        let (hello, server, mut client) = connection(&refs, &[]);
+        let whole = client.clone();
+        // Each sealed "mN" record is 5 + 2 + 1 + 16 bytes; flip a byte of the fourth.
+        let record = 5 + 2 + 1 + 16;
+        let fourth = client.len() - 5 * record + 6;
+        client[fourth] ^= 1;
+        let mut s = TlsStream::new(keylog());
+        let (plain, _) = run(&mut s, [&hello, &server, &client], 1 << 20);
+        let mut t = TlsStream::new(keylog());
+        let (clean, _) = run(&mut t, [&hello, &server, &whole], 1 << 20);
+        assert_eq!(clean[0], b"m0m1m2m3m4m5m6m7");
+        assert_eq!(plain[0], b"m0m1m2m4m5m6m7");
+        assert_eq!(s.stats.failed_records, 1);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! HTTP/1.x over one reassembled TCP connection: incremental message parsing, FIFO pairing of
 //! requests and responses, and content decoding.
 //!
-//! Fifth step of the capture pipeline, after [`super::tcp_reassembly`]. Each direction has a
+//! Fifth step of the capture pipeline, after [`crate::capture::tcp_reassembly`]. Each direction has a
 //! [`MessageParser`] fed in stream order; "need more bytes" is its normal resting state. Heads
 //! are parsed by httparse; body length follows RFC 9112 §6.3: no body for a response to HEAD,
 //! for 1xx, 204 and 304; chunked when it is the final transfer coding (trailers kept); else
@@ -10,7 +10,7 @@
 //! responses (`Expect: 100-continue`) attach to the next final response. A `101 Switching
 //! Protocols` or a successful `CONNECT` ends HTTP parsing for the connection; when the 101
 //! accepts `Upgrade: h2c`, the request and the bytes not yet parsed are kept for
-//! [`super::session`] to go on with HTTP/2 ([`Connection::take_h2c`]).
+//! [`crate::capture::session`] to go on with HTTP/2 ([`Connection::take_h2c`]).
 //!
 //! After a gap, or when a capture starts mid-connection, a parser resynchronises at the next
 //! line that starts a message (a known method and `HTTP/1.x`, or an `HTTP/1.x nnn` status
@@ -24,9 +24,9 @@
 //! Header values that are not UTF-8 (obs-text) are kept with U+FFFD in place of the bad bytes,
 //! because the model holds header values as strings.
 
-pub use super::connection::{FlowInfo, HttpOptions, Ready, Role};
-use super::tcp_reassembly::{Chunk, Origin};
-use super::{Note, Notes};
+pub use crate::capture::connection::{FlowInfo, HttpOptions, Ready, Role};
+use crate::capture::tcp_reassembly::{Chunk, Origin};
+use crate::capture::{Note, Notes};
 use crate::memo::Memo;
 use crate::model::{Body, Bytes, Cut, Exchange, Headers, Request, Response};
 use std::collections::VecDeque;
@@ -773,7 +773,7 @@ fn to_headers(fields: &[httparse::Header<'_>]) -> Headers {
 
 /// Whether `line` starts a message: `Some(true)` yes, `Some(false)` no, `None` not enough
 /// bytes to tell.
-pub(super) fn looks_like_start(role: Role, line: &[u8]) -> Option<bool> {
+pub(in crate::capture) fn looks_like_start(role: Role, line: &[u8]) -> Option<bool> {
     const LONGEST_LINE: usize = 8192;
     let eol = line.iter().take(LONGEST_LINE).position(|&b| b == b'\n');
     match role {

@@ -1,821 +1,16 @@
-//! HTTP/1.x over one reassembled TCP connection: incremental message parsing, FIFO pairing of
-//! requests and responses, and content decoding.
-//!
-//! Fifth step of the capture pipeline, after [`crate::capture::tcp_reassembly`]. Each direction has a
-//! [`MessageParser`] fed in stream order; "need more bytes" is its normal resting state. Heads
-//! are parsed by httparse; body length follows RFC 9112 §6.3: no body for a response to HEAD,
-//! for 1xx, 204 and 304; chunked when it is the final transfer coding (trailers kept); else
-//! Content-Length; else, for a response, until the connection closes. Responses pair with
-//! requests strictly in order (RFC 9112 §9.3.2), so pipelining pairs correctly; interim 1xx
-//! responses (`Expect: 100-continue`) attach to the next final response. A `101 Switching
-//! Protocols` or a successful `CONNECT` ends HTTP parsing for the connection; when the 101
-//! accepts `Upgrade: h2c`, the request and the bytes not yet parsed are kept for
-//! [`crate::capture::session`] to go on with HTTP/2 ([`Connection::take_h2c`]).
-//!
-//! After a gap, or when a capture starts mid-connection, a parser resynchronises at the next
-//! line that starts a message (a known method and `HTTP/1.x`, or an `HTTP/1.x nnn` status
-//! line). A gap inside a body of known length keeps the parser in step: that one message is
-//! dropped (counted), the next one is found where the length says. When a gap swallows whole
-//! messages, pairing is repaired with two rules: a response cannot start before its request
-//! (else it is an orphan), and after a gap in the responses every open request followed by a
-//! later request sent before the next response began is taken as answered inside the gap.
-//! Both assume no pipelining across the gap; with pipelining there, pairs can still be off.
-//!
-//! Header values that are not UTF-8 (obs-text) are kept with U+FFFD in place of the bad bytes,
-//! because the model holds header values as strings.
+//! Pairing on one connection: a [`MessageParser`] per direction, requests queued in order and
+//! answered FIFO (RFC 9112 §9.3.2), interim responses attached to the next final one, pairing
+//! repaired after gaps, and the `Upgrade: h2c` hand-over to HTTP/2.
 
-pub use crate::capture::connection::{FlowInfo, HttpOptions, Ready, Role};
+use super::framing::{request_framing, response_framing};
+use super::{
+    Event, FlowInfo, Framing, Head, HttpOptions, MAX_BODY_BYTES, MAX_PIPELINED, MessageParser,
+    Ready, Role,
+};
 use crate::capture::tcp_reassembly::{Chunk, Origin};
 use crate::capture::{Note, Notes};
-use crate::memo::Memo;
-use crate::model::{Body, Bytes, Cut, Exchange, Headers, Request, Response};
+use crate::model::{Body, Cut, Exchange, Headers, Request, Response};
 use std::collections::VecDeque;
-use std::io::Read;
-
-/// Longest message head (request or status line plus header fields) accepted.
-pub const MAX_HEAD_BYTES: usize = 64 << 10;
-
-/// Most header (or trailer) fields in one message.
-pub const MAX_HEADERS: usize = 256;
-
-/// Longest chunk-size line of a chunked body.
-pub const MAX_CHUNK_LINE_BYTES: usize = 4096;
-
-/// Largest body kept per message; the rest is counted and discarded.
-pub const MAX_BODY_BYTES: usize = 64 << 20;
-
-/// Most room set aside for a body ahead of its bytes, on the word of its `Content-Length`.
-pub const RESERVE_BODY_BYTES: usize = 1 << 20;
-
-/// Largest body produced by content decoding (a guard against decompression bombs); past it
-/// the encoded bytes are kept as they are.
-pub const MAX_DECODED_BYTES: usize = 256 << 20;
-
-/// Requests waiting for their response on one connection (pipelining depth); past it the
-/// oldest is written out without a response.
-pub const MAX_PIPELINED: usize = 1024;
-
-/// Bytes scanned for a first message start on a connection before it is called non-HTTP.
-pub const MAX_RESYNC_SCAN_BYTES: usize = 256 << 10;
-
-/// Methods recognised when resynchronising. Any token is accepted at a known message
-/// boundary; mid-stream, only these mark one, so body bytes are not taken for a request.
-const METHODS: [&str; 16] = [
-    "GET",
-    "POST",
-    "PUT",
-    "DELETE",
-    "HEAD",
-    "OPTIONS",
-    "PATCH",
-    "CONNECT",
-    "TRACE",
-    "PROPFIND",
-    "PROPPATCH",
-    "MKCOL",
-    "COPY",
-    "MOVE",
-    "LOCK",
-    "UNLOCK",
-];
-
-/// How a message's body ends, decided once its head is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
-    /// No body.
-    Empty,
-    /// Exactly this many bytes.
-    Length(u64),
-    /// Chunked transfer coding.
-    Chunked,
-    /// Until the connection closes.
-    Close,
-    /// Not HTTP any more (upgrade, tunnel): stop parsing.
-    Stop,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ChunkState {
-    Size,
-    Data(u64),
-    DataEnd,
-    Trailers,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// At a message boundary, expecting a head.
-    Head,
-    /// A head was returned; the caller must say how the body is framed.
-    AwaitFraming,
-    Length(u64),
-    Chunked(ChunkState),
-    Close,
-    /// Looking for the next message start.
-    Resync,
-    /// Parsing ended for good.
-    Stopped,
-}
-
-/// A parsed head.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Head {
-    /// A request line and fields.
-    Request {
-        /// The method as sent.
-        method: String,
-        /// The request-target as sent.
-        target: String,
-        /// `HTTP/1.0` or `HTTP/1.1`.
-        version: String,
-        /// Header fields.
-        headers: Headers,
-    },
-    /// A status line and fields.
-    Response {
-        /// The status code.
-        status: u16,
-        /// The reason phrase.
-        reason: String,
-        /// `HTTP/1.0` or `HTTP/1.1`.
-        version: String,
-        /// Header fields.
-        headers: Headers,
-    },
-}
-
-/// What a parser found.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Event {
-    /// A message head; call [`MessageParser::set_framing`] next.
-    Head(Head, Origin),
-    /// The current message's body ended.
-    Body {
-        /// The body after transfer decoding.
-        body: Vec<u8>,
-        /// Trailer fields of a chunked body.
-        trailers: Headers,
-        /// The packet holding the last byte.
-        end: Origin,
-        /// Bytes were lost to a gap inside this body.
-        damaged: bool,
-        /// Bytes past [`MAX_BODY_BYTES`] were discarded.
-        truncated: bool,
-    },
-    /// The first bytes of a connection are not HTTP.
-    NotHttp,
-    /// A head that did not parse; bytes are skipped to the next message start.
-    Unparseable(String, Origin),
-}
-
-/// An incremental HTTP/1.x parser for one direction.
-#[derive(Debug)]
-pub struct MessageParser {
-    role: Role,
-    phase: Phase,
-    buf: Vec<u8>,
-    pos: usize,
-    /// Stream offset of `buf[0]`.
-    base: u64,
-    /// (stream offset, origin) of each chunk still (partly) in `buf`.
-    marks: VecDeque<(u64, Origin)>,
-    last: Option<Origin>,
-    body: Vec<u8>,
-    trailers: Headers,
-    damaged: bool,
-    truncated: bool,
-    /// The `Content-Length` of the body in progress, for [`MessageParser::take_cut`].
-    length: u64,
-    /// Whether any message start was found yet.
-    matched: bool,
-    /// Bytes skipped while resynchronising.
-    pub skipped: u64,
-    scanned: u64,
-    /// Response heads read leniently (see [`lenient_response`]) and not yet noted.
-    pub lenient: u64,
-}
-
-impl MessageParser {
-    /// A parser at the start of a stream. `from_start` says the stream's first byte was seen
-    /// (a SYN): it must then begin with a message, else the connection is not HTTP.
-    pub fn new(role: Role, from_start: bool) -> Self {
-        Self {
-            role,
-            phase: if from_start {
-                Phase::Head
-            } else {
-                Phase::Resync
-            },
-            buf: Vec::new(),
-            pos: 0,
-            base: 0,
-            marks: VecDeque::new(),
-            last: None,
-            body: Vec::new(),
-            trailers: Headers::new(),
-            damaged: false,
-            truncated: false,
-            length: 0,
-            matched: false,
-            skipped: 0,
-            scanned: 0,
-            lenient: 0,
-        }
-    }
-
-    /// Whether parsing ended for good.
-    pub fn stopped(&self) -> bool {
-        self.phase == Phase::Stopped
-    }
-
-    /// Ends parsing: the rest of the stream is not HTTP.
-    pub fn stop(&mut self) {
-        self.phase = Phase::Stopped;
-        self.buf = Vec::new();
-        self.pos = 0;
-        self.marks.clear();
-    }
-
-    /// Whether a message is in progress (a head or part of one was seen).
-    pub fn in_message(&self) -> bool {
-        match self.phase {
-            Phase::Head => self.pos < self.buf.len(),
-            Phase::Resync | Phase::Stopped => false,
-            _ => true,
-        }
-    }
-
-    /// The origin of the oldest byte not yet part of a finished message, if any.
-    pub fn oldest_pending(&self) -> Option<Origin> {
-        if self.in_message() {
-            self.marks.front().map(|m| m.1)
-        } else {
-            None
-        }
-    }
-
-    /// Appends stream bytes.
-    pub fn push(&mut self, mut data: &[u8], origin: Origin) {
-        if self.phase == Phase::Stopped {
-            return;
-        }
-        // Fast path: body bytes of known length (the whole body, or the rest of a chunk) go
-        // straight into the body, not via `buf`.
-        self.compact();
-        let known = match self.phase {
-            Phase::Length(rem) | Phase::Chunked(ChunkState::Data(rem)) => Some(rem),
-            _ => None,
-        };
-        if let (Some(rem), true) = (known, self.buf.is_empty()) {
-            let take = rem.min(data.len() as u64) as usize;
-            let room = MAX_BODY_BYTES.saturating_sub(self.body.len());
-            if take > room {
-                self.truncated = true;
-            }
-            self.body.extend_from_slice(&data[..take.min(room)]);
-            let rem = rem - take as u64;
-            self.phase = match self.phase {
-                Phase::Chunked(_) if rem == 0 => Phase::Chunked(ChunkState::DataEnd),
-                Phase::Chunked(_) => Phase::Chunked(ChunkState::Data(rem)),
-                _ => Phase::Length(rem),
-            };
-            self.base += take as u64;
-            self.last = Some(origin);
-            data = &data[take..];
-            self.marks.clear();
-            if data.is_empty() {
-                // Keep one mark so the origin of later bytes is known.
-                self.marks.push_back((self.base, origin));
-                return;
-            }
-        }
-        let offset = self.base + self.buf.len() as u64;
-        self.marks.push_back((offset, origin));
-        self.last = Some(origin);
-        self.buf.extend_from_slice(data);
-    }
-
-    /// Bytes were lost. Returns whether the message in progress was lost with them (its head
-    /// was already returned).
-    pub fn gap(&mut self, n: u64) -> bool {
-        self.compact();
-        match self.phase {
-            Phase::Length(rem) if self.buf.is_empty() && n < rem => {
-                self.phase = Phase::Length(rem - n);
-                self.damaged = true;
-                false
-            }
-            Phase::Chunked(ChunkState::Data(rem)) if self.buf.is_empty() && n < rem => {
-                self.phase = Phase::Chunked(ChunkState::Data(rem - n));
-                self.damaged = true;
-                false
-            }
-            Phase::Close => {
-                self.damaged = true;
-                false
-            }
-            Phase::Stopped => false,
-            phase => {
-                let lost = !matches!(phase, Phase::Head | Phase::Resync);
-                self.base = self
-                    .base
-                    .saturating_add(self.buf.len() as u64)
-                    .saturating_add(n);
-                self.buf.clear();
-                self.pos = 0;
-                self.marks.clear();
-                self.body.clear();
-                self.trailers = Headers::new();
-                self.damaged = false;
-                self.truncated = false;
-                self.phase = Phase::Resync;
-                lost
-            }
-        }
-    }
-
-    /// The stream ended. A close-delimited body completes; anything else in progress is
-    /// returned as truncated by the caller's accounting.
-    pub fn finish(&mut self) -> Option<Event> {
-        match self.phase {
-            Phase::Close => {
-                self.phase = Phase::Stopped;
-                Some(self.body_done())
-            }
-            _ => None,
-        }
-    }
-
-    /// Sets how the body after the last head is framed.
-    pub fn set_framing(&mut self, framing: Framing) {
-        self.phase = match framing {
-            Framing::Empty => Phase::Length(0),
-            Framing::Length(n) => {
-                self.length = n;
-                // Grown by doubling, a body is copied about once more; a lying length cannot
-                // reserve more than RESERVE_BODY_BYTES.
-                self.body
-                    .reserve_exact(n.min(RESERVE_BODY_BYTES as u64) as usize);
-                Phase::Length(n)
-            }
-            Framing::Chunked => Phase::Chunked(ChunkState::Size),
-            Framing::Close => Phase::Close,
-            Framing::Stop => {
-                self.stop();
-                Phase::Stopped
-            }
-        };
-    }
-
-    fn origin_at(&self, offset: u64) -> Option<Origin> {
-        self.marks
-            .iter()
-            .rev()
-            .find(|(o, _)| *o <= offset)
-            .map(|(_, origin)| *origin)
-    }
-
-    /// Drops consumed bytes from the buffer.
-    fn compact(&mut self) {
-        if self.pos == 0 {
-            return;
-        }
-        let consumed = self.base + self.pos as u64;
-        if self.pos == self.buf.len() {
-            self.buf.clear();
-        } else {
-            self.buf.drain(..self.pos);
-        }
-        self.base = consumed;
-        self.pos = 0;
-        while self.marks.len() > 1 && self.marks[1].0 <= consumed {
-            self.marks.pop_front();
-        }
-    }
-
-    /// The stream ended inside a body: what arrived of it, with the packet of its last byte.
-    /// `None` when no body was in progress (between messages, or inside a head).
-    pub fn take_cut(&mut self) -> Option<(Vec<u8>, Cut, Option<Origin>)> {
-        let cut = match self.phase {
-            Phase::Length(rem) => Cut {
-                seen: self.length - rem,
-                announced: Some(self.length),
-            },
-            Phase::Chunked(_) => Cut {
-                seen: self.body.len() as u64,
-                announced: None,
-            },
-            _ => return None,
-        };
-        self.trailers = Headers::new();
-        self.damaged = false;
-        self.truncated = false;
-        Some((std::mem::take(&mut self.body), cut, self.last))
-    }
-
-    fn body_done(&mut self) -> Event {
-        let end = self.last.unwrap_or(Origin {
-            ts: crate::model::Timestamp::from_unix(0, 0),
-            packet: 0,
-        });
-        Event::Body {
-            body: std::mem::take(&mut self.body),
-            trailers: std::mem::take(&mut self.trailers),
-            end,
-            damaged: std::mem::take(&mut self.damaged),
-            truncated: std::mem::take(&mut self.truncated),
-        }
-    }
-
-    fn keep(&mut self, n: usize) {
-        let data = &self.buf[self.pos..self.pos + n];
-        let room = MAX_BODY_BYTES.saturating_sub(self.body.len());
-        if n > room {
-            self.truncated = true;
-        }
-        self.body.extend_from_slice(&data[..n.min(room)]);
-        self.pos += n;
-    }
-
-    /// The next event, or `None` when more bytes are needed.
-    pub fn poll(&mut self) -> Option<Event> {
-        let event = self.step();
-        if event.is_none() {
-            self.compact();
-        }
-        event
-    }
-
-    fn step(&mut self) -> Option<Event> {
-        loop {
-            let avail = self.buf.len() - self.pos;
-            match self.phase {
-                Phase::Stopped | Phase::AwaitFraming => return None,
-                Phase::Resync => {
-                    if !self.resync() {
-                        return None;
-                    }
-                }
-                Phase::Head => {
-                    // RFC 9112 §2.2: empty lines before a request line are ignored.
-                    while self.buf[self.pos..].starts_with(b"\r\n") {
-                        self.pos += 2;
-                    }
-                    while self.buf[self.pos..].starts_with(b"\n") {
-                        self.pos += 1;
-                    }
-                    if self.pos == self.buf.len() {
-                        return None;
-                    }
-                    return self.head();
-                }
-                Phase::Length(rem) => {
-                    let take = rem.min(avail as u64) as usize;
-                    self.keep(take);
-                    let rem = rem - take as u64;
-                    self.phase = Phase::Length(rem);
-                    if rem > 0 {
-                        return None;
-                    }
-                    self.phase = Phase::Head;
-                    return Some(self.body_done());
-                }
-                Phase::Close => {
-                    self.keep(avail);
-                    return None;
-                }
-                Phase::Chunked(state) => match self.chunked(state) {
-                    Ok(true) => {}
-                    Ok(false) => return None,
-                    Err(done) => return done,
-                },
-            }
-        }
-    }
-
-    /// One step of chunked decoding: `Ok(true)` to go on, `Ok(false)` for more bytes, `Err`
-    /// with the event that ends the body (or the error that abandons it).
-    fn chunked(&mut self, state: ChunkState) -> Result<bool, Option<Event>> {
-        let data = &self.buf[self.pos..];
-        match state {
-            ChunkState::Size => {
-                let Some(nl) = data.iter().position(|&b| b == b'\n') else {
-                    if data.len() > MAX_CHUNK_LINE_BYTES {
-                        return Err(Some(self.abandon("chunk size line too long")));
-                    }
-                    return Ok(false);
-                };
-                let line = &data[..nl];
-                let digits = line
-                    .iter()
-                    .take_while(|b| b.is_ascii_hexdigit())
-                    .copied()
-                    .collect::<Vec<u8>>();
-                let size = std::str::from_utf8(&digits)
-                    .ok()
-                    .and_then(|s| u64::from_str_radix(s, 16).ok());
-                let Some(size) = size else {
-                    return Err(Some(self.abandon("bad chunk size")));
-                };
-                self.pos += nl + 1;
-                self.phase = Phase::Chunked(if size == 0 {
-                    ChunkState::Trailers
-                } else {
-                    ChunkState::Data(size)
-                });
-                Ok(true)
-            }
-            ChunkState::Data(rem) => {
-                let take = rem.min(data.len() as u64) as usize;
-                if take == 0 {
-                    return Ok(false);
-                }
-                self.keep(take);
-                let rem = rem - take as u64;
-                self.phase = Phase::Chunked(if rem == 0 {
-                    ChunkState::DataEnd
-                } else {
-                    ChunkState::Data(rem)
-                });
-                Ok(true)
-            }
-            ChunkState::DataEnd => {
-                if data.starts_with(b"\r\n") {
-                    self.pos += 2;
-                } else if data.starts_with(b"\n") {
-                    self.pos += 1;
-                } else if data.len() < 2 {
-                    return Ok(false);
-                } else {
-                    return Err(Some(self.abandon("chunk data not followed by CRLF")));
-                }
-                self.phase = Phase::Chunked(ChunkState::Size);
-                Ok(true)
-            }
-            ChunkState::Trailers => {
-                let end = if data.starts_with(b"\r\n") {
-                    Some(2)
-                } else if data.starts_with(b"\n") {
-                    Some(1)
-                } else {
-                    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                    match httparse::parse_headers(data, &mut fields) {
-                        Ok(httparse::Status::Complete((n, fields))) => {
-                            for f in fields.iter() {
-                                self.trailers
-                                    .push(f.name, String::from_utf8_lossy(f.value).into_owned());
-                            }
-                            Some(n)
-                        }
-                        Ok(httparse::Status::Partial) if data.len() <= MAX_HEAD_BYTES => None,
-                        _ => return Err(Some(self.abandon("bad trailer fields"))),
-                    }
-                };
-                let Some(n) = end else {
-                    return Ok(false);
-                };
-                self.pos += n;
-                self.phase = Phase::Head;
-                Err(Some(self.body_done()))
-            }
-        }
-    }
-
-    /// Gives up on the message in progress and resynchronises.
-    fn abandon(&mut self, why: &str) -> Event {
-        let at = self
-            .origin_at(self.base + self.pos as u64)
-            .or(self.last)
-            .unwrap_or(Origin {
-                ts: crate::model::Timestamp::from_unix(0, 0),
-                packet: 0,
-            });
-        self.body.clear();
-        self.trailers = Headers::new();
-        self.damaged = false;
-        self.truncated = false;
-        self.phase = Phase::Resync;
-        Event::Unparseable(why.to_owned(), at)
-    }
-
-    fn head(&mut self) -> Option<Event> {
-        let data = &self.buf[self.pos..];
-        let start = self.base + self.pos as u64;
-        let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let parsed = match self.role {
-            Role::Request => {
-                let mut req = httparse::Request::new(&mut fields);
-                match req.parse(data) {
-                    Ok(httparse::Status::Complete(n)) => Ok(Some((
-                        n,
-                        Head::Request {
-                            method: req.method.unwrap_or_default().to_owned(),
-                            target: req.path.unwrap_or_default().to_owned(),
-                            version: format!("HTTP/1.{}", req.version.unwrap_or(1)),
-                            headers: to_headers(req.headers),
-                        },
-                    ))),
-                    Ok(httparse::Status::Partial) => Ok(None),
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-            Role::Response => {
-                let mut resp = httparse::Response::new(&mut fields);
-                match resp.parse(data) {
-                    Ok(httparse::Status::Complete(n)) => Ok(Some((n, response_head(&resp)))),
-                    Ok(httparse::Status::Partial) => Ok(None),
-                    Err(e) => match lenient_response(data) {
-                        Some(found) => {
-                            self.lenient += 1;
-                            Ok(Some(found))
-                        }
-                        None => Err(e.to_string()),
-                    },
-                }
-            }
-        };
-        let origin = self.origin_at(start)?;
-        match parsed {
-            Ok(Some((n, head))) => {
-                self.pos += n;
-                self.matched = true;
-                self.phase = Phase::AwaitFraming;
-                Some(Event::Head(head, origin))
-            }
-            Ok(None) if data.len() <= MAX_HEAD_BYTES => None,
-            Ok(None) => {
-                self.pos += 1;
-                Some(self.abandon("message head too long"))
-            }
-            // A first message that starts like HTTP but breaks later (a space before a colon,
-            // a folded line) is a bad head, not a sign that the stream is another protocol.
-            Err(_) if !self.matched && looks_like_start(self.role, data) != Some(true) => {
-                self.stop();
-                Some(Event::NotHttp)
-            }
-            Err(e) => {
-                self.pos += 1;
-                let mut ev = self.abandon("");
-                if let Event::Unparseable(why, _) = &mut ev {
-                    *why = format!("unparseable head: {e}");
-                }
-                Some(ev)
-            }
-        }
-    }
-
-    /// Skips to the next line that starts a message; `true` when found.
-    fn resync(&mut self) -> bool {
-        let data = &self.buf[self.pos..];
-        let mut i = 0;
-        while i < data.len() {
-            let at_line_start = i == 0 || data[i - 1] == b'\n';
-            if at_line_start {
-                match looks_like_start(self.role, &data[i..]) {
-                    Some(true) => {
-                        self.skipped += i as u64;
-                        self.pos += i;
-                        self.phase = Phase::Head;
-                        return true;
-                    }
-                    // Undecided: keep these bytes until more arrive.
-                    None => {
-                        self.skipped += i as u64;
-                        self.scanned += i as u64;
-                        self.pos += i;
-                        return false;
-                    }
-                    Some(false) => {}
-                }
-            }
-            i += match data[i..].iter().position(|&b| b == b'\n') {
-                Some(nl) => nl + 1,
-                None => data.len() - i,
-            };
-        }
-        self.skipped += data.len() as u64;
-        self.scanned += data.len() as u64;
-        self.pos = self.buf.len();
-        if !self.matched && self.scanned > MAX_RESYNC_SCAN_BYTES as u64 {
-            self.stop();
-        }
-        false
-    }
-
-    /// Takes the bytes received but not parsed, each run with the packet it came in.
-    pub fn take_rest(&mut self) -> Vec<(Vec<u8>, Origin)> {
-        let from = self.base + self.pos as u64;
-        let end = self.base + self.buf.len() as u64;
-        let mut runs = Vec::new();
-        for (i, &(at, origin)) in self.marks.iter().enumerate() {
-            let next = self.marks.get(i + 1).map_or(end, |m| m.0);
-            let (a, b) = (at.max(from), next.min(end));
-            if a < b {
-                let (a, b) = ((a - self.base) as usize, (b - self.base) as usize);
-                runs.push((self.buf[a..b].to_vec(), origin));
-            }
-        }
-        self.pos = self.buf.len();
-        runs
-    }
-
-    /// Whether this parser gave up looking for a first message.
-    pub fn never_matched(&self) -> bool {
-        !self.matched
-    }
-
-    /// Takes the stream for HTTP from now on, as when the other direction carried a message:
-    /// bytes that do not parse are then bad heads to skip, not another protocol.
-    pub fn expect_http(&mut self) {
-        self.matched = true;
-    }
-}
-
-fn response_head(resp: &httparse::Response<'_, '_>) -> Head {
-    Head::Response {
-        status: resp.code.unwrap_or_default(),
-        reason: resp.reason.unwrap_or_default().to_owned(),
-        version: format!("HTTP/1.{}", resp.version.unwrap_or(1)),
-        headers: to_headers(resp.headers),
-    }
-}
-
-/// A response head that only a lenient reading accepts, as a proxy must read it: whitespace
-/// between a field name and its colon is removed (RFC 9112 §5.1: "a proxy MUST remove any
-/// such whitespace from a response message before forwarding"), and an obs-fold line is joined
-/// to the field before it (§5.2). Express servers send `Access-Control-Allow-Credentials :
-/// true`; browsers accept it.
-fn lenient_response(data: &[u8]) -> Option<(usize, Head)> {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut resp = httparse::Response::new(&mut fields);
-    let mut config = httparse::ParserConfig::default();
-    config
-        .allow_spaces_after_header_name_in_responses(true)
-        .allow_obsolete_multiline_headers_in_responses(true)
-        .allow_multiple_spaces_in_response_status_delimiters(true);
-    match config.parse_response(&mut resp, data) {
-        Ok(httparse::Status::Complete(n)) => Some((n, response_head(&resp))),
-        _ => None,
-    }
-}
-
-fn to_headers(fields: &[httparse::Header<'_>]) -> Headers {
-    fields
-        .iter()
-        .map(|f| {
-            (
-                f.name.to_owned(),
-                String::from_utf8_lossy(f.value).into_owned(),
-            )
-        })
-        .collect()
-}
-
-/// Whether `line` starts a message: `Some(true)` yes, `Some(false)` no, `None` not enough
-/// bytes to tell.
-pub(in crate::capture) fn looks_like_start(role: Role, line: &[u8]) -> Option<bool> {
-    const LONGEST_LINE: usize = 8192;
-    let eol = line.iter().take(LONGEST_LINE).position(|&b| b == b'\n');
-    match role {
-        Role::Response => {
-            let want = b"HTTP/1.";
-            let n = line.len().min(12);
-            let ok = line[..n.min(7)] == want[..n.min(7)]
-                && line.get(7).is_none_or(u8::is_ascii_digit)
-                && line.get(8).is_none_or(|&b| b == b' ')
-                && line[9.min(n)..n].iter().all(u8::is_ascii_digit);
-            if !ok {
-                Some(false)
-            } else if n < 12 {
-                None
-            } else {
-                Some(true)
-            }
-        }
-        Role::Request => {
-            let space = line.iter().take(12).position(|&b| b == b' ');
-            let Some(space) = space else {
-                let prefix = METHODS.iter().any(|m| m.as_bytes().starts_with(line));
-                return if prefix && line.len() < 12 {
-                    None
-                } else {
-                    Some(false)
-                };
-            };
-            if !METHODS.iter().any(|m| m.as_bytes() == &line[..space]) {
-                return Some(false);
-            }
-            match eol {
-                None if line.len() < LONGEST_LINE => None,
-                None => Some(false),
-                Some(eol) => {
-                    let l = line[..eol].strip_suffix(b"\r").unwrap_or(&line[..eol]);
-                    Some(l.len() > 9 && l[l.len() - 9..l.len() - 1] == *b" HTTP/1.")
-                }
-            }
-        }
-    }
-}
 
 #[derive(Debug)]
 struct Slot {
@@ -825,6 +20,14 @@ struct Slot {
     damaged: bool,
     response: Option<Response>,
     interim: Vec<u16>,
+}
+
+impl Slot {
+    /// Part of this exchange was lost: it takes its turn, then is dropped (counted).
+    fn lose(&mut self) {
+        self.damaged = true;
+        self.done = true;
+    }
 }
 
 #[derive(Debug)]
@@ -934,10 +137,7 @@ impl Connection {
     pub fn feed(&mut self, role: Role, chunk: Chunk<'_>) {
         match chunk {
             Chunk::Data(data, origin) => {
-                let parser = match role {
-                    Role::Request => &mut self.client,
-                    Role::Response => &mut self.server,
-                };
+                let parser = self.parser(role);
                 if parser.stopped() {
                     return;
                 }
@@ -949,8 +149,7 @@ impl Connection {
                     Role::Request => {
                         if self.client.gap(n) {
                             if let Some(s) = self.slots.back_mut() {
-                                s.damaged = true;
-                                s.done = true;
+                                s.lose();
                             }
                         }
                     }
@@ -968,13 +167,19 @@ impl Connection {
         self.drive(role);
     }
 
+    /// The parser of `role`'s direction.
+    fn parser(&mut self, role: Role) -> &mut MessageParser {
+        match role {
+            Role::Request => &mut self.client,
+            Role::Response => &mut self.server,
+        }
+    }
+
     fn drive(&mut self, role: Role) {
         loop {
-            let event = match role {
-                Role::Request => self.client.poll(),
-                Role::Response => self.server.poll(),
+            let Some(event) = self.parser(role).poll() else {
+                break;
             };
-            let Some(event) = event else { break };
             match role {
                 Role::Request => self.on_request_event(event),
                 Role::Response => self.on_response_event(event),
@@ -1014,11 +219,7 @@ impl Connection {
                             self.info.label
                         )
                     });
-                    if let Some(s) = self.slots.pop_front() {
-                        self.answered = self.answered.saturating_sub(1);
-                        if let Some(cur) = &mut self.current {
-                            cur.slot = cur.slot.and_then(|i| i.checked_sub(1));
-                        }
+                    if let Some(s) = self.pop_slot() {
                         self.finish_slot(s);
                     }
                 }
@@ -1039,15 +240,13 @@ impl Connection {
                 truncated,
                 ..
             } => {
-                let Some(slot) = self.slots.back_mut() else {
+                if self.slots.is_empty() {
                     return;
-                };
-                let label = &self.info.label;
-                if truncated {
-                    self.notes.record(Note::Limit, || {
-                        format!("{label}: request body over {MAX_BODY_BYTES} bytes cut")
-                    });
                 }
+                if truncated {
+                    self.note_body_limit(Role::Request);
+                }
+                let slot = self.slots.back_mut().expect("not empty");
                 let is_connect = slot.request.method.eq_ignore_ascii_case("CONNECT");
                 slot.request.body = Body::from_bytes(body);
                 slot.request.trailers = trailers;
@@ -1063,12 +262,9 @@ impl Connection {
             Event::Head(Head::Response { .. }, _) => {}
             Event::NotHttp => self.mark_not_http(),
             Event::Unparseable(why, at) => {
-                self.notes.record(Note::UnparseableHead, || {
-                    format!("{}: packet {}: request: {why}", self.info.label, at.packet)
-                });
+                self.note_unparseable(Role::Request, &why, at);
                 if let Some(s) = self.slots.back_mut().filter(|s| !s.done) {
-                    s.damaged = true;
-                    s.done = true;
+                    s.lose();
                 }
             }
         }
@@ -1110,16 +306,7 @@ impl Connection {
                 let h2c = status == 101
                     && slot.is_some_and(|i| offers_h2c(&self.slots[i].request, &headers));
                 self.current = Some(CurrentResponse {
-                    response: Response {
-                        status,
-                        reason: Some(reason),
-                        version: Some(version),
-                        headers,
-                        trailers: Headers::new(),
-                        body: Body::default(),
-                        timestamp: None,
-                        interim: Vec::new(),
-                    },
+                    response: bare_response(status, Some(reason), Some(version), headers),
                     slot,
                     interim,
                 });
@@ -1165,11 +352,8 @@ impl Connection {
                     return;
                 }
                 self.responses += 1;
-                let label = &self.info.label;
                 if truncated {
-                    self.notes.record(Note::Limit, || {
-                        format!("{label}: response body over {MAX_BODY_BYTES} bytes cut")
-                    });
+                    self.note_body_limit(Role::Response);
                 }
                 cur.response.body = Body::from_bytes(body);
                 cur.response.trailers = trailers;
@@ -1194,9 +378,7 @@ impl Connection {
             Event::Head(Head::Request { .. }, _) => {}
             Event::NotHttp => self.mark_not_http(),
             Event::Unparseable(why, at) => {
-                self.notes.record(Note::UnparseableHead, || {
-                    format!("{}: packet {}: response: {why}", self.info.label, at.packet)
-                });
+                self.note_unparseable(Role::Response, &why, at);
                 if let Some(cur) = self.current.take() {
                     self.lose_response(cur);
                 } else if self
@@ -1240,6 +422,22 @@ impl Connection {
         self.client.stop();
     }
 
+    /// A body went past [`MAX_BODY_BYTES`]; the rest was discarded.
+    fn note_body_limit(&mut self, role: Role) {
+        let (label, what) = (&self.info.label, role.message());
+        self.notes.record(Note::Limit, || {
+            format!("{label}: {what} body over {MAX_BODY_BYTES} bytes cut")
+        });
+    }
+
+    /// A head that did not parse; its bytes are skipped.
+    fn note_unparseable(&mut self, role: Role, why: &str, at: Origin) {
+        let (label, what) = (&self.info.label, role.message());
+        self.notes.record(Note::UnparseableHead, || {
+            format!("{label}: packet {}: {what}: {why}", at.packet)
+        });
+    }
+
     fn mark_not_http(&mut self) {
         if self.requests == 0 && self.responses == 0 {
             self.not_http = true;
@@ -1265,18 +463,8 @@ impl Connection {
         };
         for i in open.start..last_before {
             let slot = &mut self.slots[i];
-            slot.damaged = true;
-            slot.done = true;
-            slot.response = Some(Response {
-                status: 0,
-                reason: None,
-                version: None,
-                headers: Headers::new(),
-                trailers: Headers::new(),
-                body: Body::default(),
-                timestamp: None,
-                interim: Vec::new(),
-            });
+            slot.lose();
+            slot.response = Some(bare_response(0, None, None, Headers::new()));
             self.answered += 1;
         }
     }
@@ -1326,17 +514,23 @@ impl Connection {
         }
     }
 
+    /// Takes the oldest request off the queue, keeping the indices into it in step.
+    fn pop_slot(&mut self) -> Option<Slot> {
+        let slot = self.slots.pop_front()?;
+        self.answered = self.answered.saturating_sub(1);
+        if let Some(cur) = &mut self.current {
+            cur.slot = cur.slot.and_then(|i| i.checked_sub(1));
+        }
+        Some(slot)
+    }
+
     /// Moves finished exchanges from the front of the queue to `ready`.
     fn emit(&mut self) {
         while let Some(front) = self.slots.front() {
             if !(front.done && front.response.is_some()) {
                 break;
             }
-            let slot = self.slots.pop_front().expect("front exists");
-            self.answered = self.answered.saturating_sub(1);
-            if let Some(cur) = &mut self.current {
-                cur.slot = cur.slot.and_then(|i| i.checked_sub(1));
-            }
+            let slot = self.pop_slot().expect("front exists");
             self.finish_slot(slot);
         }
     }
@@ -1464,63 +658,22 @@ fn offers_h2c(request: &Request, response: &Headers) -> bool {
     }
 }
 
-/// Whether the last transfer coding is chunked, and whether any is present.
-fn transfer_coding(headers: &Headers) -> Option<bool> {
-    let mut last = None;
-    for v in headers.all("transfer-encoding") {
-        for coding in v.split(',') {
-            let c = coding.trim();
-            if !c.is_empty() {
-                last = Some(c.eq_ignore_ascii_case("chunked"));
-            }
-        }
-    }
-    last
-}
-
-fn content_length(headers: &Headers) -> Result<Option<u64>, String> {
-    let mut found: Option<u64> = None;
-    for v in headers.all("content-length") {
-        for part in v.split(',') {
-            let n: u64 = part
-                .trim()
-                .parse()
-                .map_err(|_| format!("bad Content-Length {v:?}"))?;
-            if found.is_some_and(|f| f != n) {
-                return Err(format!("conflicting Content-Length {v:?}"));
-            }
-            found = Some(n);
-        }
-    }
-    Ok(found)
-}
-
-/// RFC 9112 §6.3 for requests: chunked, else Content-Length, else no body.
-fn request_framing(headers: &Headers) -> Result<Framing, String> {
-    match transfer_coding(headers) {
-        Some(true) => Ok(Framing::Chunked),
-        Some(false) => Err("request with a transfer coding other than chunked".into()),
-        None => Ok(content_length(headers)?.map_or(Framing::Empty, Framing::Length)),
-    }
-}
-
-/// RFC 9112 §6.3 for responses, given the request method when known.
-fn response_framing(method: Option<&str>, status: u16, headers: &Headers) -> Framing {
-    let is = |m: &str| method.is_some_and(|x| x.eq_ignore_ascii_case(m));
-    if status == 101 || (is("CONNECT") && (200..300).contains(&status)) {
-        return Framing::Stop;
-    }
-    if is("HEAD") || (100..200).contains(&status) || status == 204 || status == 304 {
-        return Framing::Empty;
-    }
-    match transfer_coding(headers) {
-        Some(true) => Framing::Chunked,
-        Some(false) => Framing::Close,
-        None => match content_length(headers) {
-            Ok(Some(n)) => Framing::Length(n),
-            Ok(None) => Framing::Close,
-            Err(_) => Framing::Close,
-        },
+/// A response with these head fields and no body yet.
+fn bare_response(
+    status: u16,
+    reason: Option<String>,
+    version: Option<String>,
+    headers: Headers,
+) -> Response {
+    Response {
+        status,
+        reason,
+        version,
+        headers,
+        trailers: Headers::new(),
+        body: Body::default(),
+        timestamp: None,
+        interim: Vec::new(),
     }
 }
 
@@ -1534,147 +687,6 @@ fn cut_body(bytes: Vec<u8>, cut: Cut) -> Body {
 /// `", after 10 of 300 body bytes"`, for the notes on cut messages.
 fn describe_cut(cut: Option<&Cut>) -> String {
     cut.map_or_else(String::new, |c| format!(", {c}"))
-}
-
-/// Undoes the `Content-Encoding` of both bodies of `ex` (see [`decode_body`]); returns the
-/// nanoseconds it took. Connections hand bodies over as sent and the pipeline decodes them
-/// afterwards, exchange by exchange in parallel: a few long keep-alive connections would
-/// otherwise leave the cores unevenly loaded.
-pub fn decode_bodies(ex: &mut Exchange, notes: &mut Notes, memo: &Decoded) -> u64 {
-    let started = std::time::Instant::now();
-    let label = ex.source.flow.as_deref().unwrap_or("");
-    let req = &mut ex.request;
-    if req.body.cut.is_none() {
-        req.body = decode_body(
-            std::mem::take(&mut req.body.bytes),
-            &req.headers,
-            notes,
-            label,
-            memo,
-        );
-    }
-    if let Some(resp) = ex.response.as_mut().filter(|r| r.body.cut.is_none()) {
-        resp.body = decode_body(
-            std::mem::take(&mut resp.body.bytes),
-            &resp.headers,
-            notes,
-            label,
-            memo,
-        );
-    }
-    started.elapsed().as_nanos() as u64
-}
-
-/// Decoded bodies by their codings and encoded bytes: servers send the same compressed page
-/// again and again, and inflating it is most of the decoding cost.
-pub type Decoded = Memo<Result<Bytes, String>>;
-
-/// A memo for [`decode_bodies`]; even small inputs are worth it, as each inflate sets up
-/// tens of kilobytes of state.
-pub fn decoded_memo() -> Decoded {
-    Memo::new(64)
-}
-
-/// Undoes `Content-Encoding` (gzip, deflate, br, in reverse order of application). On failure
-/// or a limit, the bytes stay as sent and a note says why.
-fn decode_body(
-    bytes: Bytes,
-    headers: &Headers,
-    notes: &mut Notes,
-    label: &str,
-    memo: &Decoded,
-) -> Body {
-    let Some(encoding) = headers.first("content-encoding") else {
-        return Body::from_bytes(bytes);
-    };
-    let codings = codings(headers);
-    if codings.is_empty() || bytes.is_empty() {
-        return Body::from_bytes(bytes);
-    }
-    let decoded = memo.get(&codings.join(","), &bytes, |bytes| {
-        decode_all(&codings, bytes).map(Bytes::from)
-    });
-    match decoded.into_owned() {
-        Ok(data) => Body {
-            bytes: data,
-            decoded_from: Some(encoding.to_owned()),
-            cut: None,
-        },
-        Err(why) => {
-            notes.record(Note::DecodeFailed, || format!("{label}: {why}"));
-            Body::from_bytes(bytes)
-        }
-    }
-}
-
-/// The content codings `headers` name, in the order they were applied (`identity` left out).
-fn codings(headers: &Headers) -> Vec<&str> {
-    headers
-        .all("content-encoding")
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
-        .collect()
-}
-
-/// Undoes `codings` (in reverse order of application), up to [`MAX_DECODED_BYTES`].
-fn decode_all(codings: &[&str], bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let mut data: Option<Vec<u8>> = None;
-    for coding in codings.iter().rev() {
-        let input = data.as_deref().unwrap_or(bytes);
-        match decode(coding, input, MAX_DECODED_BYTES) {
-            Ok(decoded) => data = Some(decoded),
-            Err(why) => return Err(format!("{coding}: {why}")),
-        }
-    }
-    Ok(data.unwrap_or_default())
-}
-
-/// The body a message's `Content-Encoding` hides, for a body still encoded (kept as sent);
-/// `None` when there is no coding or it does not decode.
-pub(crate) fn decode_content(headers: &Headers, bytes: &[u8]) -> Option<Vec<u8>> {
-    let codings = codings(headers);
-    if codings.is_empty() || bytes.is_empty() {
-        return None;
-    }
-    decode_all(&codings, bytes).ok()
-}
-
-/// Decodes one content coding (RFC 9110 §8.4.1).
-fn decode(coding: &str, data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
-    use flate2::bufread::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
-    // A first guess at the decoded size saves regrowing the output: gzip records it (mod 2^32)
-    // in its last four bytes (RFC 1952 §2.3.1 ISIZE); otherwise assume 4:1.
-    let guess = match coding.to_ascii_lowercase().as_str() {
-        "gzip" | "x-gzip" if data.len() >= 18 => {
-            let tail: [u8; 4] = data[data.len() - 4..].try_into().expect("4 bytes");
-            u32::from_le_bytes(tail) as usize
-        }
-        _ => data.len().saturating_mul(4),
-    };
-    let capacity = guess.min(limit).min(data.len().saturating_mul(64)) + 1;
-    match coding.to_ascii_lowercase().as_str() {
-        "gzip" | "x-gzip" => read_limited(MultiGzDecoder::new(data), limit, capacity),
-        // "deflate" is zlib-wrapped (RFC 9110 §8.4.1.2), but some servers send it raw.
-        "deflate" => read_limited(ZlibDecoder::new(data), limit, capacity)
-            .or_else(|_| read_limited(DeflateDecoder::new(data), limit, capacity)),
-        "br" => read_limited(brotli::Decompressor::new(data, 64 << 10), limit, capacity),
-        other => Err(format!("unsupported content coding {other:?}")),
-    }
-}
-
-/// Reads a whole decoder, stopping past `limit`.
-fn read_limited(mut r: impl Read, limit: usize, capacity: usize) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(capacity);
-    let n = r
-        .by_ref()
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| e.to_string())?;
-    if n > limit {
-        return Err(format!("decoded body over {limit} bytes"));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -1865,16 +877,5 @@ mod tests {
             .collect();
         assert_eq!(got, ["/b"]);
         assert_eq!(c.notes.count(Note::LostToGap), 1);
-    }
-
-    #[test]
-    fn detects_message_starts() {
-        assert_eq!(looks_like_start(C, b"GET / HTTP/1.1\r\n"), Some(true));
-        assert_eq!(looks_like_start(C, b"GE"), None);
-        assert_eq!(looks_like_start(C, b"GET /x"), None);
-        assert_eq!(looks_like_start(C, b"FOO / HTTP/1.1\r\n"), Some(false));
-        assert_eq!(looks_like_start(S, b"HTTP/1.1 200 OK"), Some(true));
-        assert_eq!(looks_like_start(S, b"HTTP/1."), None);
-        assert_eq!(looks_like_start(S, b"HTTP/2 200"), Some(false));
     }
 }

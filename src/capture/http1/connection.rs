@@ -176,10 +176,7 @@ impl Connection {
     }
 
     fn drive(&mut self, role: Role) {
-        loop {
-            let Some(event) = self.parser(role).poll() else {
-                break;
-            };
+        while let Some(event) = self.parser(role).poll() {
             match role {
                 Role::Request => self.on_request_event(event),
                 Role::Response => self.on_response_event(event),

@@ -357,6 +357,9 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// Writing the output failed (a full disk, a file-size limit); the caller names the output.
+    #[error(transparent)]
+    Write(io::Error),
     /// The input starts with a UTF-16 byte-order mark.
     #[error("{file}: byte 0: UTF-16 text (a byte-order mark); expected UTF-8")]
     Utf16 {
@@ -501,10 +504,7 @@ pub fn write_simulation<W: Write>(
     losses: &mut Losses,
 ) -> Result<usize, Error> {
     use hoverfly_v2::SchemaVersion;
-    let io = |source| Error::Io {
-        file: "the output".to_owned(),
-        source,
-    };
+    let io = Error::Write;
     match format {
         Format::Hoverfly => {
             let version = opts

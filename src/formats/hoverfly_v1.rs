@@ -9,6 +9,7 @@
 //! every field one `exact` matcher (a recording) or one `glob`/`exact` matcher (a template);
 //! anything else is skipped with a loss note.
 
+use super::detect::Legacy;
 use super::hoverfly_v2::{
     self as v2, Ctx, DelayView, Error, MetaOut, Nullable, RequestV1View, ResponseView,
     SchemaVersion, Upgrade, V1Kind, WriteOptions, body_out, from_value, headers_out,
@@ -21,39 +22,6 @@ use crate::model::{Matcher, Pair, RequestMatcher, Simulation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::io::{self, Write};
-
-/// Which legacy body a document is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Legacy {
-    /// `/api/records`.
-    Records,
-    /// `/api/templates`.
-    Templates,
-    /// `/api/delays`.
-    Delays,
-}
-
-impl Legacy {
-    /// Guesses the legacy body from its shape: `{"data": [...]}` whose first entry has
-    /// `requestTemplate` (templates), a delay key (delays), or anything else (records).
-    /// `None` when `data` is not an array.
-    pub fn detect(doc: &Value) -> Option<Legacy> {
-        let data = doc.get("data")?.as_array()?;
-        let Some(first) = data.first().and_then(Value::as_object) else {
-            return Some(Legacy::Records);
-        };
-        if first.contains_key("requestTemplate") {
-            Some(Legacy::Templates)
-        } else if ["urlPattern", "HostPattern", "delay", "Delay", "httpMethod"]
-            .iter()
-            .any(|k| first.contains_key(*k))
-        {
-            Some(Legacy::Delays)
-        } else {
-            Some(Legacy::Records)
-        }
-    }
-}
 
 #[derive(Deserialize)]
 struct ListView<T> {
@@ -506,7 +474,11 @@ mod tests {
 
     fn read(json: &str) -> Simulation {
         let doc: Value = serde_json::from_str(json).unwrap();
-        let which = Legacy::detect(&doc).unwrap();
+        let Ok(super::super::detect::Document::Legacy(which)) =
+            super::super::detect::document(&doc)
+        else {
+            panic!("not a legacy body: {json}");
+        };
         read_value(
             &doc,
             which,

@@ -981,36 +981,40 @@ pub fn read_value(
     upgrade: Upgrade,
     losses: &mut Losses,
 ) -> Result<Simulation, Error> {
-    let Some(meta) = doc.get("meta") else {
-        return Err(Error::shape(
-            file,
-            "",
-            "missing \"meta\" object (a simulation needs meta.schemaVersion)",
-        ));
-    };
-    let version = match meta.get("schemaVersion") {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => {
+    use super::detect::{self, Document, Undetected};
+    let version = match detect::document(doc) {
+        Ok(Document::Simulation(v)) => v.to_owned(),
+        Err(Undetected::VersionNotString(other)) => {
             return Err(Error::shape(
                 file,
                 "/meta/schemaVersion",
                 format!("{}, expected a string", describe(other)),
             ));
         }
-        None => return Err(Error::shape(file, "/meta", "missing field `schemaVersion`")),
+        Err(Undetected::MetaNotObject | Undetected::MissingVersion) => {
+            return Err(Error::shape(file, "/meta", "missing field `schemaVersion`"));
+        }
+        Ok(_) | Err(_) => {
+            return Err(Error::shape(
+                file,
+                "",
+                "missing \"meta\" object (a simulation needs meta.schemaVersion)",
+            ));
+        }
     };
-    let rv = match version.as_str() {
-        "v1" => ReadVersion::V1,
-        "v2" => ReadVersion::V2,
-        "v3" | "v4" => ReadVersion::V4,
-        v if v.starts_with("v5") => ReadVersion::V5,
-        _ => {
+    let rv = match detect::read_as(&version) {
+        Some("v1") => ReadVersion::V1,
+        Some("v2") => ReadVersion::V2,
+        Some("v3" | "v4") => ReadVersion::V4,
+        Some(_) => ReadVersion::V5,
+        None => {
             return Err(Error::UnsupportedVersion {
                 file: file.to_owned(),
                 version,
             });
         }
     };
+    let meta = &doc["meta"];
     let text = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_owned);
     let meta = SimulationMeta {
         schema_version: Some(version.clone()),

@@ -19,6 +19,7 @@ pub mod render;
 pub mod rules;
 pub mod schemas;
 
+use crate::formats::detect::{self, Document, Legacy, Undetected};
 use crate::model::Timestamp;
 use rayon::prelude::*;
 use schemas::Schema;
@@ -301,9 +302,7 @@ pub fn validate_reader(
         file: name.to_owned(),
         source,
     };
-    if opts.schema.is_none()
-        && crate::formats::Format::capture_magic(reader.fill_buf().map_err(io_err)?)
-    {
+    if opts.schema.is_none() && detect::capture_magic(reader.fill_buf().map_err(io_err)?) {
         return Ok(whole_file(
             sink,
             "capture",
@@ -317,7 +316,7 @@ pub fn validate_reader(
         .is_none_or(|s| s.format.starts_with("http-types"));
     if http_types_schema_or_none
         && crate::formats::http_types::is_document(head)
-        && (opts.schema.is_some() || crate::formats::holds_http_types(head))
+        && (opts.schema.is_some() || detect::holds_http_types(head))
     {
         return Ok(whole_file(
             sink,
@@ -329,14 +328,7 @@ pub fn validate_reader(
     }
     let jsonl = match opts.schema {
         Some(s) => s.format.starts_with("http-types"),
-        None => {
-            let ext = Path::new(name.strip_suffix(".gz").unwrap_or(name))
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase);
-            matches!(ext.as_deref(), Some("jsonl" | "ndjson"))
-                || starts_like_http_types(reader.fill_buf().map_err(io_err)?)
-        }
+        None => detect::is_jsonl(name, reader.fill_buf().map_err(io_err)?),
     };
     let mut counter = Counter::new(sink);
     if jsonl {
@@ -376,20 +368,6 @@ fn whole_file(sink: &mut dyn FnMut(Problem), rule: &'static str, message: &str) 
         finding: finding(Severity::Error, rule, "", message.to_owned()),
     });
     counter.summary
-}
-
-/// Whether the first key of the first object is `request` or `response`, as in every
-/// http-types line (and in no Hoverfly document).
-fn starts_like_http_types(head: &[u8]) -> bool {
-    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let Some(start) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
-        return false;
-    };
-    let Some(rest) = head[start..].strip_prefix(b"{") else {
-        return false;
-    };
-    let rest = rest.trim_ascii_start();
-    rest.starts_with(b"\"request\"") || rest.starts_with(b"\"response\"")
 }
 
 /// The http-types schema for `profile`.
@@ -489,9 +467,6 @@ fn schema_findings(schema: &'static Schema, value: &Value, out: &mut Vec<Finding
     }
 }
 
-/// The Hoverfly schemaVersions wirecap has schemas for.
-const SIMULATION_VERSIONS: &[&str] = &["v1", "v2", "v3", "v4", "v5", "v5.1", "v5.2", "v5.3"];
-
 /// Checks one whole JSON document (`forced` schema, else detected) under `profile`;
 /// returns the schema used and the located problems.
 pub fn check_document(
@@ -537,110 +512,82 @@ fn check_value(
     (Some(schema), out)
 }
 
-/// Which schema a parsed JSON document needs, from its shape and `meta.schemaVersion`.
+/// Which schema a parsed JSON document needs: what [`detect::document`] makes of it, the one
+/// detector `convert` reads by too.
 fn detect_document(
     value: &Value,
     profile: Profile,
     out: &mut Vec<Finding>,
 ) -> Option<&'static Schema> {
-    let Some(obj) = value.as_object() else {
-        out.push(finding(
+    let schema_version = |pointer: &str, message: &str| {
+        finding(
             Severity::Error,
-            "unknown-format",
-            "",
-            "expected a JSON object: a Hoverfly simulation or legacy body, or http-types lines"
-                .into(),
-        ));
-        return None;
+            "schema-version",
+            pointer,
+            message.to_owned(),
+        )
     };
-    if let Some(items) = obj.get("data").and_then(Value::as_array) {
-        if !obj.contains_key("meta") {
-            let first = items.first().and_then(Value::as_object);
-            let name = match first {
-                Some(f) if f.contains_key("requestTemplate") => "hoverfly-templates/v1",
-                Some(f) if f.contains_key("urlPattern") || f.contains_key("delay") => {
-                    "hoverfly-delays/v1"
+    let version = match detect::document(value) {
+        Ok(Document::Legacy(Legacy::Records)) => return schemas::find("hoverfly-records/v1"),
+        Ok(Document::Legacy(Legacy::Templates)) => return schemas::find("hoverfly-templates/v1"),
+        Ok(Document::Legacy(Legacy::Delays)) => return schemas::find("hoverfly-delays/v1"),
+        Ok(Document::Har) => return schemas::find("har"),
+        Ok(Document::HttpTypes) => return Some(http_types_schema(profile)),
+        Ok(Document::Simulation(version)) => version,
+        Err(why) => {
+            out.push(match why {
+                Undetected::NotObject => finding(
+                    Severity::Error,
+                    "unknown-format",
+                    "",
+                    "expected a JSON object: a Hoverfly simulation or legacy body, or http-types lines"
+                        .into(),
+                ),
+                Undetected::NoDataOrMeta => finding(
+                    Severity::Error,
+                    "unknown-format",
+                    "",
+                    "no \"data\" or \"meta\": not a Hoverfly simulation or legacy body".into(),
+                ),
+                Undetected::MissingMeta => schema_version(
+                    "",
+                    "missing \"meta\" object: Hoverfly cannot tell the schemaVersion",
+                ),
+                Undetected::MetaNotObject => {
+                    schema_version("/meta", "meta must be an object holding schemaVersion")
                 }
-                _ => "hoverfly-records/v1",
-            };
-            return schemas::find(name);
+                Undetected::VersionNotString(_) => schema_version(
+                    "/meta/schemaVersion",
+                    "meta.schemaVersion must be a string",
+                ),
+                Undetected::MissingVersion => {
+                    schema_version("/meta", "missing meta.schemaVersion")
+                }
+            });
+            return None;
         }
-    }
-    if !obj.contains_key("data") && !obj.contains_key("meta") {
-        if obj.contains_key("log") {
-            return schemas::find("har");
-        }
-        if obj.contains_key("request") {
-            return Some(http_types_schema(profile));
-        }
-        out.push(finding(
-            Severity::Error,
-            "unknown-format",
-            "",
-            "no \"data\" or \"meta\": not a Hoverfly simulation or legacy body".into(),
-        ));
-        return None;
-    }
-    let Some(meta) = obj.get("meta") else {
-        out.push(finding(
-            Severity::Error,
-            "schema-version",
-            "",
-            "missing \"meta\" object: Hoverfly cannot tell the schemaVersion".into(),
-        ));
-        return None;
     };
-    if !meta.is_object() {
-        out.push(finding(
-            Severity::Error,
-            "schema-version",
-            "/meta",
-            "meta must be an object holding schemaVersion".into(),
-        ));
-        return None;
-    }
-    let version = match meta.get("schemaVersion") {
-        Some(Value::String(v)) => v.as_str(),
-        Some(_) => {
+    match detect::read_as(version) {
+        Some(known) if known == version => schemas::lookup("hoverfly-simulation", version),
+        Some(newest) => {
             out.push(finding(
-                Severity::Error,
+                Severity::Warning,
                 "schema-version",
                 "/meta/schemaVersion",
-                "meta.schemaVersion must be a string".into(),
+                format!("unknown schemaVersion {version:?}: Hoverfly v1.10+ reads it as v5.3, older ones reject it"),
             ));
-            return None;
+            schemas::lookup("hoverfly-simulation", newest)
         }
         None => {
-            out.push(finding(
-                Severity::Error,
-                "schema-version",
-                "/meta",
-                "missing meta.schemaVersion".into(),
+            out.push(schema_version(
+                "/meta/schemaVersion",
+                &format!(
+                    "schema version {version:?} is not supported by Hoverfly (v1, v2, v3, v4 and v5.x are)"
+                ),
             ));
-            return None;
+            None
         }
-    };
-    if SIMULATION_VERSIONS.contains(&version) {
-        return schemas::lookup("hoverfly-simulation", version);
     }
-    if version.starts_with("v5") {
-        out.push(finding(
-            Severity::Warning,
-            "schema-version",
-            "/meta/schemaVersion",
-            format!("unknown schemaVersion {version:?}: Hoverfly v1.10+ reads it as v5.3, older ones reject it"),
-        ));
-        return schemas::lookup("hoverfly-simulation", "v5.3");
-    }
-    out.push(finding(
-        Severity::Error,
-        "schema-version",
-        "/meta/schemaVersion",
-        format!(
-            "schema version {version:?} is not supported by Hoverfly (v1, v2, v3, v4 and v5.x are)"
-        ),
-    ));
-    None
 }
 
 /// An http-types exchange's timestamps, for the `timestamp-order` check across lines.

@@ -101,12 +101,8 @@ fn disagreements(paths: &[std::path::PathBuf]) -> Vec<String> {
         .iter()
         .filter_map(|p| {
             let (read, validated) = (as_read(p), as_validated(p));
-            (read != validated).then(|| {
-                format!(
-                    "{}: read as {read}, validated as {validated}",
-                    p.display()
-                )
-            })
+            (read != validated)
+                .then(|| format!("{}: read as {read}, validated as {validated}", p.display()))
         })
         .collect()
 }

@@ -160,7 +160,7 @@ fn looking_options(
     hoverfly_compat: bool,
     keys: &std::sync::Arc<KeyLog>,
 ) -> wirecap::formats::ReadOptions {
-    use wirecap::formats::hoverfly_v2::Upgrade;
+    use wirecap::formats::hoverfly::Upgrade;
     wirecap::formats::ReadOptions {
         max_line_bytes,
         hoverfly_upgrade: if hoverfly_compat {

@@ -109,7 +109,12 @@ fn disagreements(paths: &[std::path::PathBuf]) -> Vec<String> {
 
 #[test]
 fn issue_13_validate_and_the_readers_agree_on_every_testdata_file() {
-    let paths = files("testdata");
+    // testdata/bad/ is broken on purpose (cut, corrupt, misnamed): what each command says of
+    // each of those files is pinned by tests/bad_inputs.rs instead.
+    let paths: Vec<_> = files("testdata")
+        .into_iter()
+        .filter(|p| !p.starts_with("testdata/bad"))
+        .collect();
     assert!(paths.len() > 200, "only {} files in testdata", paths.len());
     let wrong = disagreements(&paths);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));

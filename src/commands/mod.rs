@@ -234,6 +234,11 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         let kind = if let Some(e) = e.downcast_ref::<io::Error>() {
             Some(e.kind())
+        } else if let Some(wirecap::formats::Error::Write(e)) =
+            e.downcast_ref::<wirecap::formats::Error>()
+        {
+            // Transparent: the io::Error itself is not in the chain.
+            Some(e.kind())
         } else {
             e.downcast_ref::<serde_json::Error>()
                 .and_then(serde_json::Error::io_error_kind)

@@ -46,10 +46,7 @@ struct Run {
 }
 
 pub fn run(args: MergeArgs) -> Result<ExitCode> {
-    // Standard input can be read once: a second `-` would merge it with nothing.
-    if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
-        anyhow::bail!("standard input (`-`) may be given once among the inputs");
-    }
+    super::stdin_once(&args.inputs)?;
     let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
     if let Some(path) = output {
         wirecap::output::check_path(path)?;

@@ -108,6 +108,14 @@ fn report_redacted(tally: &filter::Tally) {
     }
 }
 
+/// Refuses a second `-`: standard input can be read once.
+fn stdin_once(inputs: &[String]) -> Result<()> {
+    if inputs.iter().filter(|i| *i == "-").count() > 1 {
+        anyhow::bail!("standard input (`-`) may be given once among the inputs");
+    }
+    Ok(())
+}
+
 /// Checks a `--summary-json` path before the work, so a run that could not write its summary
 /// does not first write (or replace) its main output.
 fn check_summary_json(path: Option<&Path>) -> Result<()> {

@@ -254,6 +254,16 @@ pub enum Error {
         /// The input's display name.
         file: String,
     },
+    /// One of several inputs is not a capture: only captures are read as one.
+    #[error(
+        "{file} is {format}: several inputs are read as one capture, so each must be a pcap or pcapng file (`wirecap merge` joins files of other formats)"
+    )]
+    NotCapture {
+        /// The input's display name.
+        file: String,
+        /// What it is.
+        format: Format,
+    },
     /// Reading the input failed.
     #[error("reading {file}")]
     Io {
@@ -306,6 +316,36 @@ pub fn read(format: Format, mut input: Input, opts: &ReadOptions) -> Result<Exch
             format,
             direction: "input",
         }),
+    }
+}
+
+/// Opens a reader over `inputs` of `formats` (one each): a single input of any format that
+/// [`read`] takes, or several captures read as one capture ([`pcap::read_set`]).
+pub fn read_inputs(
+    mut inputs: Vec<(Input, Format)>,
+    opts: &ReadOptions,
+) -> Result<Exchanges, Error> {
+    if inputs.len() == 1
+        && let Some((input, format)) = inputs.pop()
+    {
+        return read(format, input, opts);
+    }
+    check_capture_set(&inputs)?;
+    let captures = inputs.into_iter().map(|(input, _)| input).collect();
+    pcap::read_set(captures, opts.capture.clone())
+}
+
+/// Refuses several inputs unless all are captures, which are read as one.
+pub fn check_capture_set(inputs: &[(Input, Format)]) -> Result<(), Error> {
+    if inputs.len() < 2 {
+        return Ok(());
+    }
+    match inputs.iter().find(|(_, format)| *format != Format::Pcap) {
+        Some((input, format)) => Err(Error::NotCapture {
+            file: input.name.clone(),
+            format: *format,
+        }),
+        None => Ok(()),
     }
 }
 

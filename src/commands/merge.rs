@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use wirecap::convert::{self, Options, Summary};
 use wirecap::filter::Filter;
-use wirecap::formats::hoverfly::{KeyOrder, Upgrade, WriteOptions};
+use wirecap::formats::hoverfly::{KeyOrder, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
 use wirecap::loss::Losses;
 use wirecap::merge::{
@@ -62,18 +62,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         OnConflictArg::KeepAll => OnConflict::KeepAll,
         OnConflictArg::Error => OnConflict::Error,
     };
-    let read_opts = ReadOptions {
-        max_line_bytes: args.max_line_bytes,
-        hoverfly_upgrade: if args.hoverfly_compat {
-            Upgrade::HoverflyCompat
-        } else {
-            Upgrade::Faithful
-        },
-        capture: wirecap::capture::Options {
-            keys: super::load_keylog(&args.keylog)?,
-            ..Default::default()
-        },
-    };
+    let read_opts = super::ReadFlags::merge(&args).resolve(None)?;
     let filter = super::filter(&args.filter);
     let inputs: Vec<&Path> = args.inputs.iter().map(Path::new).collect();
     let hide = args.quiet || progress::streams_to_terminal(output);
@@ -268,7 +257,7 @@ fn merge_into_simulation(
         .map(|name| {
             read_whole(
                 name,
-                args.from,
+                args.input.from,
                 read_opts,
                 opts,
                 &run.filter,
@@ -350,7 +339,7 @@ fn merge_streaming(
     for name in &args.inputs {
         let mut input = Input::open_metered(name, run.meter.as_ref())
             .with_context(|| format!("opening {name}"))?;
-        let format = input.detect(args.from)?;
+        let format = input.detect(args.input.from)?;
         if format.is_simulation() {
             let mut sim =
                 formats::read_simulation(format, input, read_opts, &mut run.summary.losses)?;

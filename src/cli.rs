@@ -387,9 +387,10 @@ pub struct StatsArgs {
     pub summary_json: Option<PathBuf>,
 }
 
-/// How `count` and `stats` read their inputs, and what they say about it.
+/// What the inputs of a many-input command (`merge`, `count`, `stats`) are, and how to
+/// decrypt them.
 #[derive(Debug, Args)]
-pub struct LookArgs {
+pub struct InputArgs {
     /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
     ///
     /// May be given several times. Secrets in the capture's own pcapng Decryption Secrets
@@ -400,6 +401,14 @@ pub struct LookArgs {
     /// The input format (default: per file, from the extension, then the content).
     #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
     pub from: Option<Format>,
+}
+
+/// How `count` and `stats` read their inputs, and what they say about it.
+#[derive(Debug, Args)]
+pub struct LookArgs {
+    /// What the inputs are and how to decrypt them.
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// Read old Hoverfly files as Hoverfly v1.12.10 upgrades them (see `convert --help`).
     #[arg(long)]
@@ -446,16 +455,9 @@ pub struct MergeArgs {
     #[arg(short, long, value_name = "OUTPUT")]
     pub output: Option<PathBuf>,
 
-    /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
-    ///
-    /// May be given several times. Secrets in the capture's own pcapng Decryption Secrets
-    /// Blocks are used as well.
-    #[arg(long, value_name = "FILE")]
-    pub keylog: Vec<PathBuf>,
-
-    /// The input format (default: per file, from the extension, then the content).
-    #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
-    pub from: Option<Format>,
+    /// What the inputs are and how to decrypt them.
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// The output format (default: from the output's extension, else a Hoverfly simulation).
     #[arg(long, value_name = "FORMAT", value_parser = format_parser())]

@@ -23,6 +23,7 @@ mod memo;
 pub mod merge;
 pub mod meter;
 pub mod model;
+pub mod ops;
 pub mod output;
 pub mod stats;
 #[cfg(test)]

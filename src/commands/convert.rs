@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use wirecap::capture;
 use wirecap::convert::{self, Options, Summary};
-use wirecap::formats::hoverfly::{KeyOrder, Upgrade, WriteOptions};
+use wirecap::formats::hoverfly::{KeyOrder, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
 use wirecap::model::{Simulation, Timestamp};
 
@@ -40,21 +40,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         .or_else(|| output.and_then(Format::from_extension))
         .unwrap_or(Format::HttpTypes);
     let stats = (from == Format::Pcap).then(|| Arc::new(Mutex::new(capture::Stats::default())));
-    let read_opts = ReadOptions {
-        max_line_bytes: args.max_line_bytes,
-        hoverfly_upgrade: if args.hoverfly_compat {
-            Upgrade::HoverflyCompat
-        } else {
-            Upgrade::Faithful
-        },
-        capture: capture::Options {
-            keep_encoding: args.keep_encoding,
-            drop_incomplete: args.drop_incomplete,
-            stats: stats.clone(),
-            keys: super::load_keylog(&args.keylog)?,
-            ..capture::Options::default()
-        },
-    };
+    let read_opts = super::ReadFlags::convert(&args).resolve(stats.clone())?;
     let filter = super::filter(&args.filter);
     if from.is_simulation() || to.is_simulation() {
         return run_simulation(&args, inputs, to, output, &read_opts, progress);

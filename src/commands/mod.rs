@@ -153,26 +153,80 @@ enum Contents {
     Exchanges(wirecap::formats::Exchanges),
 }
 
-/// How `count` and `stats` read: captures keep their bodies as sent, since looking needs
-/// heads and sizes only and undoing gzip would be most of the time.
-fn looking_options(
+/// The flags that shape reading, taken from whichever `*Args` a command has. They become
+/// [`ReadOptions`](wirecap::formats::ReadOptions) in one place, [`ReadFlags::resolve`], as
+/// ripgrep turns its `LowArgs` into `HiArgs`.
+struct ReadFlags<'a> {
+    /// `--keylog` files.
+    keylog: &'a [std::path::PathBuf],
+    /// `--max-line-bytes`.
     max_line_bytes: usize,
+    /// `--hoverfly-compat`.
     hoverfly_compat: bool,
-    keys: &std::sync::Arc<KeyLog>,
-) -> wirecap::formats::ReadOptions {
-    use wirecap::formats::hoverfly::Upgrade;
-    wirecap::formats::ReadOptions {
-        max_line_bytes,
-        hoverfly_upgrade: if hoverfly_compat {
-            Upgrade::HoverflyCompat
-        } else {
-            Upgrade::Faithful
-        },
-        capture: wirecap::capture::Options {
+    /// Captures: keep bodies as sent (`convert --keep-encoding`; always so for `count` and
+    /// `stats`, since looking needs heads and sizes only and undoing gzip would be most of
+    /// the time).
+    keep_encoding: bool,
+    /// Captures: leave out requests without a response (`convert --drop-incomplete`).
+    drop_incomplete: bool,
+}
+
+impl<'a> ReadFlags<'a> {
+    /// `convert`'s reading flags.
+    fn convert(args: &'a crate::cli::ConvertArgs) -> Self {
+        Self {
+            keylog: &args.keylog,
+            max_line_bytes: args.max_line_bytes,
+            hoverfly_compat: args.hoverfly_compat,
+            keep_encoding: args.keep_encoding,
+            drop_incomplete: args.drop_incomplete,
+        }
+    }
+
+    /// `merge`'s reading flags.
+    fn merge(args: &'a crate::cli::MergeArgs) -> Self {
+        Self {
+            keylog: &args.input.keylog,
+            max_line_bytes: args.max_line_bytes,
+            hoverfly_compat: args.hoverfly_compat,
+            keep_encoding: false,
+            drop_incomplete: false,
+        }
+    }
+
+    /// The reading flags of `count` and `stats`, which look at files rather than convert them.
+    fn look(args: &'a crate::cli::LookArgs) -> Self {
+        Self {
+            keylog: &args.input.keylog,
+            max_line_bytes: args.max_line_bytes,
+            hoverfly_compat: args.hoverfly_compat,
             keep_encoding: true,
-            keys: keys.clone(),
-            ..Default::default()
-        },
+            drop_incomplete: false,
+        }
+    }
+
+    /// The read options the flags ask for (reading the key logs); capture statistics go to
+    /// `stats` when given.
+    fn resolve(
+        &self,
+        stats: Option<wirecap::capture::StatsHandle>,
+    ) -> Result<wirecap::formats::ReadOptions> {
+        use wirecap::formats::hoverfly::Upgrade;
+        Ok(wirecap::formats::ReadOptions {
+            max_line_bytes: self.max_line_bytes,
+            hoverfly_upgrade: if self.hoverfly_compat {
+                Upgrade::HoverflyCompat
+            } else {
+                Upgrade::Faithful
+            },
+            capture: wirecap::capture::Options {
+                keep_encoding: self.keep_encoding,
+                drop_incomplete: self.drop_incomplete,
+                stats,
+                keys: load_keylog(self.keylog)?,
+                ..wirecap::capture::Options::default()
+            },
+        })
     }
 }
 

@@ -62,11 +62,13 @@ fn a_run_stopped_by_a_signal_leaves_no_temporary_file() {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // On Linux the temporary output has no name (O_TMPFILE), so nothing may appear: give the
+    // run two seconds to reach its write, then stop it either way.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     while unfinished().is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert_eq!(unfinished().len(), 1, "the temporary output appeared");
+    assert!(unfinished().len() <= 1, "{:?}", unfinished());
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal sent");
     // Its input stays open: only the signal can end the run.

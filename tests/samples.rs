@@ -52,7 +52,9 @@ fn verdicts_on_real_hoverfly_samples_agree_with_hoverfly() {
         let expected = oracle.get(&rel).copied().unwrap_or(true);
         let mut errors = Vec::new();
         let summary = validate_path(path, &Options::default(), &mut |p| {
-            if p.finding.severity == Severity::Error {
+            // Hoverfly imports a response without status and serves it as status 0; wirecap
+            // calls that an error on purpose (issue 16), so it is no disagreement here.
+            if p.finding.severity == Severity::Error && p.finding.rule != "status-missing" {
                 errors.push(format!("{rel}:{p}"));
             }
         })

@@ -143,7 +143,12 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
             conflicts - reported as u64
         );
     }
-    if super::refused_by_strict(args.strict, &run.summary.losses) {
+    if super::refused_by_strict(
+        args.strict,
+        &run.summary.losses,
+        run.summary.invalid,
+        run.summary.capture.as_ref(),
+    ) {
         drop(sink);
         return Ok(ExitCode::from(1));
     }
@@ -247,8 +252,14 @@ fn read_whole(
         filter.simulation(&mut sim, &mut summary.filter);
         sim
     } else {
-        let exchanges = formats::read(format, input, read_opts)?;
+        // A capture's own account, so that --strict can see what did not become exchanges.
+        let stats = (format == Format::Pcap)
+            .then(|| Arc::new(std::sync::Mutex::new(wirecap::capture::Stats::default())));
+        let mut read_opts = read_opts.clone();
+        read_opts.capture.stats = stats.clone();
+        let exchanges = formats::read(format, input, &read_opts)?;
         let exchanges = convert::collect(exchanges, opts, filter, &mut summary)?;
+        summary.capture = stats.and_then(|s| s.lock().ok().map(|s| s.clone()));
         Simulation::from_exchanges(exchanges, &mut summary.losses)
     };
     Ok((sim, summary))
@@ -292,6 +303,10 @@ fn merge_into_simulation(
             .invalid_examples
             .extend(summary.invalid_examples);
         run.summary.losses.merge(summary.losses);
+        if let Some(c) = summary.capture {
+            let all = run.summary.capture.get_or_insert_with(Default::default);
+            all.notes.merge(c.notes);
+        }
         sims.push((name.clone(), sim));
     }
     run.not_written = run.unpairable;

@@ -105,7 +105,12 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
             conflicts - reported as u64
         );
     }
-    if super::refused_by_strict(args.strict, &run.summary.losses) {
+    if super::refused_by_strict(
+        args.strict,
+        &run.summary.losses,
+        run.summary.invalid,
+        run.summary.capture.as_ref(),
+    ) {
         drop(sink);
         return Ok(ExitCode::from(1));
     }

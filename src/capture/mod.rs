@@ -63,8 +63,12 @@ pub const MIN_BATCH_FLOWS: usize = 16;
 /// Seconds a flow may stay silent before it is flushed, as if it had closed.
 pub const IDLE_TIMEOUT_SECS: u64 = 300;
 
-/// Open flows tracked at once; past it, flows idle in the current batch are flushed early.
-pub const MAX_OPEN_FLOWS: usize = 1 << 20;
+/// Open flows tracked at once by default (`--max-open-flows`); past it, flows idle in the
+/// current batch are flushed early, and that is noted as a limit. A flow that carried a request
+/// costs about 3 KB of heap (6 KB resident), so this caps flow state near 400 MB; it was 2^20,
+/// which let a capture of a million unclosed connections take 6 GB (tests/limits.rs). A flow
+/// flushed early and then active again is read on as a connection joined mid-stream.
+pub const MAX_OPEN_FLOWS: usize = 1 << 16;
 
 /// Finished exchanges held back to keep request-time order (an open flow may still produce an
 /// earlier one). Past it the oldest are released anyway, with a note, so a request that never
@@ -463,6 +467,8 @@ pub struct Options {
     pub stats: Option<StatsHandle>,
     /// TLS secrets (`--keylog`); pcapng Decryption Secrets Blocks add to them.
     pub keys: Arc<tls::keylog::KeyLog>,
+    /// Resource limits in force (`--max-*` flags).
+    pub limits: crate::limits::Limits,
 }
 
 impl Default for Options {
@@ -473,6 +479,7 @@ impl Default for Options {
             idle_timeout_secs: IDLE_TIMEOUT_SECS,
             stats: None,
             keys: Arc::default(),
+            limits: crate::limits::Limits::default(),
         }
     }
 }
@@ -510,7 +517,9 @@ struct Flow {
     ordinal: u64,
     halves: [HalfStream; 2],
     client: Option<Side>,
-    session: Option<Session>,
+    /// Boxed: a flow without data (or waiting in the table) costs its key and counters, not
+    /// the size of a parser; with a million open flows that was most of the memory.
+    session: Option<Box<Session>>,
     last_seen: Timestamp,
     payload_bytes: u64,
     syn_from_client: bool,
@@ -523,11 +532,14 @@ struct Flow {
 }
 
 impl Flow {
-    fn new(key: FlowKey, ordinal: u64, ts: Timestamp) -> Self {
+    fn new(key: FlowKey, ordinal: u64, ts: Timestamp, buffer_limit: usize) -> Self {
         Self {
             key,
             ordinal,
-            halves: [HalfStream::default(), HalfStream::default()],
+            halves: [
+                HalfStream::with_buffer_limit(buffer_limit),
+                HalfStream::with_buffer_limit(buffer_limit),
+            ],
             client: None,
             session: None,
             last_seen: ts,
@@ -599,7 +611,7 @@ impl Flow {
                 Endpoint(server)
             );
             let from_start = self.syn_from_client;
-            self.session = Some(Session::new(
+            self.session = Some(Box::new(Session::new(
                 FlowInfo {
                     file: file.clone(),
                     label,
@@ -609,9 +621,9 @@ impl Flow {
                 opts,
                 from_start,
                 keys.clone(),
-            ));
+            )));
         }
-        self.session.as_mut()
+        self.session.as_deref_mut()
     }
 
     fn process(
@@ -647,7 +659,7 @@ impl Flow {
                 h.push(&seg.tcp, &[], seg.origin, &mut |_| {});
                 continue;
             }
-            let session = self.session.as_mut().expect("created above");
+            let session = self.session.as_deref_mut().expect("created above");
             let mut feed = |r: Role, c: Chunk<'_>| {
                 let t = Instant::now();
                 session.feed(r, c);
@@ -672,7 +684,7 @@ impl Flow {
     /// Flushes buffered data and ends the connection.
     fn finish(&mut self) {
         let Some(client) = self.client else { return };
-        let Some(session) = self.session.as_mut() else {
+        let Some(session) = self.session.as_deref_mut() else {
             return;
         };
         for side in [client, client.other()] {
@@ -709,7 +721,7 @@ impl Flow {
 
     /// The time of the oldest byte that could still become part of an exchange.
     fn oldest_pending(&self) -> Option<Timestamp> {
-        let conn = self.session.as_ref().and_then(Session::oldest_pending);
+        let conn = self.session.as_deref().and_then(Session::oldest_pending);
         let buffered = self
             .halves
             .iter()
@@ -722,7 +734,7 @@ impl Flow {
 /// Adds the TLS sessions `flow` established to `keys`. Called in flow order between the
 /// parallel stages, so what a connection can resume does not depend on the threads.
 fn learn_sessions(keys: &SharedKeys, flow: &mut Flow) {
-    let Some(session) = flow.session.as_mut() else {
+    let Some(session) = flow.session.as_deref_mut() else {
         return;
     };
     let learned = session.take_learned();
@@ -769,6 +781,7 @@ impl Pipeline {
         let http = HttpOptions {
             keep_encoding: opts.keep_encoding,
             drop_incomplete: opts.drop_incomplete,
+            limits: opts.limits,
         };
         let keys = Arc::new(std::sync::RwLock::new((*opts.keys).clone()));
         Self {
@@ -982,7 +995,10 @@ impl Pipeline {
         let id = self.next_ordinal;
         self.next_ordinal += 1;
         self.table.insert(key, id);
-        self.flows.insert(id, Flow::new(key, id, ts));
+        self.flows.insert(
+            id,
+            Flow::new(key, id, ts, self.opts.limits.flow_buffer_bytes),
+        );
         id
     }
 
@@ -1023,7 +1039,7 @@ impl Pipeline {
         let mut waiting = Vec::new();
         for (mut flow, _) in work {
             learn_sessions(&self.keys, &mut flow);
-            if flow.session.as_ref().is_some_and(Session::waiting) {
+            if flow.session.as_deref().is_some_and(Session::waiting) {
                 waiting.push(flow.ordinal);
             }
             self.flows.insert(flow.ordinal, flow);
@@ -1032,7 +1048,7 @@ impl Pipeline {
         // after every session of the batch is known, so the result is the same on any threads.
         for id in waiting {
             if let Some(flow) = self.flows.get_mut(&id) {
-                if let Some(session) = flow.session.as_mut() {
+                if let Some(session) = flow.session.as_deref_mut() {
                     session.retry();
                 }
                 learn_sessions(&self.keys, flow);
@@ -1041,10 +1057,13 @@ impl Pipeline {
         // Flows to finish: closed, idle, retired, or everything at the end.
         let now = self.last_ts.unwrap_or(Timestamp::from_unix(0, 0));
         let timeout = i64::try_from(self.opts.idle_timeout_secs).unwrap_or(i64::MAX);
-        let crowded = self.flows.len() > MAX_OPEN_FLOWS;
+        let max_flows = self.opts.limits.open_flows;
+        let crowded = self.flows.len() > max_flows;
         if crowded {
             self.stats.notes.record(Note::Limit, || {
-                format!("more than {MAX_OPEN_FLOWS} open flows: idle ones flushed early")
+                format!(
+                    "more than {max_flows} open flows: idle ones flushed early (--max-open-flows)"
+                )
             });
         }
         let mut ending: Vec<u64> = self
@@ -1077,13 +1096,17 @@ impl Pipeline {
         let mut ids: Vec<u64> = self.flows.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
-            if let Some(session) = self.flows.get_mut(&id).and_then(|f| f.session.as_mut()) {
+            if let Some(session) = self
+                .flows
+                .get_mut(&id)
+                .and_then(|f| f.session.as_deref_mut())
+            {
                 let ready = session.take_ready();
                 enqueue(&mut self.queue, &mut self.stats, id, ready);
             }
         }
         for mut f in done {
-            if let Some(session) = f.session.as_mut() {
+            if let Some(session) = f.session.as_deref_mut() {
                 let ready = session.take_ready();
                 enqueue(&mut self.queue, &mut self.stats, f.ordinal, ready);
             }

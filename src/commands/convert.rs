@@ -44,6 +44,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             drop_incomplete: args.drop_incomplete,
             stats: stats.clone(),
             keys: super::load_keylog(&args.keylog)?,
+            limits: args.limits.to_limits(),
             ..capture::Options::default()
         },
     };

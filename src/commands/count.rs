@@ -33,7 +33,7 @@ fn count_one(
     keys: &std::sync::Arc<wirecap::capture::tls::keylog::KeyLog>,
     meter: Option<&std::sync::Arc<wirecap::meter::ReadMeter>>,
 ) -> Result<Tally> {
-    let opts = super::looking_options(args.read.max_line_bytes, args.read.hoverfly_compat, keys);
+    let opts = super::looking_options(&args.read, keys);
     Ok(
         match super::read_contents(name, args.read.from, &opts, meter)? {
             Contents::Simulation(sim) => count::count_simulation(&sim, by),

@@ -74,6 +74,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         },
         capture: wirecap::capture::Options {
             keys: super::load_keylog(&args.keylog)?,
+            limits: args.limits.to_limits(),
             ..Default::default()
         },
     };

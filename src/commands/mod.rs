@@ -141,14 +141,13 @@ enum Contents {
 /// How `count` and `stats` read: captures keep their bodies as sent, since looking needs
 /// heads and sizes only and undoing gzip would be most of the time.
 fn looking_options(
-    max_line_bytes: usize,
-    hoverfly_compat: bool,
+    args: &crate::cli::LookArgs,
     keys: &std::sync::Arc<KeyLog>,
 ) -> wirecap::formats::ReadOptions {
     use wirecap::formats::hoverfly_v2::Upgrade;
     wirecap::formats::ReadOptions {
-        max_line_bytes,
-        hoverfly_upgrade: if hoverfly_compat {
+        max_line_bytes: args.max_line_bytes,
+        hoverfly_upgrade: if args.hoverfly_compat {
             Upgrade::HoverflyCompat
         } else {
             Upgrade::Faithful
@@ -156,6 +155,7 @@ fn looking_options(
         capture: wirecap::capture::Options {
             keep_encoding: true,
             keys: keys.clone(),
+            limits: args.limits.to_limits(),
             ..Default::default()
         },
     }

@@ -19,7 +19,7 @@ pub fn run(args: StatsArgs) -> Result<ExitCode> {
     }
     super::check_summary_json(args.summary_json.as_deref())?;
     let keys = super::load_keylog(&args.read.keylog)?;
-    let opts = super::looking_options(args.read.max_line_bytes, args.read.hoverfly_compat, &keys);
+    let opts = super::looking_options(&args.read, &keys);
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
     let each: Vec<Gathered> = args
         .inputs

@@ -119,15 +119,14 @@ fn pcap_header() -> Vec<u8> {
     out
 }
 
-/// Flags: 0x02 SYN, 0x10 ACK, 0x01 FIN, 0x18 PSH+ACK.
+/// One frame at `ts` milliseconds: sequence and acknowledgment numbers and flags (0x02 SYN,
+/// 0x10 ACK, 0x01 FIN, 0x04 RST, 0x18 PSH+ACK), then the payload.
 fn frame(
     out: &mut Vec<u8>,
     ts: u32,
     src: ([u8; 4], u16),
     dst: ([u8; 4], u16),
-    seq: u32,
-    ack: u32,
-    flags: u8,
+    (seq, ack, flags): (u32, u32, u8),
     payload: &[u8],
 ) {
     let ip_len = 20 + 20 + payload.len();
@@ -174,32 +173,30 @@ fn a_2_gb_content_length_reserves_nothing_and_keeps_the_exchange_cut() {
         let c = (CLIENT, 40000);
         let s = (SERVER, 80);
         let mut out = pcap_header();
-        frame(&mut out, 0, c, s, 100, 0, 0x02, &[]);
-        frame(&mut out, 1, s, c, 500, 101, 0x12, &[]);
+        frame(&mut out, 0, c, s, (100, 0, 0x02), &[]);
+        frame(&mut out, 1, s, c, (500, 101, 0x12), &[]);
         frame(
             &mut out,
             2,
             c,
             s,
-            101,
-            501,
-            0x18,
+            (101, 501, 0x18),
             b"GET /big HTTP/1.1\r\nHost: h.test\r\n\r\n",
         );
         let head = b"HTTP/1.1 200 OK\r\nContent-Length: 2000000000\r\n\r\n";
-        frame(&mut out, 3, s, c, 501, 137, 0x18, head);
+        frame(&mut out, 3, s, c, (501, 137, 0x18), head);
         let mut seq = 501 + head.len() as u32;
         let chunk = vec![b'x'; 1400];
         ignore_pipe(w.write_all(&out));
         // 4 MiB of the 2 GB, then the server resets.
         for i in 0..3000u32 {
             out.clear();
-            frame(&mut out, 4 + i, s, c, seq, 137, 0x10, &chunk);
+            frame(&mut out, 4 + i, s, c, (seq, 137, 0x10), &chunk);
             seq = seq.wrapping_add(chunk.len() as u32);
             ignore_pipe(w.write_all(&out));
         }
         out.clear();
-        frame(&mut out, 4000, s, c, seq, 137, 0x04 | 0x10, &[]);
+        frame(&mut out, 4000, s, c, (seq, 137, 0x04 | 0x10), &[]);
         ignore_pipe(w.write_all(&out));
     });
     check("2 GB Content-Length", &run, 0, 64 * MIB);
@@ -230,15 +227,13 @@ fn many_flows(n: u32, extra: &[&str]) -> Run {
             let client = [10, (i >> 16) as u8 | 0x40, (i >> 8) as u8, i as u8];
             let client = (client, 40000 + (i >> 24) as u16);
             let ts = i / 1000;
-            frame(&mut out, ts, client, (SERVER, 80), 1, 1, 0x18, req);
+            frame(&mut out, ts, client, (SERVER, 80), (1, 1, 0x18), req);
             frame(
                 &mut out,
                 ts,
                 (SERVER, 80),
                 client,
-                1,
-                1 + req.len() as u32,
-                0x18,
+                (1, 1 + req.len() as u32, 0x18),
                 resp,
             );
             if out.len() > 1 << 20 {
@@ -275,7 +270,7 @@ fn many_tiny_flows_stay_within_the_open_flow_limit() {
 }
 
 /// A million flows with the default limits. Ignored by default: a debug build needs about two
-/// minutes for it; `cargo test --release --test limits -- --ignored` runs it in XX s.
+/// minutes for it; `cargo test --release --test limits -- --ignored` runs it.
 #[test]
 #[ignore]
 fn a_million_tiny_flows_stay_bounded() {
@@ -332,7 +327,15 @@ fn deep_run(args: &'static [&'static str], before: &'static [u8], after: &'stati
 #[test]
 fn json_nested_100_000_deep_is_an_error_not_a_crash() {
     let line_before: &[u8] = br#"{"request":{"method":"get","host":"a","path":"/"},"response":{"statusCode":200},"meta":{"x":"#;
-    let cases: [(&str, &[&str], &[u8], &[u8], i32); 5] = [
+    // What, arguments, bytes before and after the deep array, exit status.
+    type Case = (
+        &'static str,
+        &'static [&'static str],
+        &'static [u8],
+        &'static [u8],
+        i32,
+    );
+    let cases: [Case; 5] = [
         (
             "http-types line",
             &["convert", "-", "--from", "http-types"],

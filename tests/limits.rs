@@ -376,3 +376,76 @@ fn json_nested_100_000_deep_is_an_error_not_a_crash() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The flags.
+
+/// `convert testdata/pcap/curl-keepalive.pcap` with `extra`: exit status, the summary JSON,
+/// the exchanges written.
+fn convert_keepalive(extra: &[&str]) -> (Option<i32>, serde_json::Value, Vec<serde_json::Value>) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let out = dir.path().join("out.jsonl");
+    let summary = dir.path().join("summary.json");
+    let status = Command::new(env!("CARGO_BIN_EXE_wirecap"))
+        .args([
+            "convert",
+            "testdata/pcap/curl-keepalive.pcap",
+            "--quiet",
+            "-o",
+        ])
+        .arg(&out)
+        .arg("--summary-json")
+        .arg(&summary)
+        .args(extra)
+        .status()
+        .expect("wirecap runs");
+    let summary =
+        serde_json::from_slice(&std::fs::read(&summary).expect("a summary")).expect("summary JSON");
+    let lines = std::fs::read_to_string(&out).expect("an output");
+    let lines = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    (status.code(), summary, lines)
+}
+
+#[test]
+fn a_lowered_body_limit_cuts_marks_and_counts_every_body_over_it() {
+    let (code, summary, lines) = convert_keepalive(&["--max-body-bytes", "10"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(summary["written"], 17);
+    assert_eq!(
+        summary["capture"]["notes"]["limit"]["count"], 17,
+        "{summary:#}"
+    );
+    // Every response body over 10 bytes (a HEAD's has none) is kept cut at 10, and says so.
+    let cut: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| l["meta"]["wirecap"].get("responseBodyCut"))
+        .collect();
+    assert!(cut.len() >= 10, "{lines:#?}");
+    assert!(cut.iter().all(|c| c["seen"] == 10), "{cut:?}");
+    // Raised back, nothing is cut.
+    let (code, summary, _) = convert_keepalive(&["--max-body-bytes", "1000000"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        summary["capture"]["notes"].get("limit").is_none(),
+        "{summary:#}"
+    );
+}
+
+#[test]
+fn a_lowered_header_limit_skips_and_counts_the_messages_over_it() {
+    let (code, summary, _) = convert_keepalive(&["--max-headers", "3"]);
+    // Every message has more than 3 fields: nothing can be written, and the run says why
+    // rather than stopping at the first.
+    assert_eq!(code, Some(1));
+    let limit = &summary["capture"]["notes"]["limit"];
+    assert!(limit["count"].as_u64() > Some(16), "{summary:#}");
+    assert!(
+        limit["first"]
+            .as_str()
+            .is_some_and(|s| s.contains("more than 3 header fields (raise it with --max-headers)")),
+        "{summary:#}"
+    );
+}

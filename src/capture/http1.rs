@@ -1113,7 +1113,7 @@ impl Connection {
                     });
                 }
                 let is_connect = slot.request.method.eq_ignore_ascii_case("CONNECT");
-                slot.request.body = Body::from_bytes(body);
+                slot.request.body = limited_body(body, truncated, &slot.request.headers);
                 slot.request.trailers = trailers;
                 slot.done = true;
                 slot.damaged |= damaged;
@@ -1238,7 +1238,7 @@ impl Connection {
                         )
                     });
                 }
-                cur.response.body = Body::from_bytes(body);
+                cur.response.body = limited_body(body, truncated, &cur.response.headers);
                 cur.response.trailers = trailers;
                 cur.response.timestamp = Some(end.ts);
                 let Some(i) = cur.slot else { return };
@@ -1592,6 +1592,21 @@ fn response_framing(method: Option<&str>, status: u16, headers: &Headers) -> Fra
             Err(_) => Framing::Close,
         },
     }
+}
+
+/// A finished body; one the body limit cut is marked cut (what was kept, of the announced
+/// length), so no writer passes it off as whole and it is not content-decoded.
+fn limited_body(bytes: Vec<u8>, truncated: bool, headers: &Headers) -> Body {
+    if !truncated {
+        return Body::from_bytes(bytes);
+    }
+    let cut = Cut {
+        seen: bytes.len() as u64,
+        announced: headers
+            .first("content-length")
+            .and_then(|v| v.trim().parse().ok()),
+    };
+    cut_body(bytes, cut)
 }
 
 fn cut_body(bytes: Vec<u8>, cut: Cut) -> Body {

@@ -79,9 +79,9 @@ pub struct Message {
 }
 
 impl Message {
-    /// What arrived of a body that did not reach END_STREAM.
+    /// What arrived of a body that did not reach END_STREAM, or that the body limit cut.
     pub fn cut(&self) -> Option<Cut> {
-        (!self.ended || self.reset_early).then(|| Cut {
+        (!self.ended || self.reset_early || self.truncated).then(|| Cut {
             seen: self.body.len() as u64,
             announced: self
                 .headers

@@ -179,7 +179,7 @@ fn exchange(format: Format) -> impl Strategy<Value = Exchange> {
         method,
         scheme(),
         "[a-z]{1,8}(\\.[a-z]{1,4}){0,2}",
-        prop::option::of(1u16..),
+        prop::option::of(prop_oneof![Just(80u16), Just(443), 1u16..]),
         target(),
         version(),
         grouped_headers(ENCODING),
@@ -285,8 +285,19 @@ fn unplaced(mut ex: Exchange) -> Exchange {
     ex
 }
 
-fn assert_lossless(format: Format, exchanges: Vec<Exchange>) -> Result<(), TestCaseError> {
+fn assert_lossless(format: Format, mut exchanges: Vec<Exchange>) -> Result<(), TestCaseError> {
     let (back, losses, bytes) = through(format, &exchanges);
+    if format == Format::HttpTypes {
+        // http-types writes `host` without the scheme's default port (`a.test`, not
+        // `a.test:80`), as its readers expect, so an explicit default port reads back as none.
+        // The same address; HAR keeps the difference in `_wirecap`.
+        for ex in &mut exchanges {
+            let r = &mut ex.request;
+            if r.port == Some(r.scheme.default_port()) {
+                r.port = None;
+            }
+        }
+    }
     let text = String::from_utf8_lossy(&bytes);
     prop_assert!(losses.is_empty(), "{losses:?}\n{text}");
     let back: Vec<Exchange> = back.into_iter().map(unplaced).collect();

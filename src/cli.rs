@@ -313,6 +313,49 @@ pub struct ConvertArgs {
     /// Selection and redaction.
     #[command(flatten)]
     pub filter: FilterArgs,
+
+    /// Resource limits for captures.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Resource limits for reading captures (README "Limits"). Past one, what is over it is cut or
+/// skipped and counted in the summary; the run goes on.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Limits (captures)")]
+pub struct LimitArgs {
+    /// Out-of-order bytes buffered per TCP direction before the hole in front is declared a gap.
+    #[arg(long, value_name = "BYTES", default_value_t = wirecap::capture::tcp_reassembly::MAX_BUFFERED_BYTES)]
+    pub max_flow_buffer_bytes: usize,
+
+    /// TCP flows tracked at once; past it, idle flows are finished early.
+    #[arg(long, value_name = "N", default_value_t = wirecap::capture::MAX_OPEN_FLOWS)]
+    pub max_open_flows: usize,
+
+    /// Header (or trailer) fields in one HTTP/1 message; a message with more is skipped.
+    #[arg(long, value_name = "N", default_value_t = wirecap::capture::http1::MAX_HEADERS)]
+    pub max_headers: usize,
+
+    /// Bytes of one HTTP/1 message head; a longer head is skipped.
+    #[arg(long, value_name = "BYTES", default_value_t = wirecap::capture::http1::MAX_HEAD_BYTES)]
+    pub max_head_bytes: usize,
+
+    /// Body bytes kept per message; a longer body is cut and marked so.
+    #[arg(long, value_name = "BYTES", default_value_t = wirecap::capture::http1::MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+}
+
+impl LimitArgs {
+    /// The limits these flags set.
+    pub fn to_limits(&self) -> wirecap::limits::Limits {
+        wirecap::limits::Limits {
+            flow_buffer_bytes: self.max_flow_buffer_bytes,
+            open_flows: self.max_open_flows,
+            headers: self.max_headers,
+            head_bytes: self.max_head_bytes,
+            body_bytes: self.max_body_bytes,
+        }
+    }
 }
 
 /// How `count` prints.
@@ -425,6 +468,10 @@ pub struct LookArgs {
     /// Do not show the progress bar (warnings and errors are still printed).
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Resource limits for captures.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// What `merge` does when inputs answer the same request differently.
@@ -519,6 +566,10 @@ pub struct MergeArgs {
     /// Selection and redaction.
     #[command(flatten)]
     pub filter: FilterArgs,
+
+    /// Resource limits for captures.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {

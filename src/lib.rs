@@ -18,6 +18,7 @@ pub mod convert;
 pub mod count;
 pub mod filter;
 pub mod formats;
+pub mod limits;
 pub mod loss;
 mod memo;
 pub mod merge;

@@ -128,6 +128,8 @@ pub struct HttpOptions {
     pub keep_encoding: bool,
     /// Leave out requests that got no response.
     pub drop_incomplete: bool,
+    /// Header, head and body limits in force.
+    pub limits: crate::limits::Limits,
 }
 
 /// A finished exchange with its sort key.

@@ -20,7 +20,9 @@ pub(super) struct Flow {
     pub(super) ordinal: u64,
     halves: [HalfStream; 2],
     client: Option<Side>,
-    pub(super) session: Option<Session>,
+    /// Boxed: a flow without data (or waiting in the table) costs its key and counters, not
+    /// the size of a parser; with a million open flows that was most of the memory.
+    pub(super) session: Option<Box<Session>>,
     pub(super) last_seen: Timestamp,
     payload_bytes: u64,
     syn_from_client: bool,
@@ -33,11 +35,14 @@ pub(super) struct Flow {
 }
 
 impl Flow {
-    fn new(key: FlowKey, ordinal: u64, ts: Timestamp) -> Self {
+    fn new(key: FlowKey, ordinal: u64, ts: Timestamp, buffer_limit: usize) -> Self {
         Self {
             key,
             ordinal,
-            halves: [HalfStream::default(), HalfStream::default()],
+            halves: [
+                HalfStream::with_buffer_limit(buffer_limit),
+                HalfStream::with_buffer_limit(buffer_limit),
+            ],
             client: None,
             session: None,
             last_seen: ts,
@@ -109,7 +114,7 @@ impl Flow {
                 Endpoint(server)
             );
             let from_start = self.syn_from_client;
-            self.session = Some(Session::new(
+            self.session = Some(Box::new(Session::new(
                 FlowInfo {
                     file: file.clone(),
                     label,
@@ -119,9 +124,9 @@ impl Flow {
                 opts,
                 from_start,
                 keys.clone(),
-            ));
+            )));
         }
-        self.session.as_mut()
+        self.session.as_deref_mut()
     }
 
     pub(super) fn process(
@@ -157,7 +162,7 @@ impl Flow {
                 h.push(&seg.tcp, &[], seg.origin, &mut |_| {});
                 continue;
             }
-            let session = self.session.as_mut().expect("created above");
+            let session = self.session.as_deref_mut().expect("created above");
             let mut feed = |r: Role, c: Chunk<'_>| {
                 let t = Instant::now();
                 session.feed(r, c);
@@ -182,7 +187,7 @@ impl Flow {
     /// Flushes buffered data and ends the connection.
     pub(super) fn finish(&mut self) {
         let Some(client) = self.client else { return };
-        let Some(session) = self.session.as_mut() else {
+        let Some(session) = self.session.as_deref_mut() else {
             return;
         };
         for side in [client, client.other()] {
@@ -219,7 +224,7 @@ impl Flow {
 
     /// The time of the oldest byte that could still become part of an exchange.
     pub(super) fn oldest_pending(&self) -> Option<Timestamp> {
-        let conn = self.session.as_ref().and_then(Session::oldest_pending);
+        let conn = self.session.as_deref().and_then(Session::oldest_pending);
         let buffered = self
             .halves
             .iter()
@@ -232,7 +237,7 @@ impl Flow {
 /// Adds the TLS sessions `flow` established to `keys`. Called in flow order between the
 /// parallel stages, so what a connection can resume does not depend on the threads.
 pub(super) fn learn_sessions(keys: &SharedKeys, flow: &mut Flow) {
-    let Some(session) = flow.session.as_mut() else {
+    let Some(session) = flow.session.as_deref_mut() else {
         return;
     };
     let learned = session.take_learned();
@@ -252,14 +257,32 @@ pub(super) fn learn_sessions(keys: &SharedKeys, flow: &mut Flow) {
 ///
 /// Invariant: `table` maps a key only to a flow in `flows` (or to one taken out for the batch
 /// and put back); a retired flow is in `flows` but no longer in `table`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct FlowTable {
     table: HashMap<FlowKey, u64>,
     flows: HashMap<u64, Flow>,
     next_ordinal: u64,
+    /// Bytes each direction of a new flow may buffer (`--max-flow-buffer-bytes`).
+    buffer_limit: usize,
+}
+
+impl Default for FlowTable {
+    fn default() -> Self {
+        Self::with_buffer_limit(super::tcp_reassembly::MAX_BUFFERED_BYTES)
+    }
 }
 
 impl FlowTable {
+    /// An empty table whose flows buffer at most `buffer_limit` bytes per direction.
+    pub(super) fn with_buffer_limit(buffer_limit: usize) -> Self {
+        Self {
+            table: HashMap::new(),
+            flows: HashMap::new(),
+            next_ordinal: 0,
+            buffer_limit,
+        }
+    }
+
     /// The ordinal of the flow a segment of `key` with `tcp`'s flags belongs to; a flow is
     /// opened at `ts` when there is none. A FIN or RST marks the flow as closing.
     pub(super) fn assign(&mut self, key: FlowKey, tcp: &TcpHeader, ts: Timestamp) -> u64 {
@@ -299,7 +322,8 @@ impl FlowTable {
         let id = self.next_ordinal;
         self.next_ordinal += 1;
         self.table.insert(key, id);
-        self.flows.insert(id, Flow::new(key, id, ts));
+        self.flows
+            .insert(id, Flow::new(key, id, ts, self.buffer_limit));
         id
     }
 

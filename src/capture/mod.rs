@@ -70,8 +70,12 @@ pub const MIN_BATCH_FLOWS: usize = 16;
 /// Seconds a flow may stay silent before it is flushed, as if it had closed.
 pub const IDLE_TIMEOUT_SECS: u64 = 300;
 
-/// Open flows tracked at once; past it, flows idle in the current batch are flushed early.
-pub const MAX_OPEN_FLOWS: usize = 1 << 20;
+/// Open flows tracked at once by default (`--max-open-flows`); past it, flows idle in the
+/// current batch are flushed early, and that is noted as a limit. A flow that carried a request
+/// costs about 3 KB of heap (6 KB resident), so this caps flow state near 400 MB; it was 2^20,
+/// which let a capture of a million unclosed connections take 6 GB (tests/limits.rs). A flow
+/// flushed early and then active again is read on as a connection joined mid-stream.
+pub const MAX_OPEN_FLOWS: usize = 1 << 16;
 
 /// Finished exchanges held back to keep request-time order (an open flow may still produce an
 /// earlier one). Past it the oldest are released anyway, with a note, so a request that never
@@ -94,6 +98,8 @@ pub struct Options {
     pub stats: Option<StatsHandle>,
     /// TLS secrets (`--keylog`); pcapng Decryption Secrets Blocks add to them.
     pub keys: Arc<tls::keylog::KeyLog>,
+    /// Resource limits in force (`--max-*` flags).
+    pub limits: crate::limits::Limits,
 }
 
 impl Default for Options {
@@ -104,6 +110,7 @@ impl Default for Options {
             idle_timeout_secs: IDLE_TIMEOUT_SECS,
             stats: None,
             keys: Arc::default(),
+            limits: crate::limits::Limits::default(),
         }
     }
 }
@@ -150,14 +157,16 @@ impl Pipeline {
         let http = HttpOptions {
             keep_encoding: opts.keep_encoding,
             drop_incomplete: opts.drop_incomplete,
+            limits: opts.limits,
         };
         let keys = Arc::new(std::sync::RwLock::new((*opts.keys).clone()));
+        let flows = FlowTable::with_buffer_limit(opts.limits.flow_buffer_bytes);
         Self {
             file: Arc::from(file),
             opts,
             http,
             defrag: ip::Defragmenter::default(),
-            flows: FlowTable::default(),
+            flows,
             arena: Vec::new(),
             segs: Vec::new(),
             queue: OrderQueue::default(),
@@ -356,7 +365,7 @@ impl Pipeline {
         let mut waiting = Vec::new();
         for (mut flow, _) in work {
             learn_sessions(&self.keys, &mut flow);
-            if flow.session.as_ref().is_some_and(Session::waiting) {
+            if flow.session.as_deref().is_some_and(Session::waiting) {
                 waiting.push(flow.ordinal);
             }
             self.flows.put_back(flow);
@@ -365,7 +374,7 @@ impl Pipeline {
         // after every session of the batch is known, so the result is the same on any threads.
         for id in waiting {
             if let Some(flow) = self.flows.get_mut(id) {
-                if let Some(session) = flow.session.as_mut() {
+                if let Some(session) = flow.session.as_deref_mut() {
                     session.retry();
                 }
                 learn_sessions(&self.keys, flow);
@@ -373,10 +382,13 @@ impl Pipeline {
         }
         // Flows to finish: closed, idle, retired, or everything at the end.
         let now = self.last_ts.unwrap_or(Timestamp::from_unix(0, 0));
-        let crowded = self.flows.len() > MAX_OPEN_FLOWS;
+        let max_flows = self.opts.limits.open_flows;
+        let crowded = self.flows.len() > max_flows;
         if crowded {
             self.stats.notes.record(Note::Limit, || {
-                format!("more than {MAX_OPEN_FLOWS} open flows: idle ones flushed early")
+                format!(
+                    "more than {max_flows} open flows: idle ones flushed early (--max-open-flows)"
+                )
             });
         }
         let mut done = self
@@ -389,13 +401,17 @@ impl Pipeline {
         }
         // Collect exchanges from all flows in ordinal order.
         for id in self.flows.ordinals() {
-            if let Some(session) = self.flows.get_mut(id).and_then(|f| f.session.as_mut()) {
+            if let Some(session) = self
+                .flows
+                .get_mut(id)
+                .and_then(|f| f.session.as_deref_mut())
+            {
                 let ready = session.take_ready();
                 self.queue.push(&mut self.stats.http, id, ready);
             }
         }
         for mut f in done {
-            if let Some(session) = f.session.as_mut() {
+            if let Some(session) = f.session.as_deref_mut() {
                 let ready = session.take_ready();
                 self.queue.push(&mut self.stats.http, f.ordinal, ready);
             }

@@ -15,7 +15,7 @@
 //!    again the bytes at the lower offset (delivered first) win.
 //! 4. A hole is declared a gap, skipped and reported when the peer acknowledged data past it
 //!    (the bytes were delivered but not captured), when the buffered data passes
-//!    [`MAX_BUFFERED_BYTES`], or when the flow is flushed (FIN, RST, idle timeout, end of input).
+//!    [`MAX_BUFFERED_BYTES`] (`--max-flow-buffer-bytes`), or when the flow is flushed (FIN, RST, idle timeout, end of input).
 //!    The HTTP layer then resynchronises at the next message start instead of giving up.
 
 use crate::model::Timestamp;
@@ -213,13 +213,15 @@ pub struct HalfStats {
 ///
 /// Invariant: every key of `buffered` is greater than `delivered`, and `next` is the sequence
 /// number of byte `delivered`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HalfStream {
     next: Option<SeqNumber>,
     delivered: u64,
     buffered: BTreeMap<u64, Buffered>,
     buffered_bytes: usize,
     fin_at: Option<u64>,
+    /// Out-of-order bytes held before a hole is skipped ([`MAX_BUFFERED_BYTES`] by default).
+    max_buffered: usize,
     /// Whether a SYN from this side was seen.
     pub syn_seen: bool,
     /// Whether this side reset the connection.
@@ -228,7 +230,28 @@ pub struct HalfStream {
     pub stats: HalfStats,
 }
 
+impl Default for HalfStream {
+    fn default() -> Self {
+        Self::with_buffer_limit(MAX_BUFFERED_BYTES)
+    }
+}
+
 impl HalfStream {
+    /// A direction that buffers at most `bytes` of out-of-order data (`--max-flow-buffer-bytes`).
+    pub fn with_buffer_limit(bytes: usize) -> Self {
+        Self {
+            next: None,
+            delivered: 0,
+            buffered: BTreeMap::new(),
+            buffered_bytes: 0,
+            fin_at: None,
+            max_buffered: bytes,
+            syn_seen: false,
+            rst_seen: false,
+            stats: HalfStats::default(),
+        }
+    }
+
     /// Whether this side sent a FIN and every byte before it was delivered.
     pub fn finished(&self) -> bool {
         self.fin_at.is_some_and(|f| f <= self.delivered) || self.rst_seen
@@ -321,7 +344,7 @@ impl HalfStream {
                 }
             }
         }
-        if self.buffered_bytes > MAX_BUFFERED_BYTES || self.buffered.len() > MAX_BUFFERED_SEGMENTS {
+        if self.buffered_bytes > self.max_buffered || self.buffered.len() > MAX_BUFFERED_SEGMENTS {
             self.skip_hole(deliver);
         }
     }

@@ -169,6 +169,8 @@ struct ReadFlags<'a> {
     keep_encoding: bool,
     /// Captures: leave out requests without a response (`convert --drop-incomplete`).
     drop_incomplete: bool,
+    /// Captures: the `--max-*` resource limits.
+    limits: wirecap::limits::Limits,
 }
 
 impl<'a> ReadFlags<'a> {
@@ -180,6 +182,7 @@ impl<'a> ReadFlags<'a> {
             hoverfly_compat: args.hoverfly_compat,
             keep_encoding: args.keep_encoding,
             drop_incomplete: args.drop_incomplete,
+            limits: args.limits.to_limits(),
         }
     }
 
@@ -191,6 +194,7 @@ impl<'a> ReadFlags<'a> {
             hoverfly_compat: args.hoverfly_compat,
             keep_encoding: false,
             drop_incomplete: false,
+            limits: args.limits.to_limits(),
         }
     }
 
@@ -202,6 +206,7 @@ impl<'a> ReadFlags<'a> {
             hoverfly_compat: args.hoverfly_compat,
             keep_encoding: true,
             drop_incomplete: false,
+            limits: args.limits.to_limits(),
         }
     }
 
@@ -224,6 +229,7 @@ impl<'a> ReadFlags<'a> {
                 drop_incomplete: self.drop_incomplete,
                 stats,
                 keys: load_keylog(self.keylog)?,
+                limits: self.limits,
                 ..wirecap::capture::Options::default()
             },
         })

@@ -4,8 +4,7 @@
 
 use super::framing::{request_framing, response_framing};
 use super::{
-    Event, FlowInfo, Framing, Head, HttpOptions, MAX_BODY_BYTES, MAX_PIPELINED, MessageParser,
-    Ready, Role,
+    Event, FlowInfo, Framing, Head, HttpOptions, MAX_PIPELINED, MessageParser, Ready, Role,
 };
 use crate::capture::tcp_reassembly::{Chunk, Origin};
 use crate::capture::{Note, Notes};
@@ -83,8 +82,8 @@ impl Connection {
     /// A connection; `from_start` when its SYN was captured.
     pub fn new(info: FlowInfo, opts: HttpOptions, from_start: bool) -> Self {
         Self {
-            client: MessageParser::new(Role::Request, from_start),
-            server: MessageParser::new(Role::Response, from_start),
+            client: MessageParser::new(Role::Request, from_start).with_limits(opts.limits),
+            server: MessageParser::new(Role::Response, from_start).with_limits(opts.limits),
             slots: VecDeque::new(),
             answered: 0,
             current: None,
@@ -220,6 +219,8 @@ impl Connection {
                         self.finish_slot(s);
                     }
                 }
+                // Room for one request, not four: most connections never pipeline.
+                self.slots.reserve_exact(1);
                 self.slots.push_back(Slot {
                     request,
                     start,
@@ -245,7 +246,7 @@ impl Connection {
                 }
                 let slot = self.slots.back_mut().expect("not empty");
                 let is_connect = slot.request.method.eq_ignore_ascii_case("CONNECT");
-                slot.request.body = Body::from_bytes(body);
+                slot.request.body = limited_body(body, truncated, &slot.request.headers);
                 slot.request.trailers = trailers;
                 slot.done = true;
                 slot.damaged |= damaged;
@@ -258,8 +259,8 @@ impl Connection {
             // A request parser only returns request heads.
             Event::Head(Head::Response { .. }, _) => {}
             Event::NotHttp => self.mark_not_http(),
-            Event::Unparseable(why, at) => {
-                self.note_unparseable(Role::Request, &why, at);
+            Event::Unparseable(note, why, at) => {
+                self.note_unparseable(Role::Request, note, &why, at);
                 if let Some(s) = self.slots.back_mut().filter(|s| !s.done) {
                     s.lose();
                 }
@@ -352,7 +353,7 @@ impl Connection {
                 if truncated {
                     self.note_body_limit(Role::Response);
                 }
-                cur.response.body = Body::from_bytes(body);
+                cur.response.body = limited_body(body, truncated, &cur.response.headers);
                 cur.response.trailers = trailers;
                 cur.response.timestamp = Some(end.ts);
                 let Some(i) = cur.slot else { return };
@@ -374,8 +375,8 @@ impl Connection {
             // A response parser only returns response heads.
             Event::Head(Head::Request { .. }, _) => {}
             Event::NotHttp => self.mark_not_http(),
-            Event::Unparseable(why, at) => {
-                self.note_unparseable(Role::Response, &why, at);
+            Event::Unparseable(note, why, at) => {
+                self.note_unparseable(Role::Response, note, &why, at);
                 if let Some(cur) = self.current.take() {
                     self.lose_response(cur);
                 } else if self
@@ -419,18 +420,19 @@ impl Connection {
         self.client.stop();
     }
 
-    /// A body went past [`MAX_BODY_BYTES`]; the rest was discarded.
+    /// A body went past the body limit (`--max-body-bytes`); the rest was discarded.
     fn note_body_limit(&mut self, role: Role) {
         let (label, what) = (&self.info.label, role.message());
+        let limit = self.opts.limits.body_bytes;
         self.notes.record(Note::Limit, || {
-            format!("{label}: {what} body over {MAX_BODY_BYTES} bytes cut")
+            format!("{label}: {what} body over {limit} bytes cut (--max-body-bytes)")
         });
     }
 
     /// A head that did not parse; its bytes are skipped.
-    fn note_unparseable(&mut self, role: Role, why: &str, at: Origin) {
+    fn note_unparseable(&mut self, role: Role, note: Note, why: &str, at: Origin) {
         let (label, what) = (&self.info.label, role.message());
-        self.notes.record(Note::UnparseableHead, || {
+        self.notes.record(note, || {
             format!("{label}: packet {}: {what}: {why}", at.packet)
         });
     }
@@ -555,6 +557,9 @@ impl Connection {
                 return;
             }
         }
+        // Most connections carry one exchange: room for one, not the four a first push makes
+        // (a million open flows held 2.8 KB each that way).
+        self.ready.reserve_exact(1);
         self.ready.push(Ready {
             ts: slot.start.ts,
             index,
@@ -672,6 +677,21 @@ fn bare_response(
         timestamp: None,
         interim: Vec::new(),
     }
+}
+
+/// A finished body; one the body limit cut is marked cut (what was kept, of the announced
+/// length), so no writer passes it off as whole and it is not content-decoded.
+fn limited_body(bytes: Vec<u8>, truncated: bool, headers: &Headers) -> Body {
+    if !truncated {
+        return Body::from_bytes(bytes);
+    }
+    let cut = Cut {
+        seen: bytes.len() as u64,
+        announced: headers
+            .first("content-length")
+            .and_then(|v| v.trim().parse().ok()),
+    };
+    cut_body(bytes, cut)
 }
 
 fn cut_body(bytes: Vec<u8>, cut: Cut) -> Body {

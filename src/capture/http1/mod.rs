@@ -38,16 +38,19 @@ pub use framing::Framing;
 pub(in crate::capture) use parser::looks_like_start;
 pub use parser::{Event, Head, MessageParser};
 
-/// Longest message head (request or status line plus header fields) accepted.
+/// Longest message head (request or status line plus header fields) accepted by default
+/// (`--max-head-bytes`); a longer one is skipped to the next message and noted as a limit.
 pub const MAX_HEAD_BYTES: usize = 64 << 10;
 
-/// Most header (or trailer) fields in one message.
+/// Most header (or trailer) fields in one message by default (`--max-headers`); a message with
+/// more is skipped and noted as a limit.
 pub const MAX_HEADERS: usize = 256;
 
 /// Longest chunk-size line of a chunked body.
 pub const MAX_CHUNK_LINE_BYTES: usize = 4096;
 
-/// Largest body kept per message; the rest is counted and discarded.
+/// Largest body kept per message by default (`--max-body-bytes`, HTTP/1 and HTTP/2); the rest
+/// is counted and discarded, and the exchange kept with its body cut and noted.
 pub const MAX_BODY_BYTES: usize = 64 << 20;
 
 /// Most room set aside for a body ahead of its bytes, on the word of its `Content-Length`.

@@ -4,10 +4,11 @@
 //! state: [`MessageParser::poll`] returns `None`.
 
 use super::{
-    Framing, MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_HEAD_BYTES, MAX_HEADERS,
-    MAX_RESYNC_SCAN_BYTES, RESERVE_BODY_BYTES, Role,
+    Framing, MAX_CHUNK_LINE_BYTES, MAX_HEADERS, MAX_RESYNC_SCAN_BYTES, RESERVE_BODY_BYTES, Role,
 };
+use crate::capture::Note;
 use crate::capture::tcp_reassembly::Origin;
+use crate::limits::Limits;
 use crate::model::{Cut, Headers};
 use std::collections::VecDeque;
 
@@ -110,8 +111,9 @@ pub enum Event {
     },
     /// The first bytes of a connection are not HTTP.
     NotHttp,
-    /// A head that did not parse; bytes are skipped to the next message start.
-    Unparseable(String, Origin),
+    /// A head that did not parse, or was over a limit ([`Note::Limit`]); bytes are skipped to
+    /// the next message start.
+    Unparseable(Note, String, Origin),
 }
 
 /// An incremental HTTP/1.x parser for one direction.
@@ -139,6 +141,8 @@ pub struct MessageParser {
     scanned: u64,
     /// Response heads read leniently (see [`lenient_response`]) and not yet noted.
     pub lenient: u64,
+    /// The limits in force.
+    limits: Limits,
 }
 
 impl MessageParser {
@@ -166,7 +170,14 @@ impl MessageParser {
             skipped: 0,
             scanned: 0,
             lenient: 0,
+            limits: Limits::default(),
         }
+    }
+
+    /// The same parser with other header, head and body limits (the `--max-*` flags).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Whether parsing ended for good.
@@ -214,7 +225,7 @@ impl MessageParser {
         };
         if let (Some(rem), true) = (known, self.buf.is_empty()) {
             let take = rem.min(data.len() as u64) as usize;
-            let room = MAX_BODY_BYTES.saturating_sub(self.body.len());
+            let room = self.limits.body_bytes.saturating_sub(self.body.len());
             if take > room {
                 self.truncated = true;
             }
@@ -375,7 +386,7 @@ impl MessageParser {
 
     fn keep(&mut self, n: usize) {
         let data = &self.buf[self.pos..self.pos + n];
-        let room = MAX_BODY_BYTES.saturating_sub(self.body.len());
+        let room = self.limits.body_bytes.saturating_sub(self.body.len());
         if n > room {
             self.truncated = true;
         }
@@ -504,8 +515,10 @@ impl MessageParser {
                 } else if data.starts_with(b"\n") {
                     Some(1)
                 } else {
-                    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                    match httparse::parse_headers(data, &mut fields) {
+                    let mut stack = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                    let mut heap = Vec::new();
+                    let fields = header_room(&mut stack, &mut heap, self.limits.headers);
+                    match httparse::parse_headers(data, fields) {
                         Ok(httparse::Status::Complete((n, fields))) => {
                             for f in fields.iter() {
                                 self.trailers
@@ -513,7 +526,13 @@ impl MessageParser {
                             }
                             Some(n)
                         }
-                        Ok(httparse::Status::Partial) if data.len() <= MAX_HEAD_BYTES => None,
+                        Ok(httparse::Status::Partial) if data.len() <= self.limits.head_bytes => {
+                            None
+                        }
+                        Err(httparse::Error::TooManyHeaders) => {
+                            let why = too_many_headers(self.limits.headers, "trailer");
+                            return Err(Some(self.abandon_for(Note::Limit, &why)));
+                        }
                         _ => return Err(Some(self.abandon("bad trailer fields"))),
                     }
                 };
@@ -529,6 +548,11 @@ impl MessageParser {
 
     /// Gives up on the message in progress and resynchronises.
     fn abandon(&mut self, why: &str) -> Event {
+        self.abandon_for(Note::UnparseableHead, why)
+    }
+
+    /// [`Self::abandon`], counted as `note`.
+    fn abandon_for(&mut self, note: Note, why: &str) -> Event {
         let at = self
             .origin_at(self.base + self.pos as u64)
             .or(self.last)
@@ -536,16 +560,19 @@ impl MessageParser {
         self.body.clear();
         self.clear_body_flags();
         self.phase = Phase::Resync;
-        Event::Unparseable(why.to_owned(), at)
+        Event::Unparseable(note, why.to_owned(), at)
     }
 
     fn head(&mut self) -> Option<Event> {
         let data = &self.buf[self.pos..];
         let start = self.base + self.pos as u64;
-        let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let max_headers = self.limits.headers;
+        let mut stack = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut heap = Vec::new();
+        let fields = header_room(&mut stack, &mut heap, max_headers);
         let parsed = match self.role {
             Role::Request => {
-                let mut req = httparse::Request::new(&mut fields);
+                let mut req = httparse::Request::new(fields);
                 match req.parse(data) {
                     Ok(httparse::Status::Complete(n)) => Ok(Some((
                         n,
@@ -557,20 +584,20 @@ impl MessageParser {
                         },
                     ))),
                     Ok(httparse::Status::Partial) => Ok(None),
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(e),
                 }
             }
             Role::Response => {
-                let mut resp = httparse::Response::new(&mut fields);
+                let mut resp = httparse::Response::new(fields);
                 match resp.parse(data) {
                     Ok(httparse::Status::Complete(n)) => Ok(Some((n, response_head(&resp)))),
                     Ok(httparse::Status::Partial) => Ok(None),
-                    Err(e) => match lenient_response(data) {
+                    Err(e) => match lenient_response(data, max_headers) {
                         Some(found) => {
                             self.lenient += 1;
                             Ok(Some(found))
                         }
-                        None => Err(e.to_string()),
+                        None => Err(e),
                     },
                 }
             }
@@ -583,10 +610,19 @@ impl MessageParser {
                 self.phase = Phase::AwaitFraming;
                 Some(Event::Head(head, origin))
             }
-            Ok(None) if data.len() <= MAX_HEAD_BYTES => None,
+            Ok(None) if data.len() <= self.limits.head_bytes => None,
             Ok(None) => {
                 self.pos += 1;
-                Some(self.abandon("message head too long"))
+                let why = format!(
+                    "message head over {} bytes (raise it with --max-head-bytes)",
+                    self.limits.head_bytes
+                );
+                Some(self.abandon_for(Note::Limit, &why))
+            }
+            Err(httparse::Error::TooManyHeaders) => {
+                self.pos += 1;
+                let why = too_many_headers(max_headers, "header");
+                Some(self.abandon_for(Note::Limit, &why))
             }
             // A first message that starts like HTTP but breaks later (a space before a colon,
             // a folded line) is a bad head, not a sign that the stream is another protocol.
@@ -597,7 +633,7 @@ impl MessageParser {
             Err(e) => {
                 self.pos += 1;
                 let mut ev = self.abandon("");
-                if let Event::Unparseable(why, _) = &mut ev {
+                if let Event::Unparseable(_, why, _) = &mut ev {
                     *why = format!("unparseable head: {e}");
                 }
                 Some(ev)
@@ -681,14 +717,34 @@ fn response_head(resp: &httparse::Response<'_, '_>) -> Head {
     }
 }
 
+/// Room for `limit` header fields: the stack array up to [`MAX_HEADERS`], else `heap`.
+fn header_room<'a, 'h>(
+    stack: &'a mut [httparse::Header<'h>; MAX_HEADERS],
+    heap: &'a mut Vec<httparse::Header<'h>>,
+    limit: usize,
+) -> &'a mut [httparse::Header<'h>] {
+    if limit <= MAX_HEADERS {
+        &mut stack[..limit]
+    } else {
+        heap.resize(limit, httparse::EMPTY_HEADER);
+        heap
+    }
+}
+
+/// What a message over the field count limit is noted with.
+fn too_many_headers(limit: usize, what: &str) -> String {
+    format!("more than {limit} {what} fields (raise it with --max-headers)")
+}
+
 /// A response head that only a lenient reading accepts, as a proxy must read it: whitespace
 /// between a field name and its colon is removed (RFC 9112 §5.1: "a proxy MUST remove any
 /// such whitespace from a response message before forwarding"), and an obs-fold line is joined
 /// to the field before it (§5.2). Express servers send `Access-Control-Allow-Credentials :
 /// true`; browsers accept it.
-fn lenient_response(data: &[u8]) -> Option<(usize, Head)> {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut resp = httparse::Response::new(&mut fields);
+fn lenient_response(data: &[u8], max_headers: usize) -> Option<(usize, Head)> {
+    let mut stack = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut heap = Vec::new();
+    let mut resp = httparse::Response::new(header_room(&mut stack, &mut heap, max_headers));
     let mut config = httparse::ParserConfig::default();
     config
         .allow_spaces_after_header_name_in_responses(true)

@@ -693,7 +693,7 @@ impl Connection {
             Role::Request => &mut s.request,
             Role::Response => &mut s.response,
         };
-        if m.push_body(bytes) {
+        if m.push_body(bytes, self.opts.limits.body_bytes) {
             self.notes.record(Note::Limit, || {
                 format!(
                     "{}: stream {id}: {} body over {} bytes cut",
@@ -702,7 +702,7 @@ impl Connection {
                         Role::Request => "request",
                         Role::Response => "response",
                     },
-                    super::http1::MAX_BODY_BYTES
+                    self.opts.limits.body_bytes
                 )
             });
         }

@@ -8,7 +8,7 @@
 
 use super::hpack::Field;
 use crate::capture::connection::FlowInfo;
-use crate::capture::http1::{MAX_BODY_BYTES, RESERVE_BODY_BYTES};
+use crate::capture::http1::RESERVE_BODY_BYTES;
 use crate::capture::tcp_reassembly::Origin;
 use crate::model::{Body, Cut, Exchange, Headers, Request, Response, split_authority};
 
@@ -74,14 +74,14 @@ pub struct Message {
     pub ended: bool,
     /// A RST_STREAM ended it before END_STREAM.
     pub reset_early: bool,
-    /// Content past [`MAX_BODY_BYTES`] was discarded.
+    /// Content past [`crate::capture::http1::MAX_BODY_BYTES`] was discarded.
     pub truncated: bool,
 }
 
 impl Message {
-    /// What arrived of a body that did not reach END_STREAM.
+    /// What arrived of a body that did not reach END_STREAM, or that the body limit cut.
     pub fn cut(&self) -> Option<Cut> {
-        (!self.ended || self.reset_early).then(|| Cut {
+        (!self.ended || self.reset_early || self.truncated).then(|| Cut {
             seen: self.body.len() as u64,
             announced: self
                 .headers
@@ -90,8 +90,9 @@ impl Message {
         })
     }
 
-    /// Appends DATA content; returns `true` the first time the body limit cuts it.
-    pub fn push_body(&mut self, bytes: &[u8]) -> bool {
+    /// Appends DATA content; returns `true` the first time the body limit (`limit` bytes,
+    /// [`crate::capture::http1::MAX_BODY_BYTES`] by default) cuts it.
+    pub fn push_body(&mut self, bytes: &[u8], limit: usize) -> bool {
         if self.body.capacity() == 0 {
             // As HTTP/1 does: grown by doubling, a body is copied about once more and faults
             // in twice its pages; a lying length reserves at most RESERVE_BODY_BYTES.
@@ -103,7 +104,7 @@ impl Message {
                 self.body.reserve_exact(n.min(RESERVE_BODY_BYTES));
             }
         }
-        let room = MAX_BODY_BYTES.saturating_sub(self.body.len());
+        let room = limit.saturating_sub(self.body.len());
         let take = room.min(bytes.len());
         self.body.extend_from_slice(&bytes[..take]);
         let first_cut = take < bytes.len() && !self.truncated;
@@ -352,7 +353,7 @@ mod tests {
         assert_eq!(parse_status("20"), None);
         assert_eq!(parse_status("+20"), None);
         let mut m = Message::default();
-        assert!(!m.push_body(b"abc"));
+        assert!(!m.push_body(b"abc", crate::capture::http1::MAX_BODY_BYTES));
         assert_eq!(m.body, b"abc");
     }
 }

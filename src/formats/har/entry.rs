@@ -66,13 +66,20 @@ fn number(ms: f64) -> Value {
 
 /// `time`: from the request's first byte to the response's last, in milliseconds. When the
 /// model lacks either end, or they are out of order, `time` is 0 and `_wirecap` keeps the
-/// response time as it was.
+/// response time as it was. So it does when the milliseconds, a double, do not give the
+/// response time back to the nanosecond (durations of months; found by tests/properties.rs).
 fn elapsed_ms(ex: &Exchange, wirecap: &mut Wirecap) -> f64 {
     let Some(resp) = &ex.response else {
         return 0.0;
     };
     match (ex.request.timestamp, resp.timestamp) {
-        (Some(a), Some(b)) if b >= a => nanos_between(a, b) as f64 / 1e6,
+        (Some(a), Some(b)) if b >= a => {
+            let ms = nanos_between(a, b) as f64 / 1e6;
+            if after_ms(a, ms) != Some(b) {
+                wirecap.keep_response_time(Some(b));
+            }
+            ms
+        }
         (_, b) => {
             wirecap.keep_response_time(b);
             0.0

@@ -45,13 +45,13 @@ pub struct ThreadsArg {
 pub enum Command {
     /// Convert a file from one format to another.
     ///
-    /// Reads INPUT (`-` for stdin) and writes OUTPUT (`-` or absent for stdout) through the
-    /// canonical exchange model. The output is written to a temporary file and renamed into
+    /// Reads INPUT (`-` for stdin; several captures as one) and writes OUTPUT (`-` or absent
+    /// for stdout) through the canonical exchange model. The output is written to a temporary file and renamed into
     /// place, so a failed run never leaves a partial file. A summary of what was read, written
     /// and skipped goes to stderr, and each kind of loss (what the output format cannot hold)
     /// is reported once as a warning.
     #[command(
-        after_help = "Examples:\n  wirecap convert recording.jsonl -o clean.jsonl\n  cat recording.jsonl | wirecap convert - --from jsonl --to http-types"
+        after_help = "Examples:\n  wirecap convert recording.jsonl -o clean.jsonl\n  cat recording.jsonl | wirecap convert - --from jsonl --to http-types\n  wirecap convert rotated-*.pcap --keylog keys.log -o day.jsonl"
     )]
     Convert(ConvertArgs),
     /// Merge many recordings and simulations into one file, each request answered once.
@@ -224,7 +224,12 @@ pub struct ConvertArgs {
     pub parallel: ThreadsArg,
 
     /// The file to read, or `-` for standard input.
-    pub input: String,
+    ///
+    /// Several captures are read as one capture (rotated files of `tcpdump -C` or `-G`, in
+    /// any order: they are read in the order of their first packet's time), so a connection
+    /// that goes on from one file into the next is reassembled whole.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
 
     /// Where to write; `-` or absent means standard output.
     #[arg(short, long, value_name = "OUTPUT")]

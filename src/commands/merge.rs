@@ -46,15 +46,12 @@ struct Run {
 }
 
 pub fn run(args: MergeArgs) -> Result<ExitCode> {
-    // Standard input can be read once: a second `-` would merge it with nothing.
-    if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
-        anyhow::bail!("standard input (`-`) may be given once among the inputs");
-    }
+    super::stdin_once(&args.inputs)?;
     let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
     if let Some(path) = output {
         wirecap::output::check_path(path)?;
     }
-    super::check_summary_json(args.summary_json.as_deref())?;
+    super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
     let to = args
         .to
         .or_else(|| output.and_then(Format::from_extension))
@@ -313,10 +310,15 @@ fn merge_into_simulation(
             KeyOrder::AsRead
         },
     };
-    let n = formats::write_simulation(to, &merged, &wopts, &mut sink, &mut run.summary.losses)?;
+    let writing = || {
+        let name = args.output.as_deref().map(Path::display);
+        format!("writing {}", name.map_or("-".into(), |n| n.to_string()))
+    };
+    let n = formats::write_simulation(to, &merged, &wopts, &mut sink, &mut run.summary.losses)
+        .with_context(writing)?;
     run.written = n as u64;
     run.not_written += (merged.pairs.len() as u64).saturating_sub(n as u64);
-    sink.flush()?;
+    sink.flush().with_context(writing)?;
     Ok(sink)
 }
 

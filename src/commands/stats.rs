@@ -14,10 +14,8 @@ use wirecap::stats::{Gathered, Latency, Ranked, Report, Sizes};
 
 /// Runs `wirecap stats`.
 pub fn run(args: StatsArgs) -> Result<ExitCode> {
-    if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
-        anyhow::bail!("standard input (`-`) may be given once among the inputs");
-    }
-    super::check_summary_json(args.summary_json.as_deref())?;
+    super::stdin_once(&args.inputs)?;
+    super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
     let keys = super::load_keylog(&args.read.keylog)?;
     let opts = super::looking_options(args.read.max_line_bytes, args.read.hoverfly_compat, &keys);
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);

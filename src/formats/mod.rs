@@ -4,6 +4,7 @@
 //! out of it. Adding a format means a new module and a new [`Format`] arm; the compiler then
 //! points at every `match` below that must learn it.
 
+mod gunzip;
 pub mod har;
 pub mod hoverfly_v1;
 pub mod hoverfly_v2;
@@ -218,6 +219,7 @@ impl Input {
     /// gzipped input of any format is unwrapped first (`.jsonl.gz`, `.json.gz`, `.pcap.gz`).
     pub fn detect(&mut self, forced: Option<Format>) -> Result<Format, Error> {
         self.unwrap_gzip()?;
+        self.refuse_utf16()?;
         if let Some(f) = forced {
             return Ok(f);
         }
@@ -251,6 +253,21 @@ impl Input {
 
 impl Input {
     /// Reads through gzip when the input starts with its magic number (RFC 1952).
+    /// Refuses UTF-16 text, which every JSON reader here would call "expected value" at byte 0:
+    /// JSON files are UTF-8 (RFC 8259 §8.1), and editors on Windows save UTF-16 with a mark.
+    fn refuse_utf16(&mut self) -> Result<(), Error> {
+        let head = self.reader.fill_buf().map_err(|source| Error::Io {
+            file: self.name.clone(),
+            source,
+        })?;
+        match head.get(..2) {
+            Some([0xff, 0xfe] | [0xfe, 0xff]) => Err(Error::Utf16 {
+                file: self.name.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn unwrap_gzip(&mut self) -> Result<(), Error> {
         let io_err = |name: &str, source| Error::Io {
             file: name.to_owned(),
@@ -263,7 +280,7 @@ impl Input {
         let inner = std::mem::replace(&mut self.reader, Box::new(io::empty()));
         self.reader = Box::new(BufReader::with_capacity(
             READ_BUFFER_BYTES,
-            flate2::bufread::MultiGzDecoder::new(inner),
+            gunzip::Gunzip::new(inner),
         ));
         self.reader
             .fill_buf()
@@ -331,6 +348,16 @@ pub enum Error {
         /// The input's display name.
         file: String,
     },
+    /// One of several inputs is not a capture: only captures are read as one.
+    #[error(
+        "{file} is {format}: several inputs are read as one capture, so each must be a pcap or pcapng file (`wirecap merge` joins files of other formats)"
+    )]
+    NotCapture {
+        /// The input's display name.
+        file: String,
+        /// What it is.
+        format: Format,
+    },
     /// Reading the input failed.
     #[error("reading {file}")]
     Io {
@@ -339,6 +366,15 @@ pub enum Error {
         /// The I/O error.
         #[source]
         source: io::Error,
+    },
+    /// Writing the output failed (a full disk, a file-size limit); the caller names the output.
+    #[error(transparent)]
+    Write(io::Error),
+    /// The input starts with a UTF-16 byte-order mark.
+    #[error("{file}: byte 0: UTF-16 text (a byte-order mark); expected UTF-8")]
+    Utf16 {
+        /// The input's display name.
+        file: String,
     },
 }
 
@@ -369,6 +405,10 @@ pub fn read(format: Format, mut input: Input, opts: &ReadOptions) -> Result<Exch
             if http_types::is_document(head) {
                 return read_http_types_document(input, opts.max_line_bytes);
             }
+            // A byte-order mark before line 1 (Notepad's UTF-8), as the other readers allow.
+            if head.starts_with(b"\xef\xbb\xbf") {
+                input.reader.consume(3);
+            }
             Ok(Box::new(
                 http_types::Reader::new(input.reader, input.name, opts.max_line_bytes)
                     .map(|r| r.map_err(Error::from)),
@@ -383,6 +423,36 @@ pub fn read(format: Format, mut input: Input, opts: &ReadOptions) -> Result<Exch
             format,
             direction: "input",
         }),
+    }
+}
+
+/// Opens a reader over `inputs` of `formats` (one each): a single input of any format that
+/// [`read`] takes, or several captures read as one capture ([`pcap::read_set`]).
+pub fn read_inputs(
+    mut inputs: Vec<(Input, Format)>,
+    opts: &ReadOptions,
+) -> Result<Exchanges, Error> {
+    if inputs.len() == 1
+        && let Some((input, format)) = inputs.pop()
+    {
+        return read(format, input, opts);
+    }
+    check_capture_set(&inputs)?;
+    let captures = inputs.into_iter().map(|(input, _)| input).collect();
+    pcap::read_set(captures, opts.capture.clone())
+}
+
+/// Refuses several inputs unless all are captures, which are read as one.
+pub fn check_capture_set(inputs: &[(Input, Format)]) -> Result<(), Error> {
+    if inputs.len() < 2 {
+        return Ok(());
+    }
+    match inputs.iter().find(|(_, format)| *format != Format::Pcap) {
+        Some((input, format)) => Err(Error::NotCapture {
+            file: input.name.clone(),
+            format: *format,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -474,10 +544,7 @@ pub fn write_simulation<W: Write>(
     losses: &mut Losses,
 ) -> Result<usize, Error> {
     use hoverfly_v2::SchemaVersion;
-    let io = |source| Error::Io {
-        file: "the output".to_owned(),
-        source,
-    };
+    let io = Error::Write;
     match format {
         Format::Hoverfly => {
             let version = opts

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use wirecap::filter::redact::JsonField;
 use wirecap::filter::select::{HostPattern, MethodPattern, PathPattern, StatusRanges};
 use wirecap::formats::Format;
-use wirecap::formats::hoverfly_v2::SchemaVersion;
+use wirecap::formats::hoverfly::SchemaVersion;
 use wirecap::model::Timestamp;
 
 /// Turn recorded HTTP traffic into the files API-mocking tools run on, and keep them honest.

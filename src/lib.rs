@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod capture;
+pub mod codec;
 pub mod convert;
 pub mod count;
 pub mod filter;

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use wirecap::capture;
 use wirecap::convert::{self, Options, Summary};
-use wirecap::formats::hoverfly_v2::{KeyOrder, Upgrade, WriteOptions};
+use wirecap::formats::hoverfly::{KeyOrder, Upgrade, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
 use wirecap::model::{Simulation, Timestamp};
 

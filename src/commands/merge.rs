@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use wirecap::convert::{self, Options, Summary};
 use wirecap::filter::Filter;
-use wirecap::formats::hoverfly_v2::{KeyOrder, Upgrade, WriteOptions};
+use wirecap::formats::hoverfly::{KeyOrder, Upgrade, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
 use wirecap::loss::Losses;
 use wirecap::merge::{

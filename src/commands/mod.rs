@@ -160,7 +160,7 @@ fn looking_options(
     hoverfly_compat: bool,
     keys: &std::sync::Arc<KeyLog>,
 ) -> wirecap::formats::ReadOptions {
-    use wirecap::formats::hoverfly_v2::Upgrade;
+    use wirecap::formats::hoverfly::Upgrade;
     wirecap::formats::ReadOptions {
         max_line_bytes,
         hoverfly_upgrade: if hoverfly_compat {
@@ -233,6 +233,11 @@ pub fn count_of(n: u64, singular: &str, plural: &str) -> String {
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         let kind = if let Some(e) = e.downcast_ref::<io::Error>() {
+            Some(e.kind())
+        } else if let Some(wirecap::formats::Error::Write(e)) =
+            e.downcast_ref::<wirecap::formats::Error>()
+        {
+            // Transparent: the io::Error itself is not in the chain.
             Some(e.kind())
         } else {
             e.downcast_ref::<serde_json::Error>()

@@ -99,7 +99,7 @@ pub const WRITE_BATCH_BYTES: usize = 8 << 20;
 /// Reads every exchange from `input` into `writer` and tallies what happened. Exchanges go to
 /// the writer in batches (see [`WRITE_BATCH`]); a bad record first flushes what came before it.
 pub fn run<W: Write + Send>(
-    input: Exchanges,
+    mut input: Exchanges,
     writer: &mut Writer<W>,
     opts: Options,
     filter: &Filter,
@@ -116,7 +116,7 @@ pub fn run<W: Write + Send>(
         batch.clear();
         Ok::<(), Error>(())
     };
-    for item in input {
+    for item in input.by_ref() {
         match item {
             Ok(mut ex) => {
                 summary.read += 1;
@@ -139,6 +139,7 @@ pub fn run<W: Write + Send>(
     }
     flush(&mut batch, summary)?;
     summary.writing = Some(writer.timings());
+    summary.capture = input.capture_stats().cloned();
     Ok(())
 }
 
@@ -182,7 +183,7 @@ pub fn split_file_name(ex: &Exchange, format: Format) -> String {
 /// Like [`run`], but writes each host's exchanges to its own file in `dir` (see
 /// [`split_file_name`]). Files appear only when every one of them was written.
 pub fn run_split(
-    input: Exchanges,
+    mut input: Exchanges,
     dir: &Path,
     format: Format,
     inputs: &[&Path],
@@ -191,7 +192,7 @@ pub fn run_split(
     summary: &mut Summary,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut writers: BTreeMap<String, Writer<AtomicFile>> = BTreeMap::new();
-    for item in input {
+    for item in input.by_ref() {
         match item {
             Ok(mut ex) => {
                 summary.read += 1;
@@ -217,6 +218,7 @@ pub fn run_split(
             Err(e) => summary.skip_invalid(e, opts)?,
         }
     }
+    summary.capture = input.capture_stats().cloned();
     let mut paths = Vec::new();
     for (name, w) in writers {
         w.finish().map_err(Error::Write)?.commit()?;

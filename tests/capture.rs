@@ -5,7 +5,6 @@ mod notice;
 mod support;
 
 use std::io::Cursor;
-use std::sync::{Arc, Mutex};
 use support::{
     Conv, Flags, Link, fragment_ipv4, get, pcap, pcap_snap, pcapng, pcapng_section, response,
 };
@@ -14,9 +13,7 @@ use wirecap::formats::{self, Format, Input, ReadOptions};
 use wirecap::model::{Cut, Exchange, Scheme, Timestamp};
 
 /// Reads a capture held in memory; returns one line per exchange and the account.
-fn read_with(bytes: Vec<u8>, mut opts: Options) -> (Vec<String>, Stats) {
-    let stats = Arc::new(Mutex::new(Stats::default()));
-    opts.stats = Some(stats.clone());
+fn read_with(bytes: Vec<u8>, opts: Options) -> (Vec<String>, Stats) {
     let input = Input {
         name: "test.pcap".into(),
         reader: Box::new(Cursor::new(bytes)),
@@ -25,8 +22,9 @@ fn read_with(bytes: Vec<u8>, mut opts: Options) -> (Vec<String>, Stats) {
         capture: opts,
         ..ReadOptions::default()
     };
-    let lines = formats::read(Format::Pcap, input, &read_opts)
-        .expect("opens")
+    let mut exchanges = formats::read(Format::Pcap, input, &read_opts).expect("opens");
+    let lines = exchanges
+        .by_ref()
         .map(|ex| {
             let ex = ex.expect("no read error");
             let req = &ex.request;
@@ -50,7 +48,7 @@ fn read_with(bytes: Vec<u8>, mut opts: Options) -> (Vec<String>, Stats) {
             }
         })
         .collect();
-    let stats = stats.lock().expect("lock").clone();
+    let stats = exchanges.capture_stats().cloned().expect("read to the end");
     (lines, stats)
 }
 

@@ -6,8 +6,8 @@
 use sha2::{Digest, Sha256};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use wirecap::capture::{Note, Options, Stats};
+
+use wirecap::capture::{Note, Stats};
 use wirecap::formats::{self, Format, Input, ReadOptions};
 
 fn testdata() -> PathBuf {
@@ -56,20 +56,14 @@ fn tshark(case: &str) -> View {
 
 fn ours(case: &str) -> (View, Stats) {
     let bytes = std::fs::read(testdata().join(format!("pcap/tls/{case}.pcap"))).expect("capture");
-    let stats = Arc::new(Mutex::new(Stats::default()));
-    let read_opts = ReadOptions {
-        capture: Options {
-            stats: Some(stats.clone()),
-            ..Options::default()
-        },
-        ..ReadOptions::default()
-    };
+    let read_opts = ReadOptions::default();
     let input = Input {
         name: format!("{case}.pcap"),
         reader: Box::new(Cursor::new(bytes)),
     };
     let mut v = View::default();
-    for ex in formats::read(Format::Pcap, input, &read_opts).expect("opens") {
+    let mut exchanges = formats::read(Format::Pcap, input, &read_opts).expect("opens");
+    for ex in exchanges.by_ref() {
         let ex = ex.expect("reads");
         let q = &ex.request;
         v.requests.push(format!(
@@ -92,7 +86,7 @@ fn ours(case: &str) -> (View, Stats) {
     v.requests.sort();
     v.responses.sort();
     v.interim.sort();
-    let stats = stats.lock().expect("lock").clone();
+    let stats = exchanges.capture_stats().cloned().expect("read to the end");
     (v, stats)
 }
 

@@ -8,17 +8,15 @@ mod support;
 
 use std::io::Cursor;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use support::Rng;
+use wirecap::capture::Options;
 use wirecap::capture::tls::keylog::KeyLog;
-use wirecap::capture::{Options, Stats};
 use wirecap::formats::{self, Format, Input, ReadOptions};
 
 fn read(bytes: Vec<u8>, keys: Arc<KeyLog>) {
-    let stats = Arc::new(Mutex::new(Stats::default()));
     let opts = ReadOptions {
         capture: Options {
-            stats: Some(stats),
             keys,
             ..Options::default()
         },

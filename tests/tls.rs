@@ -6,7 +6,7 @@
 use sha2::{Digest, Sha256};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use wirecap::capture::tls::keylog::KeyLog;
 use wirecap::capture::{Note, Options, Stats};
 use wirecap::formats::{self, Format, Input, ReadOptions};
@@ -33,10 +33,8 @@ fn read(bytes: Vec<u8>, keys: Arc<KeyLog>) -> (Vec<Exchange>, Stats) {
 
 /// [`read`], with bodies left as sent when `keep_encoding`.
 fn read_bodies(bytes: Vec<u8>, keys: Arc<KeyLog>, keep_encoding: bool) -> (Vec<Exchange>, Stats) {
-    let stats = Arc::new(Mutex::new(Stats::default()));
     let opts = ReadOptions {
         capture: Options {
-            stats: Some(stats.clone()),
             keys,
             keep_encoding,
             ..Options::default()
@@ -47,11 +45,12 @@ fn read_bodies(bytes: Vec<u8>, keys: Arc<KeyLog>, keep_encoding: bool) -> (Vec<E
         name: "test.pcap".into(),
         reader: Box::new(Cursor::new(bytes)),
     };
-    let exchanges = formats::read(Format::Pcap, input, &opts)
-        .expect("opens")
+    let mut reader = formats::read(Format::Pcap, input, &opts).expect("opens");
+    let exchanges = reader
+        .by_ref()
         .collect::<Result<Vec<_>, _>>()
         .expect("no read error");
-    let stats = stats.lock().expect("lock").clone();
+    let stats = reader.capture_stats().cloned().expect("read to the end");
     (exchanges, stats)
 }
 

@@ -5,25 +5,19 @@
 mod notice;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use wirecap::capture::{Options, Stats};
+
+use wirecap::capture::Stats;
 use wirecap::formats::{self, Format, Input, ReadOptions};
 
 const WILD: &str = "../shared/wild/pcaps";
 
 /// `METHOD host target -> status` of every exchange in `file`, and the account.
 fn read(file: &str) -> (Vec<String>, Stats) {
-    let stats = Arc::new(Mutex::new(Stats::default()));
-    let opts = ReadOptions {
-        capture: Options {
-            stats: Some(stats.clone()),
-            ..Options::default()
-        },
-        ..ReadOptions::default()
-    };
+    let opts = ReadOptions::default();
     let input = Input::open(&format!("{WILD}/{file}")).expect("opens");
-    let lines = formats::read(Format::Pcap, input, &opts)
-        .expect("reads")
+    let mut exchanges = formats::read(Format::Pcap, input, &opts).expect("reads");
+    let lines = exchanges
+        .by_ref()
         .map(|ex| {
             let ex = ex.expect("no read error");
             let status = ex.response.as_ref().map_or(0, |r| r.status);
@@ -31,7 +25,7 @@ fn read(file: &str) -> (Vec<String>, Stats) {
             format!("{} {}{} -> {status}", r.method, r.authority(), r.target)
         })
         .collect();
-    let stats = stats.lock().expect("lock").clone();
+    let stats = exchanges.capture_stats().cloned().expect("read to the end");
     (lines, stats)
 }
 

@@ -92,7 +92,8 @@ impl OrderQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Body, Headers, Request, Response, Scheme, Source};
+    use crate::model::{Request, Source};
+    use crate::test_support;
 
     macro_rules! next {
         ($current:expr, $flows:expr => $want:expr) => {
@@ -114,27 +115,10 @@ mod tests {
     fn ready(target: &str, ts: i64, index: u64, answered: bool) -> Ready {
         let ts = Timestamp::from_unix(ts, 0);
         let request = Request {
-            method: "GET".into(),
-            scheme: Scheme::Http,
-            host: "h".into(),
-            port: None,
-            target: target.into(),
-            version: None,
-            headers: Headers::new(),
-            body: Body::default(),
-            trailers: Headers::new(),
             timestamp: Some(ts),
+            ..test_support::request(target)
         };
-        let response = answered.then(|| Response {
-            status: 200,
-            reason: None,
-            version: None,
-            headers: Headers::new(),
-            trailers: Headers::new(),
-            body: Body::default(),
-            timestamp: None,
-            interim: Vec::new(),
-        });
+        let response = answered.then(|| test_support::response(200));
         Ready {
             ts,
             index,

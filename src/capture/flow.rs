@@ -201,8 +201,9 @@ impl Flow {
         session.finish();
     }
 
-    /// Adds this flow's counts to `stats` once it is over.
-    pub(super) fn account(&self, stats: &mut Stats) {
+    /// This flow's counts, once it is over.
+    pub(super) fn account(&self) -> Stats {
+        let mut stats = Stats::default();
         for h in &self.halves {
             stats.tcp.duplicate_bytes += h.stats.duplicate_bytes;
             stats.tcp.out_of_order_segments += h.stats.out_of_order;
@@ -212,14 +213,15 @@ impl Flow {
         stats.timings.http_ms += self.http_ns as f64 / 1e6;
         if self.payload_bytes == 0 {
             stats.tcp.empty_flows += 1;
-            return;
+            return stats;
         }
         stats.tcp.flows += 1;
         let label = || format!("{} <-> {}", Endpoint(self.key.low), Endpoint(self.key.high));
         match &self.session {
-            Some(session) => session.account(stats, self.payload_bytes, label),
-            None => session::not_http(stats, self.payload_bytes, label),
+            Some(session) => session.account(&mut stats, self.payload_bytes, label),
+            None => session::not_http(&mut stats, self.payload_bytes, label),
         }
+        stats
     }
 
     /// The time of the oldest byte that could still become part of an exchange.

@@ -39,7 +39,7 @@ pub use stats::{
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 use tcp_reassembly::{FlowKey, Origin};
 use tls::keylog::SharedKeys;
@@ -82,9 +82,6 @@ pub const MAX_OPEN_FLOWS: usize = 1 << 16;
 /// gets its response cannot make memory grow with the capture.
 pub const MAX_HELD_EXCHANGES: usize = 50_000;
 
-/// A handle the reader fills in and the caller reads once the exchanges are consumed.
-pub type StatsHandle = Arc<Mutex<Stats>>;
-
 /// Choices for reading captures.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -94,8 +91,6 @@ pub struct Options {
     pub drop_incomplete: bool,
     /// Seconds of silence after which a flow is flushed.
     pub idle_timeout_secs: u64,
-    /// Where to leave the stats, if anyone wants them.
-    pub stats: Option<StatsHandle>,
     /// TLS secrets (`--keylog`); pcapng Decryption Secrets Blocks add to them.
     pub keys: Arc<tls::keylog::KeyLog>,
     /// Resource limits in force (`--max-*` flags).
@@ -108,7 +103,6 @@ impl Default for Options {
             keep_encoding: false,
             drop_incomplete: false,
             idle_timeout_secs: IDLE_TIMEOUT_SECS,
-            stats: None,
             keys: Arc::default(),
             limits: crate::limits::Limits::default(),
         }
@@ -415,7 +409,7 @@ impl Pipeline {
                 let ready = session.take_ready();
                 self.queue.push(&mut self.stats.http, f.ordinal, ready);
             }
-            f.account(&mut self.stats);
+            self.stats += &f.account();
         }
         self.stats.timings.flows_wall_ms += started.elapsed().as_secs_f64() * 1e3;
         // Release what no open flow can precede.
@@ -474,14 +468,5 @@ impl Pipeline {
             "IPv4 datagram never completed".into()
         });
         s
-    }
-
-    /// Publishes the stats to the handle in the options, if there is one.
-    pub fn publish(&self) {
-        if let Some(handle) = &self.opts.stats {
-            if let Ok(mut s) = handle.lock() {
-                *s = self.stats();
-            }
-        }
     }
 }

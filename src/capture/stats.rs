@@ -297,86 +297,71 @@ pub struct Stats {
     pub timings: Timings,
 }
 
-impl Stats {
-    /// The summary printed on stderr: one line per topic, then one per note. Timings are left
-    /// out so the text is the same on every run (they are in `--summary-json`).
-    pub fn report_lines(&self) -> Vec<String> {
-        let links = self
-            .links
-            .iter()
-            .map(|(l, n)| format!("{l} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let p = &self.protocols;
-        let t = &self.tcp;
-        let h = &self.http;
-        let mut lines = vec![
-            format!(
-                "capture: {} packets ({} bytes); links: {}",
-                self.packets,
-                self.captured_bytes,
-                if links.is_empty() {
-                    "none".into()
-                } else {
-                    links
-                }
-            ),
-            format!(
-                "capture: ipv4 {}, ipv6 {}, tcp {}, udp {}, other ip {}, non-ip {}{}, malformed {}",
-                p.ipv4,
-                p.ipv6,
-                p.tcp,
-                p.udp,
-                p.other_ip,
-                p.non_ip,
-                if p.non_ip_kinds.is_empty() {
-                    String::new()
-                } else {
-                    let kinds: Vec<String> = p
-                        .non_ip_kinds
-                        .iter()
-                        .map(|(k, n)| format!("{k} {n}"))
-                        .collect();
-                    format!(" ({})", kinds.join(", "))
-                },
-                p.malformed
-            ),
-            format!(
-                "capture: tcp flows {} ({} http, {} empty); {} bytes retransmitted, {} out-of-order segments, {} bytes in gaps",
-                t.flows,
-                t.http_flows,
-                t.empty_flows,
-                t.duplicate_bytes,
-                t.out_of_order_segments,
-                t.gap_bytes
-            ),
-            format!(
-                "capture: http requests {}, responses {}, exchanges {} ({} without response)",
-                h.requests, h.responses, h.exchanges, h.incomplete
-            ),
-        ];
-        let h2 = &self.http2;
-        if h2.connections > 0 {
-            lines.push(format!(
-                "capture: http/2 connections {}, streams {} ({} reset), goaways {}, push promises {}, header blocks lost to hpack {}",
-                h2.connections, h2.streams, h2.resets, h2.goaways, h2.push_promises, h2.hpack_lost
-            ));
-        }
-        let tls = &self.tls;
-        if tls.connections > 0 {
-            lines.push(format!(
-                "capture: tls connections {} ({} decrypted, {} not); {} records opened, {} failed authentication",
-                tls.connections, tls.decrypted, tls.not_decrypted, tls.records, tls.failed_records
-            ));
-        }
-        for (note, c) in self.notes.iter() {
-            lines.push(format!(
-                "capture: not an exchange or changed: {}: {} (first: {})",
-                note.describe(),
-                c.count,
-                c.first
-            ));
-        }
-        lines
+impl std::ops::AddAssign<&Protocols> for Protocols {
+    fn add_assign(&mut self, o: &Protocols) {
+        self.ipv4 += o.ipv4;
+        self.ipv6 += o.ipv6;
+        self.tcp += o.tcp;
+        self.udp += o.udp;
+        self.other_ip += o.other_ip;
+        self.non_ip += o.non_ip;
+        add_counts(&mut self.non_ip_kinds, &o.non_ip_kinds);
+        self.malformed += o.malformed;
+        self.fragments += o.fragments;
+    }
+}
+
+impl std::ops::AddAssign<&TcpStats> for TcpStats {
+    fn add_assign(&mut self, o: &TcpStats) {
+        self.flows += o.flows;
+        self.http_flows += o.http_flows;
+        self.empty_flows += o.empty_flows;
+        self.non_http_bytes += o.non_http_bytes;
+        self.duplicate_bytes += o.duplicate_bytes;
+        self.out_of_order_segments += o.out_of_order_segments;
+        self.gap_bytes += o.gap_bytes;
+        self.resync_skipped_bytes += o.resync_skipped_bytes;
+    }
+}
+
+impl std::ops::AddAssign<&HttpStats> for HttpStats {
+    fn add_assign(&mut self, o: &HttpStats) {
+        self.requests += o.requests;
+        self.responses += o.responses;
+        self.exchanges += o.exchanges;
+        self.incomplete += o.incomplete;
+    }
+}
+
+impl std::ops::AddAssign<&Timings> for Timings {
+    fn add_assign(&mut self, o: &Timings) {
+        self.read_ms += o.read_ms;
+        self.reassembly_ms += o.reassembly_ms;
+        self.http_ms += o.http_ms;
+        self.decoding_ms += o.decoding_ms;
+        self.flows_wall_ms += o.flows_wall_ms;
+    }
+}
+
+/// The account of one part (a flow, a capture) added to the whole, as ripgrep adds up the
+/// `Stats` of its searches: counts sum, and each note keeps the earlier first example.
+impl std::ops::AddAssign<&Stats> for Stats {
+    fn add_assign(&mut self, o: &Stats) {
+        self.packets += o.packets;
+        self.captured_bytes += o.captured_bytes;
+        add_counts(&mut self.links, &o.links);
+        self.protocols += &o.protocols;
+        self.tcp += &o.tcp;
+        self.http += &o.http;
+        self.http2 += &o.http2;
+        self.tls += &o.tls;
+        self.notes.merge(o.notes.clone());
+        self.timings += &o.timings;
+    }
+}
+
+fn add_counts(mine: &mut BTreeMap<String, u64>, other: &BTreeMap<String, u64>) {
+    for (k, n) in other {
+        *mine.entry(k.clone()).or_default() += n;
     }
 }

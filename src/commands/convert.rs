@@ -7,7 +7,6 @@ use crate::progress::{self, Progress};
 use anyhow::{Context as _, Result};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 use wirecap::capture;
 use wirecap::convert::{self, Options, Summary};
 use wirecap::formats::hoverfly::{KeyOrder, WriteOptions};
@@ -39,8 +38,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         .to
         .or_else(|| output.and_then(Format::from_extension))
         .unwrap_or(Format::HttpTypes);
-    let stats = (from == Format::Pcap).then(|| Arc::new(Mutex::new(capture::Stats::default())));
-    let read_opts = super::ReadFlags::convert(&args).resolve(stats.clone())?;
+    let read_opts = super::ReadFlags::convert(&args).resolve()?;
     let filter = super::filter(&args.filter);
     if from.is_simulation() || to.is_simulation() {
         return run_simulation(&args, inputs, to, output, &read_opts, progress);
@@ -80,7 +78,6 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             .with_context(|| format!("writing {out_name}"))?;
         (Some(sink), out_name)
     };
-    summary.capture = stats.and_then(|s| s.lock().ok().map(|s| s.clone()));
     progress.finish();
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
@@ -100,7 +97,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     super::write_summary_json(args.summary_json.as_deref(), &summary)?;
     if !args.quiet {
         if let Some(stats) = &summary.capture {
-            for line in stats.report_lines() {
+            for line in capture_report(stats) {
                 eprintln!("wirecap: {line}");
             }
         }
@@ -209,9 +206,6 @@ fn run_simulation(
             .with_context(|| format!("writing {out_name}"))?;
     }
     progress.finish();
-    // A capture read into a simulation: its account, for --strict and the summary.
-    let stats = read_opts.capture.stats.as_ref();
-    summary.capture = stats.and_then(|s| s.lock().ok().map(|s| s.clone()));
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
     if super::refused_by_strict(
@@ -251,5 +245,105 @@ fn label(inputs: &[String]) -> String {
         [one] => one.clone(),
         [first, rest @ ..] => format!("{first} and {} more", rest.len()),
         [] => "-".to_owned(),
+    }
+}
+
+/// The capture summary printed on stderr: one line per topic, then one per note. Timings are
+/// left out so the text is the same on every run (they are in `--summary-json`).
+fn capture_report(stats: &capture::Stats) -> Vec<String> {
+    let links = stats
+        .links
+        .iter()
+        .map(|(l, n)| format!("{l} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let p = &stats.protocols;
+    let t = &stats.tcp;
+    let h = &stats.http;
+    let mut lines = vec![
+        format!(
+            "capture: {} packets ({} bytes); links: {}",
+            stats.packets,
+            stats.captured_bytes,
+            if links.is_empty() {
+                "none".into()
+            } else {
+                links
+            }
+        ),
+        format!(
+            "capture: ipv4 {}, ipv6 {}, tcp {}, udp {}, other ip {}, non-ip {}{}, malformed {}",
+            p.ipv4,
+            p.ipv6,
+            p.tcp,
+            p.udp,
+            p.other_ip,
+            p.non_ip,
+            if p.non_ip_kinds.is_empty() {
+                String::new()
+            } else {
+                let kinds: Vec<String> = p
+                    .non_ip_kinds
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect();
+                format!(" ({})", kinds.join(", "))
+            },
+            p.malformed
+        ),
+        format!(
+            "capture: tcp flows {} ({} http, {} empty); {} bytes retransmitted, {} out-of-order segments, {} bytes in gaps",
+            t.flows,
+            t.http_flows,
+            t.empty_flows,
+            t.duplicate_bytes,
+            t.out_of_order_segments,
+            t.gap_bytes
+        ),
+        format!(
+            "capture: http requests {}, responses {}, exchanges {} ({} without response)",
+            h.requests, h.responses, h.exchanges, h.incomplete
+        ),
+    ];
+    let h2 = &stats.http2;
+    if h2.connections > 0 {
+        lines.push(format!(
+            "capture: http/2 connections {}, streams {} ({} reset), goaways {}, push promises {}, header blocks lost to hpack {}",
+            h2.connections, h2.streams, h2.resets, h2.goaways, h2.push_promises, h2.hpack_lost
+        ));
+    }
+    let tls = &stats.tls;
+    if tls.connections > 0 {
+        lines.push(format!(
+            "capture: tls connections {} ({} decrypted, {} not); {} records opened, {} failed authentication",
+            tls.connections, tls.decrypted, tls.not_decrypted, tls.records, tls.failed_records
+        ));
+    }
+    for (note, c) in stats.notes.iter() {
+        lines.push(format!(
+            "capture: not an exchange or changed: {}: {} (first: {})",
+            note.describe(),
+            c.count,
+            c.first
+        ));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_http2_and_tls_lines_appear_only_when_there_was_some() {
+        let mut stats = capture::Stats::default();
+        let lines = capture_report(&stats);
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], "capture: 0 packets (0 bytes); links: none");
+        stats.http2.connections = 1;
+        stats.tls.connections = 2;
+        let lines = capture_report(&stats);
+        assert!(lines[4].starts_with("capture: http/2 connections 1, "));
+        assert!(lines[5].starts_with("capture: tls connections 2 "));
     }
 }

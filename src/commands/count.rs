@@ -50,7 +50,7 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         CountBy::Status => By::Status,
     });
     super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
-    let opts = super::ReadFlags::look(&args.read).resolve(None)?;
+    let opts = super::ReadFlags::look(&args.read).resolve()?;
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
     let tallies: Vec<Tally> = args
         .inputs

@@ -34,7 +34,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         OnConflictArg::KeepAll => OnConflict::KeepAll,
         OnConflictArg::Error => OnConflict::Error,
     };
-    let read = super::ReadFlags::merge(&args).resolve(None)?;
+    let read = super::ReadFlags::merge(&args).resolve()?;
     let filter = super::filter(&args.filter);
     let inputs: Vec<&Path> = args.inputs.iter().map(Path::new).collect();
     let hide = args.quiet || progress::streams_to_terminal(output);

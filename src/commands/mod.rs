@@ -210,12 +210,8 @@ impl<'a> ReadFlags<'a> {
         }
     }
 
-    /// The read options the flags ask for (reading the key logs); capture statistics go to
-    /// `stats` when given.
-    fn resolve(
-        &self,
-        stats: Option<wirecap::capture::StatsHandle>,
-    ) -> Result<wirecap::formats::ReadOptions> {
+    /// The read options the flags ask for (reading the key logs).
+    fn resolve(&self) -> Result<wirecap::formats::ReadOptions> {
         use wirecap::formats::hoverfly::Upgrade;
         Ok(wirecap::formats::ReadOptions {
             max_line_bytes: self.max_line_bytes,
@@ -227,7 +223,6 @@ impl<'a> ReadFlags<'a> {
             capture: wirecap::capture::Options {
                 keep_encoding: self.keep_encoding,
                 drop_incomplete: self.drop_incomplete,
-                stats,
                 keys: load_keylog(self.keylog)?,
                 limits: self.limits,
                 ..wirecap::capture::Options::default()

@@ -368,32 +368,19 @@ impl fmt::Display for SelectTally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Body, Headers, Response, Scheme, Source};
+    use crate::model::Source;
+    use crate::test_support;
 
     fn exchange(host: &str, port: Option<u16>, method: &str, target: &str) -> Exchange {
         Exchange {
             request: Request {
                 method: method.into(),
-                scheme: Scheme::Http,
                 host: host.into(),
                 port,
-                target: target.into(),
-                version: None,
-                headers: Headers::new(),
-                body: Body::default(),
-                trailers: Headers::new(),
                 timestamp: Some(Timestamp::from_unix(1_000, 0)),
+                ..test_support::request(target)
             },
-            response: Some(Response {
-                status: 404,
-                reason: None,
-                version: None,
-                headers: Headers::new(),
-                trailers: Headers::new(),
-                body: Body::default(),
-                timestamp: None,
-                interim: Vec::new(),
-            }),
+            response: Some(test_support::response(404)),
             source: Source::default(),
             extra: serde_json::Map::new(),
         }

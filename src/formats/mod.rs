@@ -312,8 +312,47 @@ impl Error {
     }
 }
 
-/// A stream of exchanges from one input.
-pub type Exchanges = Box<dyn Iterator<Item = Result<Exchange, Error>> + Send>;
+/// A stream of exchanges from one input; a capture's also gives its account once read
+/// ([`Exchanges::capture_stats`]).
+pub struct Exchanges(Stream);
+
+enum Stream {
+    Capture(Box<pcap::Reader>),
+    Other(Box<dyn Iterator<Item = Result<Exchange, Error>> + Send>),
+}
+
+impl Exchanges {
+    /// The exchanges `iter` yields.
+    pub fn new(iter: impl Iterator<Item = Result<Exchange, Error>> + Send + 'static) -> Self {
+        Self(Stream::Other(Box::new(iter)))
+    }
+
+    /// A capture's account (packets, flows, what did not become an exchange), complete once
+    /// the last exchange was read; `None` before, and for other formats.
+    pub fn capture_stats(&self) -> Option<&crate::capture::Stats> {
+        match &self.0 {
+            Stream::Capture(reader) => reader.stats(),
+            Stream::Other(_) => None,
+        }
+    }
+}
+
+impl From<pcap::Reader> for Exchanges {
+    fn from(reader: pcap::Reader) -> Self {
+        Self(Stream::Capture(Box::new(reader)))
+    }
+}
+
+impl Iterator for Exchanges {
+    type Item = Result<Exchange, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            Stream::Capture(reader) => reader.next(),
+            Stream::Other(iter) => iter.next(),
+        }
+    }
+}
 
 /// Opens a reader for `format` over `input`. Hoverfly files are read with
 /// [`read_simulation`] instead (they are one document, and their pairs need loss notes to
@@ -332,7 +371,7 @@ pub fn read(format: Format, mut input: Input, opts: &ReadOptions) -> Result<Exch
             if head.starts_with(b"\xef\xbb\xbf") {
                 input.reader.consume(3);
             }
-            Ok(Box::new(
+            Ok(Exchanges::new(
                 http_types::Reader::new(input.reader, input.name, opts.max_line_bytes)
                     .map(|r| r.map_err(Error::from)),
             ))
@@ -400,7 +439,9 @@ fn read_http_types_document(input: Input, limit: usize) -> Result<Exchanges, Err
         .into());
     }
     let items = http_types::read_document(&bytes, &input.name);
-    Ok(Box::new(items.into_iter().map(|r| r.map_err(Error::from))))
+    Ok(Exchanges::new(
+        items.into_iter().map(|r| r.map_err(Error::from)),
+    ))
 }
 
 /// Reads a whole Hoverfly file into a simulation. [`Format::Hoverfly`] takes any Hoverfly

@@ -12,7 +12,7 @@
 use super::read_ahead::ReadAhead;
 use super::{Error, Exchanges, Input};
 use crate::capture::link::LinkType;
-use crate::capture::{Frame, Note, Options, Pipeline};
+use crate::capture::{Frame, Note, Options, Pipeline, Stats};
 use crate::model::Location;
 use crate::model::{Exchange, Timestamp};
 use pcap_parser::pcapng::SecretsType;
@@ -223,7 +223,7 @@ struct Legacy {
 /// when the format was detected).
 pub fn read(mut input: Input, opts: crate::capture::Options) -> Result<Exchanges, Error> {
     input.unwrap_gzip()?;
-    Ok(Box::new(Reader::spawn(Batches::new(
+    Ok(Exchanges::from(Reader::spawn(Batches::new(
         input.name,
         input.reader,
         opts,
@@ -252,7 +252,7 @@ pub fn read_set(mut inputs: Vec<Input>, opts: crate::capture::Options) -> Result
     };
     let mut batches = Batches::new(first.name, first.reader, opts)?;
     batches.rest = rest;
-    Ok(Box::new(Reader::spawn(batches)))
+    Ok(Exchanges::from(Reader::spawn(batches)))
 }
 
 /// The time of the first packet, if it is within what `input` has buffered (it is not
@@ -308,7 +308,9 @@ fn interface(idb: &InterfaceDescriptionBlock<'_>) -> Interface {
 pub struct Reader {
     batches: std::sync::mpsc::Receiver<Result<Vec<Exchange>, Error>>,
     current: std::vec::IntoIter<Exchange>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// The reading thread, which returns the capture's account when it ends.
+    thread: Option<std::thread::JoinHandle<Stats>>,
+    stats: Option<Stats>,
 }
 
 impl Reader {
@@ -320,12 +322,20 @@ impl Reader {
                     break;
                 }
             }
+            batches.pipeline.stats()
         });
         Self {
             batches: rx,
             current: Vec::new().into_iter(),
             thread: Some(thread),
+            stats: None,
         }
+    }
+
+    /// The capture's account (packets, flows, what did not become an exchange): complete once
+    /// the last exchange was read, `None` before.
+    pub fn stats(&self) -> Option<&Stats> {
+        self.stats.as_ref()
     }
 }
 
@@ -341,9 +351,9 @@ impl Iterator for Reader {
                 Ok(Ok(batch)) => self.current = batch.into_iter(),
                 Ok(Err(e)) => return Some(Err(e)),
                 Err(_) => {
-                    // The thread has published its stats and ended.
+                    // The thread has ended, handing back its account.
                     if let Some(t) = self.thread.take() {
-                        let _ = t.join();
+                        self.stats = t.join().ok();
                     }
                     return None;
                 }
@@ -796,7 +806,6 @@ impl Batches {
             Ok(eof) => eof,
             Err(e) => {
                 self.done = true;
-                self.pipeline.publish();
                 return Some(Err(e));
             }
         };
@@ -810,12 +819,10 @@ impl Batches {
         if eof && !last {
             if let Err(e) = self.next_file() {
                 self.done = true;
-                self.pipeline.publish();
                 return Some(Err(e));
             }
         }
         self.done = last;
-        self.pipeline.publish();
         Some(Ok(batch))
     }
 }

@@ -145,17 +145,12 @@ fn read_whole(name: &str, opts: &Options, filter: &Filter) -> Result<(Simulation
         filter.simulation(&mut sim, &mut summary.filter);
         sim
     } else {
-        // A capture's own account, so that --strict can see what did not become exchanges.
-        let stats = (format == Format::Pcap)
-            .then(|| Arc::new(std::sync::Mutex::new(crate::capture::Stats::default())));
-        let mut read_opts = opts.read.clone();
-        read_opts.capture.stats = stats.clone();
-        let exchanges = formats::read(format, input, &read_opts)?;
+        let exchanges = formats::read(format, input, &opts.read)?;
         let convert_opts = convert::Options {
             keep_going: opts.keep_going,
         };
+        // collect() also keeps a capture's account, which --strict reads.
         let exchanges = convert::collect(exchanges, convert_opts, filter, &mut summary)?;
-        summary.capture = stats.and_then(|s| s.lock().ok().map(|s| s.clone()));
         Simulation::from_exchanges(exchanges, &mut summary.losses)
     };
     Ok((sim, summary))

@@ -46,7 +46,7 @@ pub fn read(mut input: Input) -> Result<Exchanges, formats::Error> {
         .name("har-reader".into())
         .spawn(move || scan(input, tx))
         .map_err(|source| formats::Error::Io { file, source })?;
-    Ok(Box::new(rx.into_iter()))
+    Ok(Exchanges::new(rx.into_iter()))
 }
 
 /// Where the parser is in the input.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use wirecap::filter::redact::JsonField;
 use wirecap::filter::select::{HostPattern, MethodPattern, PathPattern, StatusRanges};
 use wirecap::formats::Format;
-use wirecap::formats::hoverfly_v2::SchemaVersion;
+use wirecap::formats::hoverfly::SchemaVersion;
 use wirecap::model::Timestamp;
 
 /// Turn recorded HTTP traffic into the files API-mocking tools run on, and keep them honest.
@@ -45,13 +45,13 @@ pub struct ThreadsArg {
 pub enum Command {
     /// Convert a file from one format to another.
     ///
-    /// Reads INPUT (`-` for stdin) and writes OUTPUT (`-` or absent for stdout) through the
-    /// canonical exchange model. The output is written to a temporary file and renamed into
+    /// Reads INPUT (`-` for stdin; several captures as one) and writes OUTPUT (`-` or absent
+    /// for stdout) through the canonical exchange model. The output is written to a temporary file and renamed into
     /// place, so a failed run never leaves a partial file. A summary of what was read, written
     /// and skipped goes to stderr, and each kind of loss (what the output format cannot hold)
     /// is reported once as a warning.
     #[command(
-        after_help = "Examples:\n  wirecap convert recording.jsonl -o clean.jsonl\n  cat recording.jsonl | wirecap convert - --from jsonl --to http-types"
+        after_help = "Examples:\n  wirecap convert recording.jsonl -o clean.jsonl\n  cat recording.jsonl | wirecap convert - --from jsonl --to http-types\n  wirecap convert rotated-*.pcap --keylog keys.log -o day.jsonl"
     )]
     Convert(ConvertArgs),
     /// Merge many recordings and simulations into one file, each request answered once.
@@ -224,7 +224,12 @@ pub struct ConvertArgs {
     pub parallel: ThreadsArg,
 
     /// The file to read, or `-` for standard input.
-    pub input: String,
+    ///
+    /// Several captures are read as one capture (rotated files of `tcpdump -C` or `-G`, in
+    /// any order: they are read in the order of their first packet's time), so a connection
+    /// that goes on from one file into the next is reassembled whole.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
 
     /// Where to write; `-` or absent means standard output.
     #[arg(short, long, value_name = "OUTPUT")]
@@ -384,9 +389,10 @@ pub struct StatsArgs {
     pub summary_json: Option<PathBuf>,
 }
 
-/// How `count` and `stats` read their inputs, and what they say about it.
+/// What the inputs of a many-input command (`merge`, `count`, `stats`) are, and how to
+/// decrypt them.
 #[derive(Debug, Args)]
-pub struct LookArgs {
+pub struct InputArgs {
     /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
     ///
     /// May be given several times. Secrets in the capture's own pcapng Decryption Secrets
@@ -397,6 +403,14 @@ pub struct LookArgs {
     /// The input format (default: per file, from the extension, then the content).
     #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
     pub from: Option<Format>,
+}
+
+/// How `count` and `stats` read their inputs, and what they say about it.
+#[derive(Debug, Args)]
+pub struct LookArgs {
+    /// What the inputs are and how to decrypt them.
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// Read old Hoverfly files as Hoverfly v1.12.10 upgrades them (see `convert --help`).
     #[arg(long)]
@@ -443,16 +457,9 @@ pub struct MergeArgs {
     #[arg(short, long, value_name = "OUTPUT")]
     pub output: Option<PathBuf>,
 
-    /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
-    ///
-    /// May be given several times. Secrets in the capture's own pcapng Decryption Secrets
-    /// Blocks are used as well.
-    #[arg(long, value_name = "FILE")]
-    pub keylog: Vec<PathBuf>,
-
-    /// The input format (default: per file, from the extension, then the content).
-    #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
-    pub from: Option<Format>,
+    /// What the inputs are and how to decrypt them.
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// The output format (default: from the output's extension, else a Hoverfly simulation).
     #[arg(long, value_name = "FORMAT", value_parser = format_parser())]

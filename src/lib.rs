@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod capture;
+pub mod codec;
 pub mod convert;
 pub mod count;
 pub mod filter;
@@ -22,6 +23,7 @@ mod memo;
 pub mod merge;
 pub mod meter;
 pub mod model;
+pub mod ops;
 pub mod output;
 pub mod stats;
 #[cfg(test)]

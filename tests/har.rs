@@ -246,10 +246,10 @@ fn har_to_hoverfly_is_a_valid_simulation() {
     let sim = Simulation::from_exchanges(exchanges, &mut losses);
     assert_eq!(sim.pairs.len(), 9);
     let mut out = Vec::new();
-    let opts = formats::hoverfly_v2::WriteOptions {
+    let opts = formats::hoverfly::WriteOptions {
         schema_version: None,
         time_exported: Some(wirecap::model::Timestamp::from_unix(1_700_000_000, 0)),
-        key_order: formats::hoverfly_v2::KeyOrder::AsRead,
+        key_order: formats::hoverfly::KeyOrder::AsRead,
     };
     formats::write_simulation(Format::Hoverfly, &sim, &opts, &mut out, &mut losses).unwrap();
     let (schema, problems) = validate::check_document(&out, None, Profile::Strict);

@@ -14,7 +14,7 @@ use snapbox::{Data, data::DataFormat};
 use std::fs;
 use std::path::{Path, PathBuf};
 use wirecap::convert::{self, Summary};
-use wirecap::formats::hoverfly_v2::{KeyOrder, SchemaVersion, Upgrade, WriteOptions};
+use wirecap::formats::hoverfly::{KeyOrder, SchemaVersion, Upgrade, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
 use wirecap::loss::Losses;
 use wirecap::model::{Simulation, Timestamp};

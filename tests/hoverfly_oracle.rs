@@ -12,7 +12,7 @@ mod notice;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
-use wirecap::formats::hoverfly_v2::{KeyOrder, SchemaVersion, Upgrade, WriteOptions};
+use wirecap::formats::hoverfly::{KeyOrder, SchemaVersion, Upgrade, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions};
 use wirecap::loss::Losses;
 use wirecap::model::{Simulation, Timestamp};

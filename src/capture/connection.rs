@@ -21,6 +21,14 @@ pub enum Role {
 }
 
 impl Role {
+    /// `request` or `response`: what a message of this direction is called, for notes.
+    pub fn message(self) -> &'static str {
+        match self {
+            Role::Request => "request",
+            Role::Response => "response",
+        }
+    }
+
     /// `client to server` or `server to client`, for notes.
     pub fn direction(self) -> &'static str {
         match self {

@@ -1,4 +1,5 @@
-//! `wirecap convert`: one input, one output, through the canonical model.
+//! `wirecap convert`: one input (or several captures read as one), one output, through the
+//! canonical model.
 
 use super::{Sink, warn_invalid, warn_losses};
 use crate::cli::ConvertArgs;
@@ -9,52 +10,42 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use wirecap::capture;
 use wirecap::convert::{self, Options, Summary};
-use wirecap::formats::hoverfly_v2::{KeyOrder, Upgrade, WriteOptions};
+use wirecap::formats::hoverfly::{KeyOrder, WriteOptions};
 use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
 use wirecap::model::{Simulation, Timestamp};
 
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     // Every output path is checked before the work: a run that cannot write its summary must
     // not first write (or replace) its main output.
-    super::check_summary_json(
-        args.summary_json.as_deref(),
-        std::slice::from_ref(&args.input),
-    )?;
+    super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
     if let Some(path) = args.output.as_deref().filter(|p| *p != Path::new("-")) {
         wirecap::output::check_path(path)?;
     }
     let hide = args.quiet
         || (args.split_by_host.is_none() && progress::streams_to_terminal(args.output.as_deref()));
-    let mut progress = Progress::start([Path::new(&args.input)], hide);
-    let mut input = Input::open_metered(&args.input, progress.meter())
-        .with_context(|| format!("opening {}", args.input))?;
-    let from = input.detect(args.from)?;
+    super::stdin_once(&args.inputs)?;
+    let mut progress = Progress::start(args.inputs.iter().map(Path::new), hide);
+    let mut inputs = Vec::with_capacity(args.inputs.len());
+    for name in &args.inputs {
+        let mut input = Input::open_metered(name, progress.meter())
+            .with_context(|| format!("opening {name}"))?;
+        let from = input.detect(args.from)?;
+        inputs.push((input, from));
+    }
+    formats::check_capture_set(&inputs)?;
+    let from = inputs.first().map_or(Format::HttpTypes, |(_, f)| *f);
     let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
     let to = args
         .to
         .or_else(|| output.and_then(Format::from_extension))
         .unwrap_or(Format::HttpTypes);
     let stats = (from == Format::Pcap).then(|| Arc::new(Mutex::new(capture::Stats::default())));
-    let read_opts = ReadOptions {
-        max_line_bytes: args.max_line_bytes,
-        hoverfly_upgrade: if args.hoverfly_compat {
-            Upgrade::HoverflyCompat
-        } else {
-            Upgrade::Faithful
-        },
-        capture: capture::Options {
-            keep_encoding: args.keep_encoding,
-            drop_incomplete: args.drop_incomplete,
-            stats: stats.clone(),
-            keys: super::load_keylog(&args.keylog)?,
-            ..capture::Options::default()
-        },
-    };
+    let read_opts = super::ReadFlags::convert(&args).resolve(stats.clone())?;
     let filter = super::filter(&args.filter);
     if from.is_simulation() || to.is_simulation() {
-        return run_simulation(&args, input, from, to, output, &read_opts, progress);
+        return run_simulation(&args, inputs, to, output, &read_opts, progress);
     }
-    let exchanges = formats::read(from, input, &read_opts)?;
+    let exchanges = formats::read_inputs(inputs, &read_opts)?;
     let mut summary = Summary {
         filter: filter.tally(),
         ..Summary::default()
@@ -62,7 +53,8 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     let opts = Options {
         keep_going: args.keep_going,
     };
-    let inputs = [Path::new(&args.input)];
+    let label = label(&args.inputs);
+    let inputs: Vec<&Path> = args.inputs.iter().map(Path::new).collect();
     let (sink, out_name) = if let Some(dir) = &args.split_by_host {
         let out_name = dir.display().to_string();
         std::fs::create_dir_all(dir).with_context(|| format!("creating {out_name}"))?;
@@ -70,7 +62,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             anyhow::bail!("--strict cannot be combined with --split-by-host");
         }
         convert::run_split(exchanges, dir, to, &inputs, opts, &filter, &mut summary)
-            .with_context(|| format!("converting {} into {out_name}", args.input))?;
+            .with_context(|| format!("converting {label} into {out_name}"))?;
         (None, out_name)
     } else {
         let sink = Sink::create(output, &inputs)?;
@@ -92,7 +84,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     progress.finish();
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
-    warn_empty_capture(&args.input, &summary);
+    warn_empty_capture(&label, &summary);
     if super::refused_by_strict(
         args.strict,
         &summary.losses,
@@ -114,8 +106,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
             }
         }
         eprintln!(
-            "wirecap: {} ({from}) -> {out_name} ({to}): read {}{}, wrote {}, {} not written, {} skipped",
-            args.input,
+            "wirecap: {label} ({from}) -> {out_name} ({to}): read {}{}, wrote {}, {} not written, {} skipped",
             super::count_of(summary.read, "exchange", "exchanges"),
             super::filtered_part(&filter, &summary.filter),
             summary.written,
@@ -182,8 +173,7 @@ fn time_exported(args: &ConvertArgs, sim: &Simulation) -> Result<Option<Timestam
 /// Conversions from or to Hoverfly: through the simulation model, whole-document.
 fn run_simulation(
     args: &ConvertArgs,
-    input: Input,
-    from: Format,
+    mut inputs: Vec<(Input, Format)>,
     to: Format,
     output: Option<&Path>,
     read_opts: &ReadOptions,
@@ -198,15 +188,23 @@ fn run_simulation(
         keep_going: args.keep_going,
     };
     let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
-    let mut sim = if from.is_simulation() {
-        formats::read_simulation(from, input, read_opts, &mut summary.losses)?
-    } else {
-        let exchanges = formats::read(from, input, read_opts)?;
-        let exchanges = convert::collect(exchanges, opts, filter, &mut summary)
-            .with_context(|| format!("reading {}", args.input))?;
-        Simulation::from_exchanges(exchanges, &mut summary.losses)
+    let label = label(&args.inputs);
+    let from = inputs.first().map_or(Format::HttpTypes, |(_, f)| *f);
+    // Several inputs are all captures (checked on opening), so a simulation is read alone.
+    let mut sim = match inputs.pop() {
+        Some((input, from)) if from.is_simulation() => {
+            formats::read_simulation(from, input, read_opts, &mut summary.losses)?
+        }
+        last => {
+            inputs.extend(last);
+            let exchanges = formats::read_inputs(inputs, read_opts)?;
+            let exchanges = convert::collect(exchanges, opts, filter, &mut summary)
+                .with_context(|| format!("reading {label}"))?;
+            Simulation::from_exchanges(exchanges, &mut summary.losses)
+        }
     };
-    let mut sink = Sink::create(output, &[Path::new(&args.input)])?;
+    let paths: Vec<&Path> = args.inputs.iter().map(Path::new).collect();
+    let mut sink = Sink::create(output, &paths)?;
     if to.is_simulation() {
         if from.is_simulation() {
             summary.read = sim.pairs.len() as u64;
@@ -229,8 +227,8 @@ fn run_simulation(
             .saturating_sub(summary.filter.selection.filtered_out + n as u64);
     } else {
         let mut writer = Writer::new(to, sink)?;
-        convert::run_pairs(&sim, &args.input, filter, &mut writer, &mut summary)
-            .with_context(|| format!("converting {} to {out_name}", args.input))?;
+        convert::run_pairs(&sim, &label, filter, &mut writer, &mut summary)
+            .with_context(|| format!("converting {label} to {out_name}"))?;
         sink = writer
             .finish()
             .with_context(|| format!("writing {out_name}"))?;
@@ -241,7 +239,7 @@ fn run_simulation(
     summary.capture = stats.and_then(|s| s.lock().ok().map(|s| s.clone()));
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
-    warn_empty_capture(&args.input, &summary);
+    warn_empty_capture(&label, &summary);
     if super::refused_by_strict(
         args.strict,
         &summary.losses,
@@ -261,8 +259,7 @@ fn run_simulation(
             super::count_of(summary.read, "exchange", "exchanges")
         };
         eprintln!(
-            "wirecap: {} ({from}) -> {out_name} ({to}): read {read}{}, wrote {}, {} not written, {} skipped",
-            args.input,
+            "wirecap: {label} ({from}) -> {out_name} ({to}): read {read}{}, wrote {}, {} not written, {} skipped",
             super::filtered_part(filter, &summary.filter),
             summary.written,
             summary.not_written,
@@ -271,4 +268,14 @@ fn run_simulation(
         super::report_redacted(&summary.filter);
     }
     Ok(finished(&summary, from, to))
+}
+
+/// The inputs as messages name them: the one input, or the first of several captures and how
+/// many more.
+fn label(inputs: &[String]) -> String {
+    match inputs {
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+        [] => "-".to_owned(),
+    }
 }

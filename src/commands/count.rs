@@ -30,12 +30,11 @@ fn count_one(
     name: &str,
     args: &CountArgs,
     by: Option<By>,
-    keys: &std::sync::Arc<wirecap::capture::tls::keylog::KeyLog>,
+    opts: &wirecap::formats::ReadOptions,
     meter: Option<&std::sync::Arc<wirecap::meter::ReadMeter>>,
 ) -> Result<Tally> {
-    let opts = super::looking_options(args.read.max_line_bytes, args.read.hoverfly_compat, keys);
     Ok(
-        match super::read_contents(name, args.read.from, &opts, meter)? {
+        match super::read_contents(name, args.read.input.from, opts, meter)? {
             Contents::Simulation(sim) => count::count_simulation(&sim, by),
             Contents::Exchanges(exchanges) => {
                 count::count_exchanges(exchanges, by, args.read.keep_going)?
@@ -51,12 +50,12 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         CountBy::Status => By::Status,
     });
     super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
-    let keys = super::load_keylog(&args.read.keylog)?;
+    let opts = super::ReadFlags::look(&args.read).resolve(None)?;
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
     let tallies: Vec<Tally> = args
         .inputs
         .par_iter()
-        .map(|name| count_one(name, &args, by, &keys, progress.meter()))
+        .map(|name| count_one(name, &args, by, &opts, progress.meter()))
         .collect::<Result<_>>()?;
     progress.finish();
     let mut total = Tally::default();

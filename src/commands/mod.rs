@@ -108,6 +108,14 @@ fn report_redacted(tally: &filter::Tally) {
     }
 }
 
+/// Refuses a second `-`: standard input can be read once.
+fn stdin_once(inputs: &[String]) -> Result<()> {
+    if inputs.iter().filter(|i| *i == "-").count() > 1 {
+        anyhow::bail!("standard input (`-`) may be given once among the inputs");
+    }
+    Ok(())
+}
+
 /// Checks a `--summary-json` path before the work, so a run that could not write its summary
 /// does not first write (or replace) its main output.
 /// The summary must not be one of `inputs` either.
@@ -145,26 +153,80 @@ enum Contents {
     Exchanges(wirecap::formats::Exchanges),
 }
 
-/// How `count` and `stats` read: captures keep their bodies as sent, since looking needs
-/// heads and sizes only and undoing gzip would be most of the time.
-fn looking_options(
+/// The flags that shape reading, taken from whichever `*Args` a command has. They become
+/// [`ReadOptions`](wirecap::formats::ReadOptions) in one place, [`ReadFlags::resolve`], as
+/// ripgrep turns its `LowArgs` into `HiArgs`.
+struct ReadFlags<'a> {
+    /// `--keylog` files.
+    keylog: &'a [std::path::PathBuf],
+    /// `--max-line-bytes`.
     max_line_bytes: usize,
+    /// `--hoverfly-compat`.
     hoverfly_compat: bool,
-    keys: &std::sync::Arc<KeyLog>,
-) -> wirecap::formats::ReadOptions {
-    use wirecap::formats::hoverfly_v2::Upgrade;
-    wirecap::formats::ReadOptions {
-        max_line_bytes,
-        hoverfly_upgrade: if hoverfly_compat {
-            Upgrade::HoverflyCompat
-        } else {
-            Upgrade::Faithful
-        },
-        capture: wirecap::capture::Options {
+    /// Captures: keep bodies as sent (`convert --keep-encoding`; always so for `count` and
+    /// `stats`, since looking needs heads and sizes only and undoing gzip would be most of
+    /// the time).
+    keep_encoding: bool,
+    /// Captures: leave out requests without a response (`convert --drop-incomplete`).
+    drop_incomplete: bool,
+}
+
+impl<'a> ReadFlags<'a> {
+    /// `convert`'s reading flags.
+    fn convert(args: &'a crate::cli::ConvertArgs) -> Self {
+        Self {
+            keylog: &args.keylog,
+            max_line_bytes: args.max_line_bytes,
+            hoverfly_compat: args.hoverfly_compat,
+            keep_encoding: args.keep_encoding,
+            drop_incomplete: args.drop_incomplete,
+        }
+    }
+
+    /// `merge`'s reading flags.
+    fn merge(args: &'a crate::cli::MergeArgs) -> Self {
+        Self {
+            keylog: &args.input.keylog,
+            max_line_bytes: args.max_line_bytes,
+            hoverfly_compat: args.hoverfly_compat,
+            keep_encoding: false,
+            drop_incomplete: false,
+        }
+    }
+
+    /// The reading flags of `count` and `stats`, which look at files rather than convert them.
+    fn look(args: &'a crate::cli::LookArgs) -> Self {
+        Self {
+            keylog: &args.input.keylog,
+            max_line_bytes: args.max_line_bytes,
+            hoverfly_compat: args.hoverfly_compat,
             keep_encoding: true,
-            keys: keys.clone(),
-            ..Default::default()
-        },
+            drop_incomplete: false,
+        }
+    }
+
+    /// The read options the flags ask for (reading the key logs); capture statistics go to
+    /// `stats` when given.
+    fn resolve(
+        &self,
+        stats: Option<wirecap::capture::StatsHandle>,
+    ) -> Result<wirecap::formats::ReadOptions> {
+        use wirecap::formats::hoverfly::Upgrade;
+        Ok(wirecap::formats::ReadOptions {
+            max_line_bytes: self.max_line_bytes,
+            hoverfly_upgrade: if self.hoverfly_compat {
+                Upgrade::HoverflyCompat
+            } else {
+                Upgrade::Faithful
+            },
+            capture: wirecap::capture::Options {
+                keep_encoding: self.keep_encoding,
+                drop_incomplete: self.drop_incomplete,
+                stats,
+                keys: load_keylog(self.keylog)?,
+                ..wirecap::capture::Options::default()
+            },
+        })
     }
 }
 
@@ -225,6 +287,11 @@ pub fn count_of(n: u64, singular: &str, plural: &str) -> String {
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         let kind = if let Some(e) = e.downcast_ref::<io::Error>() {
+            Some(e.kind())
+        } else if let Some(wirecap::formats::Error::Write(e)) =
+            e.downcast_ref::<wirecap::formats::Error>()
+        {
+            // Transparent: the io::Error itself is not in the chain.
             Some(e.kind())
         } else {
             match e.downcast_ref::<wirecap::formats::Error>() {

@@ -14,19 +14,16 @@ use wirecap::stats::{Gathered, Latency, Ranked, Report, Sizes};
 
 /// Runs `wirecap stats`.
 pub fn run(args: StatsArgs) -> Result<ExitCode> {
-    if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
-        anyhow::bail!("standard input (`-`) may be given once among the inputs");
-    }
+    super::stdin_once(&args.inputs)?;
     super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
-    let keys = super::load_keylog(&args.read.keylog)?;
-    let opts = super::looking_options(args.read.max_line_bytes, args.read.hoverfly_compat, &keys);
+    let opts = super::ReadFlags::look(&args.read).resolve(None)?;
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
     let each: Vec<Gathered> = args
         .inputs
         .par_iter()
         .map(|name| {
             let mut g = Gathered::default();
-            match super::read_contents(name, args.read.from, &opts, progress.meter())? {
+            match super::read_contents(name, args.read.input.from, &opts, progress.meter())? {
                 Contents::Simulation(sim) => {
                     for pair in &sim.pairs {
                         match pair.to_exchange(&mut Losses::default()) {

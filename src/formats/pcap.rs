@@ -13,11 +13,13 @@ use super::read_ahead::ReadAhead;
 use super::{Error, Exchanges, Input};
 use crate::capture::link::LinkType;
 use crate::capture::{Frame, Note, Options, Pipeline};
+use crate::model::Location;
 use crate::model::{Exchange, Timestamp};
-use pcap_parser::pcapng::Block;
 use pcap_parser::pcapng::SecretsType;
+use pcap_parser::pcapng::{Block, InterfaceDescriptionBlock};
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{PcapBlockOwned, PcapError};
+use std::collections::VecDeque;
 use std::io::{BufRead, Read};
 use std::time::Instant;
 
@@ -161,9 +163,16 @@ pub const QUEUED_BATCHES: usize = 1;
 
 /// Reads records and runs the pipeline, one batch at a time.
 struct Batches {
+    /// The capture being read.
     name: String,
     source: Source,
+    /// Captures still to read after this one, as one capture with it.
+    rest: VecDeque<Input>,
+    /// Where each capture's packets start in the numbering of the whole set, and its name.
+    files: Vec<(u64, String)>,
     pipeline: Pipeline,
+    /// Packets of the whole set so far: frames are numbered across the set, and exchanges
+    /// are given their file and its own packet number as they leave.
     packets: u64,
     blocks: u64,
     done: bool,
@@ -183,6 +192,8 @@ enum Source {
         records: Box<dyn PcapReaderIterator + Send>,
         interfaces: Vec<Interface>,
         place: BlockPlace,
+        /// Packets of the captures before this one in the set.
+        base: u64,
     },
 }
 
@@ -193,6 +204,8 @@ struct Legacy {
     /// The buffer of the batch before, for the read ahead to fill.
     spare: Vec<u8>,
     iface: Interface,
+    /// Packets of the captures before this one in the set.
+    base: u64,
     big_endian: bool,
     /// Bytes of a record header: 16, or 24 in the "modified" format.
     header_len: usize,
@@ -217,6 +230,78 @@ pub fn read(mut input: Input, opts: crate::capture::Options) -> Result<Exchanges
         input.reader,
         opts,
     )?)))
+}
+
+/// Opens several captures as one, so a connection that goes on from one file into the next
+/// (`tcpdump -C` or `-G` rotation) is reassembled whole. They are read in the order of their
+/// first packet's time; the order given breaks ties, and a capture whose first packet is not
+/// within its first read buffer comes after those whose is.
+pub fn read_set(mut inputs: Vec<Input>, opts: crate::capture::Options) -> Result<Exchanges, Error> {
+    let mut keyed = Vec::with_capacity(inputs.len());
+    for mut input in inputs.drain(..) {
+        input.unwrap_gzip()?;
+        let first = first_timestamp(&mut input);
+        keyed.push((first.is_none(), first, input));
+    }
+    keyed.sort_by_key(|(unknown, first, _)| (*unknown, *first));
+    let mut rest: VecDeque<Input> = keyed.into_iter().map(|(_, _, input)| input).collect();
+    let Some(first) = rest.pop_front() else {
+        return Err(CaptureError::NotCapture {
+            file: "(no input)".to_owned(),
+            found: "no capture was given".to_owned(),
+        }
+        .into());
+    };
+    let mut batches = Batches::new(first.name, first.reader, opts)?;
+    batches.rest = rest;
+    Ok(Box::new(Reader::spawn(batches)))
+}
+
+/// The time of the first packet, if it is within what `input` has buffered (it is not
+/// consumed).
+fn first_timestamp(input: &mut Input) -> Option<Timestamp> {
+    let head = input.reader.fill_buf().ok()?;
+    let magic = head.get(..4).map(|m| [m[0], m[1], m[2], m[3]])?;
+    if let Some((big_endian, units, _)) = legacy_format(magic) {
+        let header = head.get(..32)?;
+        let field = |at: usize| u32_at(header, at, big_endian);
+        let iface = Interface {
+            link: LinkType::from_number(0),
+            units,
+            offset: i64::from(field(8) as i32),
+        };
+        let raw = u64::from(field(24)) * units + u64::from(field(28));
+        return Some(timestamp(raw, &iface));
+    }
+    let mut records =
+        pcap_parser::create_reader(head.len().max(1024), std::io::Cursor::new(head.to_vec()))
+            .ok()?;
+    let mut interfaces = Vec::new();
+    loop {
+        let (consumed, block) = records.next().ok()?;
+        match block {
+            PcapBlockOwned::NG(Block::SectionHeader(_)) => interfaces.clear(),
+            PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                interfaces.push(interface(&idb));
+            }
+            PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+                let iface = interfaces.get(usize::try_from(epb.if_id).ok()?)?;
+                let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                return Some(timestamp(raw, iface));
+            }
+            _ => {}
+        }
+        records.consume(consumed);
+    }
+}
+
+/// A pcapng interface's link type and timestamp units.
+fn interface(idb: &InterfaceDescriptionBlock<'_>) -> Interface {
+    Interface {
+        link: LinkType::from_number(idb.linktype.0),
+        units: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+        offset: idb.ts_offset(),
+    }
 }
 
 /// Streams exchanges out of a capture. Reading and the flow work run on a thread of their own
@@ -271,78 +356,54 @@ impl Iterator for Reader {
 
 impl Batches {
     /// A batch source over `reader`, named `name` in messages.
-    fn new(
-        name: String,
-        mut reader: Box<dyn BufRead + Send>,
-        opts: Options,
-    ) -> Result<Self, Error> {
-        let read_error = |name: &String| CaptureError::Read {
-            file: name.clone(),
-            reason: None,
-        };
-        let (magic, found) = match reader.fill_buf() {
-            Ok(head) => (
-                head.get(..4).map(|m| [m[0], m[1], m[2], m[3]]),
-                describe_head(head),
-            ),
-            Err(e) => {
-                return Err(CaptureError::Read {
-                    file: name.clone(),
-                    reason: Some(e.to_string()),
-                }
-                .into());
-            }
-        };
-        let not_capture = |name: &String| CaptureError::NotCapture {
-            file: name.clone(),
-            found: found.clone(),
-        };
-        let source = match magic.and_then(legacy_format) {
-            Some((big_endian, units, header_len)) => {
-                let mut header = [0u8; 24];
-                reader
-                    .read_exact(&mut header)
-                    .map_err(|_| not_capture(&name))?;
-                let field = |at: usize| u32_at(&header, at, big_endian);
-                Source::Legacy(Legacy {
-                    ahead: ReadAhead::new(reader).map_err(|_| read_error(&name))?,
-                    spare: Vec::new(),
-                    iface: Interface {
-                        // The link type is the low 16 bits; the rest carry FCS flags.
-                        link: LinkType::from_number(i32::from(field(20) as u16)),
-                        units,
-                        offset: i64::from(field(8) as i32),
-                    },
-                    big_endian,
-                    header_len,
-                    buf: Vec::new(),
-                    capacity: crate::capture::BATCH_BYTES,
-                    filled: 0,
-                    parsed: 0,
-                    consumed: 0,
-                    eof: false,
-                })
-            }
-            None => Source::Blocks {
-                records: pcap_parser::create_reader(READ_BUFFER_BYTES, reader).map_err(
-                    |e| match e {
-                        PcapError::ReadError => read_error(&name),
-                        _ => not_capture(&name),
-                    },
-                )?,
-                interfaces: Vec::new(),
-                place: BlockPlace::default(),
-            },
-        };
+    fn new(name: String, reader: Box<dyn BufRead + Send>, opts: Options) -> Result<Self, Error> {
+        let source = Source::open(&name, reader, 0)?;
         let pipeline = Pipeline::new(&name, opts);
         Ok(Self {
+            files: vec![(0, name.clone())],
             name,
             source,
+            rest: VecDeque::new(),
             pipeline,
             packets: 0,
             blocks: 0,
             done: false,
         })
+    }
+
+    /// Goes on to the next capture of the set, if there is one.
+    fn next_file(&mut self) -> Result<(), Error> {
+        let Some(mut input) = self.rest.pop_front() else {
+            return Ok(());
+        };
+        input.unwrap_gzip()?;
+        let next = Source::open(&input.name, input.reader, self.packets)?;
+        // The buffers go on to the next file: a fresh one would be zeroed up to a batch.
+        if let (Source::Legacy(old), Source::Legacy(new)) =
+            (std::mem::replace(&mut self.source, next), &mut self.source)
+        {
+            (new.buf, new.spare) = (old.buf, old.spare);
+        }
+        self.files.push((self.packets, input.name.clone()));
+        self.name = input.name;
+        self.blocks = 0;
+        Ok(())
+    }
+
+    /// Gives exchanges of a set of captures the file their first packet is in, and its
+    /// number there.
+    fn locate(&self, batch: &mut [Exchange]) {
+        if self.files.len() < 2 {
+            return;
+        }
+        for ex in batch {
+            if let Some(Location::Packet(n)) = ex.source.location {
+                let at = self.files.partition_point(|(base, _)| *base < n).max(1) - 1;
+                let (base, name) = &self.files[at];
+                ex.source.file = Some(name.clone());
+                ex.source.location = Some(Location::Packet(n - base));
+            }
+        }
     }
 
     /// Reads records until the batch is full or the file ends; `Ok(true)` at the end.
@@ -357,17 +418,82 @@ impl Batches {
                 records,
                 interfaces,
                 place,
+                base,
             } => fill_blocks(
                 &self.name,
                 (records, place),
                 interfaces,
                 &mut self.pipeline,
-                (&mut self.packets, &mut self.blocks),
+                (&mut self.packets, *base, &mut self.blocks),
             ),
         };
         self.pipeline
             .add_read_time(started.elapsed().as_nanos() as u64);
         result.map_err(Error::from)
+    }
+}
+
+impl Source {
+    /// Reads the header of the capture `name`, whose packets follow `base` earlier ones.
+    fn open(name: &str, mut reader: Box<dyn BufRead + Send>, base: u64) -> Result<Self, Error> {
+        let read_error = || CaptureError::Read {
+            file: name.to_owned(),
+            reason: None,
+        };
+        let (magic, found) = match reader.fill_buf() {
+            Ok(head) => (
+                head.get(..4).map(|m| [m[0], m[1], m[2], m[3]]),
+                describe_head(head),
+            ),
+            Err(e) => {
+                return Err(CaptureError::Read {
+                    file: name.to_owned(),
+                    reason: Some(e.to_string()),
+                }
+                .into());
+            }
+        };
+        let not_capture = || CaptureError::NotCapture {
+            file: name.to_owned(),
+            found: found.clone(),
+        };
+        Ok(match magic.and_then(legacy_format) {
+            Some((big_endian, units, header_len)) => {
+                let mut header = [0u8; 24];
+                reader.read_exact(&mut header).map_err(|_| not_capture())?;
+                let field = |at: usize| u32_at(&header, at, big_endian);
+                Source::Legacy(Legacy {
+                    ahead: ReadAhead::new(reader).map_err(|_| read_error())?,
+                    spare: Vec::new(),
+                    iface: Interface {
+                        // The link type is the low 16 bits; the rest carry FCS flags.
+                        link: LinkType::from_number(i32::from(field(20) as u16)),
+                        units,
+                        offset: i64::from(field(8) as i32),
+                    },
+                    base,
+                    big_endian,
+                    header_len,
+                    buf: Vec::new(),
+                    capacity: crate::capture::BATCH_BYTES,
+                    filled: 0,
+                    parsed: 0,
+                    consumed: 0,
+                    eof: false,
+                })
+            }
+            None => Source::Blocks {
+                records: pcap_parser::create_reader(READ_BUFFER_BYTES, reader).map_err(
+                    |e| match e {
+                        PcapError::ReadError => read_error(),
+                        _ => not_capture(),
+                    },
+                )?,
+                interfaces: Vec::new(),
+                place: BlockPlace::default(),
+                base,
+            },
+        })
     }
 }
 
@@ -467,7 +593,7 @@ impl Legacy {
             };
             // The file header is 24 bytes.
             let at = 24 + self.consumed + self.parsed as u64;
-            note_cut_off(pipeline, name, (*packets + 1, at), &left);
+            note_cut_off(pipeline, name, (*packets - self.base + 1, at), &left);
             self.parsed = self.filled;
         }
         if !self.eof {
@@ -494,7 +620,7 @@ impl Legacy {
             let field = |at: usize| u32_at(rest, at, self.big_endian);
             let caplen = field(8) as usize;
             if caplen > MAX_RECORD_BYTES {
-                note_too_large(pipeline, name, *packets + 1);
+                note_too_large(pipeline, name, *packets - self.base + 1);
                 // Nothing after it can be found: the rest of the file is left unread.
                 self.eof = true;
                 self.filled = self.parsed;
@@ -545,7 +671,7 @@ fn fill_blocks(
     (records, place): (&mut Box<dyn PcapReaderIterator + Send>, &mut BlockPlace),
     interfaces: &mut Vec<Interface>,
     pipeline: &mut Pipeline,
-    (packets, blocks): (&mut u64, &mut u64),
+    (packets, base, blocks): (&mut u64, u64, &mut u64),
 ) -> Result<bool, CaptureError> {
     loop {
         if pipeline.batch_full() {
@@ -558,7 +684,7 @@ fn fill_blocks(
                     if let Block::SectionHeader(shb) = &block {
                         place.big_endian = shb.big_endian();
                     }
-                    ng_block(block, interfaces, pipeline, packets);
+                    ng_block(block, interfaces, pipeline, (packets, base));
                 }
                 place.offset += consumed as u64;
                 records.consume(consumed);
@@ -619,19 +745,17 @@ fn fill_blocks(
     }
 }
 
+/// Hands one pcapng block on; `packets` counts the set's packets, of which `base` came before
+/// this capture.
 fn ng_block(
     block: Block<'_>,
     interfaces: &mut Vec<Interface>,
     pipeline: &mut Pipeline,
-    packets: &mut u64,
+    (packets, base): (&mut u64, u64),
 ) {
     match block {
         Block::SectionHeader(_) => interfaces.clear(),
-        Block::InterfaceDescription(idb) => interfaces.push(Interface {
-            link: LinkType::from_number(idb.linktype.0),
-            units: idb.ts_resolution().unwrap_or(1_000_000).max(1),
-            offset: idb.ts_offset(),
-        }),
+        Block::InterfaceDescription(idb) => interfaces.push(interface(&idb)),
         Block::EnhancedPacket(epb) => {
             *packets += 1;
             let number = *packets;
@@ -640,7 +764,7 @@ fn ng_block(
                 .and_then(|i| interfaces.get(i))
             else {
                 pipeline.note(Note::UnsupportedLink, || {
-                    format!("packet {number}: unknown interface {}", epb.if_id)
+                    format!("packet {}: unknown interface {}", number - base, epb.if_id)
                 });
                 return;
             };
@@ -675,7 +799,7 @@ fn ng_block(
         Block::DecryptionSecrets(dsb) if dsb.secrets_type == SecretsType::TlsKeyLog => {
             let len = (dsb.secrets_len as usize).min(dsb.data.len());
             if let Err(e) = pipeline.add_secrets(&dsb.data[..len]) {
-                let after = *packets;
+                let after = *packets - base;
                 pipeline.note(Note::TlsBadSecrets, || {
                     format!("decryption secrets block after packet {after}: {e}")
                 });
@@ -713,8 +837,17 @@ impl Batches {
             Source::Legacy(legacy) => legacy.batch(),
             Source::Blocks { .. } => &[],
         };
-        let batch = self.pipeline.end_batch(eof, records);
-        self.done = eof;
+        let last = eof && self.rest.is_empty();
+        let mut batch = self.pipeline.end_batch(last, records);
+        self.locate(&mut batch);
+        if eof && !last {
+            if let Err(e) = self.next_file() {
+                self.done = true;
+                self.pipeline.publish();
+                return Some(Err(e));
+            }
+        }
+        self.done = last;
         self.pipeline.publish();
         Some(Ok(batch))
     }

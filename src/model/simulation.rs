@@ -11,7 +11,7 @@
 //! ignored" while `Some(vec![])` means "the request must have no query" (Hoverfly ≥ v0.17.3).
 
 use super::{Body, Exchange, Headers, Request, Response, Scheme, Source, split_authority};
-use crate::formats::query;
+use crate::codec::query;
 use crate::loss::{LossKind, Losses};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};

@@ -18,9 +18,10 @@
 //!
 //! [`rules::http_types`]: super::rules::http_types
 
+use super::Profile;
+use super::jsonl::Times;
 use super::schemas::Schema;
-use super::{Profile, Times};
-use crate::formats::query::parse_qs;
+use crate::codec::query::parse_qs;
 use crate::model::Timestamp;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -259,7 +260,7 @@ fn unescaped_len(s: &[u8]) -> Option<usize> {
 /// The first `\\` in `s` at or after `from`. Escapes in JSON bodies come every few bytes,
 /// too often for `memchr`'s per-call setup to pay; eight bytes at a time is cheaper.
 fn next_backslash(s: &[u8], from: usize) -> Option<usize> {
-    use crate::formats::json::{splat, zero_byte_marks};
+    use crate::codec::json::{splat, zero_byte_marks};
     let mut i = from;
     while let Some(word) = s.get(i..i + 8) {
         let x = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ splat(b'\\');

@@ -208,9 +208,13 @@ mod tests {
     }
 
     #[test]
-    fn truncated_input_never_panics() {
-        for doc in ["{\"a\": [1, ", "{\"a\"", "[", "{\"a\": \"x", "}", ""] {
-            let _ = at(doc, "/a/3/b");
+    fn truncated_input_stops_at_the_deepest_value_reached() {
+        // Past the end of a truncated array or string: the value that holds the pointer.
+        assert_eq!(at("{\"a\": [1, ", "/a/3/b"), (1, 7));
+        assert_eq!(at("{\"a\": \"x", "/a/3/b"), (1, 7));
+        // Nothing to descend into: the document's start.
+        for doc in ["{\"a\"", "[", "}", ""] {
+            assert_eq!(at(doc, "/a/3/b"), (1, 1), "{doc:?}");
         }
     }
 }

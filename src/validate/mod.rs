@@ -14,13 +14,14 @@
 //!    documents that have findings.
 
 mod fast;
+mod jsonl;
 pub mod locate;
 pub mod render;
 pub mod rules;
 pub mod schemas;
 
-use crate::model::Timestamp;
-use rayon::prelude::*;
+use crate::formats::detect::{self, Document, Legacy, Undetected};
+use jsonl::jsonl_stream;
 use schemas::Schema;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -301,9 +302,7 @@ pub fn validate_reader(
         file: name.to_owned(),
         source,
     };
-    if opts.schema.is_none()
-        && crate::formats::Format::capture_magic(reader.fill_buf().map_err(io_err)?)
-    {
+    if opts.schema.is_none() && detect::capture_magic(reader.fill_buf().map_err(io_err)?) {
         return Ok(whole_file(
             sink,
             "capture",
@@ -317,7 +316,7 @@ pub fn validate_reader(
         .is_none_or(|s| s.format.starts_with("http-types"));
     if http_types_schema_or_none
         && crate::formats::http_types::is_document(head)
-        && (opts.schema.is_some() || crate::formats::holds_http_types(head))
+        && (opts.schema.is_some() || detect::holds_http_types(head))
     {
         return Ok(whole_file(
             sink,
@@ -329,14 +328,7 @@ pub fn validate_reader(
     }
     let jsonl = match opts.schema {
         Some(s) => s.format.starts_with("http-types"),
-        None => {
-            let ext = Path::new(name.strip_suffix(".gz").unwrap_or(name))
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase);
-            matches!(ext.as_deref(), Some("jsonl" | "ndjson"))
-                || starts_like_http_types(reader.fill_buf().map_err(io_err)?)
-        }
+        None => detect::is_jsonl(name, reader.fill_buf().map_err(io_err)?),
     };
     let mut counter = Counter::new(sink);
     if jsonl {
@@ -376,20 +368,6 @@ fn whole_file(sink: &mut dyn FnMut(Problem), rule: &'static str, message: &str) 
         finding: finding(Severity::Error, rule, "", message.to_owned()),
     });
     counter.summary
-}
-
-/// Whether the first key of the first object is `request` or `response`, as in every
-/// http-types line (and in no Hoverfly document).
-fn starts_like_http_types(head: &[u8]) -> bool {
-    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let Some(start) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
-        return false;
-    };
-    let Some(rest) = head[start..].strip_prefix(b"{") else {
-        return false;
-    };
-    let rest = rest.trim_ascii_start();
-    rest.starts_with(b"\"request\"") || rest.starts_with(b"\"response\"")
 }
 
 /// The http-types schema for `profile`.
@@ -450,9 +428,9 @@ fn finding(severity: Severity, rule: &'static str, pointer: &str, message: Strin
 }
 
 /// A line or document that is not JSON, in the words and with the pointer `convert` gives
-/// for it: both come from [`crate::formats::json::from_slice`].
+/// for it: both come from [`crate::codec::json::from_slice`].
 fn syntax_problem(bytes: &[u8], e: &serde_json::Error, first_line: usize) -> Problem {
-    let located = crate::formats::json::from_slice::<Value>(bytes).err();
+    let located = crate::codec::json::from_slice::<Value>(bytes).err();
     let (pointer, message) = match located {
         Some(j) => (j.pointer, j.message),
         None => (String::new(), syntax_message(e)),
@@ -488,9 +466,6 @@ fn schema_findings(schema: &'static Schema, value: &Value, out: &mut Vec<Finding
         });
     }
 }
-
-/// The Hoverfly schemaVersions wirecap has schemas for.
-const SIMULATION_VERSIONS: &[&str] = &["v1", "v2", "v3", "v4", "v5", "v5.1", "v5.2", "v5.3"];
 
 /// Checks one whole JSON document (`forced` schema, else detected) under `profile`;
 /// returns the schema used and the located problems.
@@ -537,841 +512,83 @@ fn check_value(
     (Some(schema), out)
 }
 
-/// Which schema a parsed JSON document needs, from its shape and `meta.schemaVersion`.
+/// Which schema a parsed JSON document needs: what [`detect::document`] makes of it, the one
+/// detector `convert` reads by too.
 fn detect_document(
     value: &Value,
     profile: Profile,
     out: &mut Vec<Finding>,
 ) -> Option<&'static Schema> {
-    let Some(obj) = value.as_object() else {
-        out.push(finding(
+    let schema_version = |pointer: &str, message: &str| {
+        finding(
             Severity::Error,
-            "unknown-format",
-            "",
-            "expected a JSON object: a Hoverfly simulation or legacy body, or http-types lines"
-                .into(),
-        ));
-        return None;
+            "schema-version",
+            pointer,
+            message.to_owned(),
+        )
     };
-    if let Some(items) = obj.get("data").and_then(Value::as_array) {
-        if !obj.contains_key("meta") {
-            let first = items.first().and_then(Value::as_object);
-            let name = match first {
-                Some(f) if f.contains_key("requestTemplate") => "hoverfly-templates/v1",
-                Some(f) if f.contains_key("urlPattern") || f.contains_key("delay") => {
-                    "hoverfly-delays/v1"
+    let version = match detect::document(value) {
+        Ok(Document::Legacy(Legacy::Records)) => return schemas::find("hoverfly-records/v1"),
+        Ok(Document::Legacy(Legacy::Templates)) => return schemas::find("hoverfly-templates/v1"),
+        Ok(Document::Legacy(Legacy::Delays)) => return schemas::find("hoverfly-delays/v1"),
+        Ok(Document::Har) => return schemas::find("har"),
+        Ok(Document::HttpTypes) => return Some(http_types_schema(profile)),
+        Ok(Document::Simulation(version)) => version,
+        Err(why) => {
+            out.push(match why {
+                Undetected::NotObject => finding(
+                    Severity::Error,
+                    "unknown-format",
+                    "",
+                    "expected a JSON object: a Hoverfly simulation or legacy body, or http-types lines"
+                        .into(),
+                ),
+                Undetected::NoDataOrMeta => finding(
+                    Severity::Error,
+                    "unknown-format",
+                    "",
+                    "no \"data\" or \"meta\": not a Hoverfly simulation or legacy body".into(),
+                ),
+                Undetected::MissingMeta => schema_version(
+                    "",
+                    "missing \"meta\" object: Hoverfly cannot tell the schemaVersion",
+                ),
+                Undetected::MetaNotObject => {
+                    schema_version("/meta", "meta must be an object holding schemaVersion")
                 }
-                _ => "hoverfly-records/v1",
-            };
-            return schemas::find(name);
+                Undetected::VersionNotString(_) => schema_version(
+                    "/meta/schemaVersion",
+                    "meta.schemaVersion must be a string",
+                ),
+                Undetected::MissingVersion => {
+                    schema_version("/meta", "missing meta.schemaVersion")
+                }
+            });
+            return None;
         }
-    }
-    if !obj.contains_key("data") && !obj.contains_key("meta") {
-        if obj.contains_key("log") {
-            return schemas::find("har");
-        }
-        if obj.contains_key("request") {
-            return Some(http_types_schema(profile));
-        }
-        out.push(finding(
-            Severity::Error,
-            "unknown-format",
-            "",
-            "no \"data\" or \"meta\": not a Hoverfly simulation or legacy body".into(),
-        ));
-        return None;
-    }
-    let Some(meta) = obj.get("meta") else {
-        out.push(finding(
-            Severity::Error,
-            "schema-version",
-            "",
-            "missing \"meta\" object: Hoverfly cannot tell the schemaVersion".into(),
-        ));
-        return None;
     };
-    if !meta.is_object() {
-        out.push(finding(
-            Severity::Error,
-            "schema-version",
-            "/meta",
-            "meta must be an object holding schemaVersion".into(),
-        ));
-        return None;
-    }
-    let version = match meta.get("schemaVersion") {
-        Some(Value::String(v)) => v.as_str(),
-        Some(_) => {
+    match detect::read_as(version) {
+        Some(known) if known == version => schemas::lookup("hoverfly-simulation", version),
+        Some(newest) => {
             out.push(finding(
-                Severity::Error,
+                Severity::Warning,
                 "schema-version",
                 "/meta/schemaVersion",
-                "meta.schemaVersion must be a string".into(),
+                format!("unknown schemaVersion {version:?}: Hoverfly v1.10+ reads it as v5.3, older ones reject it"),
             ));
-            return None;
+            schemas::lookup("hoverfly-simulation", newest)
         }
         None => {
-            out.push(finding(
-                Severity::Error,
-                "schema-version",
-                "/meta",
-                "missing meta.schemaVersion".into(),
+            out.push(schema_version(
+                "/meta/schemaVersion",
+                &format!(
+                    "schema version {version:?} is not supported by Hoverfly (v1, v2, v3, v4 and v5.x are)"
+                ),
             ));
-            return None;
-        }
-    };
-    if SIMULATION_VERSIONS.contains(&version) {
-        return schemas::lookup("hoverfly-simulation", version);
-    }
-    if version.starts_with("v5") {
-        out.push(finding(
-            Severity::Warning,
-            "schema-version",
-            "/meta/schemaVersion",
-            format!("unknown schemaVersion {version:?}: Hoverfly v1.10+ reads it as v5.3, older ones reject it"),
-        ));
-        return schemas::lookup("hoverfly-simulation", "v5.3");
-    }
-    out.push(finding(
-        Severity::Error,
-        "schema-version",
-        "/meta/schemaVersion",
-        format!(
-            "schema version {version:?} is not supported by Hoverfly (v1, v2, v3, v4 and v5.x are)"
-        ),
-    ));
-    None
-}
-
-/// An http-types exchange's timestamps, for the `timestamp-order` check across lines.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Times {
-    request: Option<Timestamp>,
-    response: Option<Timestamp>,
-}
-
-impl Times {
-    fn of(value: &Value) -> Times {
-        let ts = |ptr| {
-            value
-                .pointer(ptr)
-                .and_then(Value::as_str)
-                .and_then(|s| Timestamp::parse_rfc3339(s).ok())
-        };
-        Times {
-            request: ts("/request/timestamp"),
-            response: ts("/response/timestamp"),
+            None
         }
     }
-}
-
-/// The `timestamp-order` check across the lines of a JSONL file.
-///
-/// Recorders write a line while its exchange is in flight or once it completes: wirecap's
-/// pcap reader in request order, hmt's recorder as responses complete (so its request times
-/// go back and forth). Either way, a line is never written before an earlier line's request
-/// started, so no exchange can have *ended* (its response timestamp) before an earlier line's
-/// request *started*. Such a line means the file was put together out of order (recordings
-/// concatenated the wrong way round, lines sorted by something else); one warning marks where
-/// each out-of-order run begins.
-#[derive(Debug, Default)]
-struct LineOrder {
-    /// The latest request start so far, and its line.
-    latest_start: Option<(Timestamp, usize)>,
-    /// Whether the previous checked line was out of order (its run is already reported).
-    in_run: bool,
-}
-
-impl LineOrder {
-    /// Takes line `line`'s times; returns the warning when the line starts an out-of-order run.
-    fn check(&mut self, line: usize, times: Times) -> Option<Finding> {
-        let mut found = None;
-        // A response before its own request is reported on its own; it says nothing here.
-        let end = times
-            .response
-            .filter(|r| times.request.is_none_or(|q| q <= *r));
-        if let Some(end) = end {
-            match self.latest_start {
-                Some((start, at)) if end < start => {
-                    if !self.in_run {
-                        found = Some(finding(
-                            Severity::Warning,
-                            "timestamp-order",
-                            "/response/timestamp",
-                            format!(
-                                "the response is timestamped before the request on line {at} started: lines out of time order"
-                            ),
-                        ));
-                    }
-                    self.in_run = true;
-                }
-                _ => self.in_run = false,
-            }
-        }
-        if let Some(q) = times.request {
-            if self.latest_start.is_none_or(|(s, _)| q > s) {
-                self.latest_start = Some((q, line));
-            }
-        }
-        found
-    }
-}
-
-/// One JSONL line's results, in the order [`check_chunk`] returns them.
-struct LineResult<'a> {
-    /// The line without its line ending.
-    text: &'a [u8],
-    /// Blank lines are not documents.
-    blank: bool,
-    problems: Vec<Problem>,
-    times: Times,
-}
-
-/// Checks one http-types line; `line` is its 1-based line number in the file.
-fn check_line(
-    bytes: &[u8],
-    line: usize,
-    schema: &'static Schema,
-    opts: &Options,
-) -> (Vec<Problem>, Times) {
-    if opts.fast_path {
-        if let Some(times) = fast::check(bytes, schema, opts.profile) {
-            return (Vec::new(), times);
-        }
-    }
-    check_line_full(bytes, line, schema, opts.profile)
-}
-
-/// [`check_line`] without the fast path: parse, schema, rules, locate.
-fn check_line_full(
-    bytes: &[u8],
-    line: usize,
-    schema: &'static Schema,
-    profile: Profile,
-) -> (Vec<Problem>, Times) {
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => return (vec![syntax_problem(bytes, &e, line)], Times::default()),
-    };
-    let times = Times::of(&value);
-    let mut out = Vec::new();
-    schema_findings(schema, &value, &mut out);
-    if !out.is_empty() {
-        reader_words(bytes, &mut out);
-    }
-    if profile.rules() {
-        rules::http_types(&value, &mut out);
-    }
-    if out.is_empty() {
-        return (Vec::new(), times);
-    }
-    (locate_all(bytes, line, out), times)
-}
-
-/// A schema type finding at the place where `convert`'s reader stops on the line takes the reader's
-/// words, so the two commands say the same of the same bad line (`string "200", expected an
-/// integer status code` rather than jsonschema's `"200" is not of type "integer"`).
-fn reader_words(bytes: &[u8], findings: &mut [Finding]) {
-    let Err(e) = crate::formats::http_types::parse_exchange(bytes, Default::default()) else {
-        return;
-    };
-    for f in findings
-        .iter_mut()
-        .filter(|f| f.rule == "schema/type" && f.pointer == e.pointer)
-    {
-        f.message.clone_from(&e.message);
-    }
-}
-
-/// Appends to `buf` from `reader` until it holds `target` bytes or the input ends; returns
-/// whether it ended.
-fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
-    while buf.len() < target {
-        let want = (target - buf.len()) as u64;
-        match reader.by_ref().take(want).read_to_end(buf) {
-            Ok(0) => return Ok(true),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(false)
-}
-
-/// Validates JSONL from `reader` chunk by chunk: while one chunk's lines are validated in
-/// parallel, the next chunk is read, so reading overlaps checking. Memory holds two chunks.
-/// Checks across lines (`timestamp-order`) run in order, on the results.
-fn jsonl_stream(
-    name: &str,
-    mut reader: impl Read + Send,
-    schema: &'static Schema,
-    opts: &Options,
-    chunk_bytes: usize,
-    counter: &mut Counter<'_>,
-) -> Result<(), Error> {
-    let io_err = |source| Error::Io {
-        file: name.to_owned(),
-        source,
-    };
-    let mut buf: Vec<u8> = Vec::with_capacity(chunk_bytes + (64 << 10));
-    let mut eof = fill(&mut reader, &mut buf, chunk_bytes).map_err(io_err)?;
-    let mut next_line = 1usize;
-    let mut order = LineOrder::default();
-    loop {
-        if buf.is_empty() && eof {
-            break;
-        }
-        let cut = if eof {
-            buf.len()
-        } else {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                None if buf.len() > opts.max_line_bytes => {
-                    counter.summary.documents += 1;
-                    counter.emit(Problem {
-                        line: next_line,
-                        column: 1,
-                        finding: too_long(opts),
-                    });
-                    // Drop the rest of the line as it comes.
-                    loop {
-                        buf.clear();
-                        eof = fill(&mut reader, &mut buf, chunk_bytes).map_err(io_err)?;
-                        if let Some(i) = memchr::memchr(b'\n', &buf) {
-                            buf.drain(..=i);
-                            break;
-                        }
-                        if eof {
-                            buf.clear();
-                            break;
-                        }
-                    }
-                    next_line += 1;
-                    continue;
-                }
-                None => {
-                    // A line longer than a chunk: read more of it.
-                    let target = (buf.len() * 2).max(buf.len() + chunk_bytes);
-                    eof = fill(&mut reader, &mut buf, target).map_err(io_err)?;
-                    continue;
-                }
-            }
-        };
-        let mut next: Vec<u8> = Vec::with_capacity(chunk_bytes + (64 << 10));
-        next.extend_from_slice(&buf[cut..]);
-        let (read, results) = rayon::join(
-            || {
-                if eof {
-                    Ok(true)
-                } else {
-                    fill(&mut reader, &mut next, chunk_bytes)
-                }
-            },
-            || check_chunk(&buf[..cut], next_line, schema, opts),
-        );
-        for mut r in results {
-            let n = next_line;
-            next_line += 1;
-            if !r.blank {
-                counter.summary.documents += 1;
-            }
-            if opts.profile.rules() {
-                if let Some(f) = order.check(n, r.times) {
-                    let at = locate::offset_of(r.text, &f.pointer);
-                    let (_, column) = locate::line_column(r.text, at);
-                    r.problems.push(Problem {
-                        line: n,
-                        column,
-                        finding: f,
-                    });
-                    r.problems.sort_by_key(|p| (p.line, p.column));
-                }
-            }
-            for p in r.problems {
-                counter.emit(p);
-            }
-        }
-        eof = read.map_err(io_err)?;
-        buf = next;
-    }
-    Ok(())
-}
-
-fn too_long(opts: &Options) -> Finding {
-    finding(
-        Severity::Error,
-        "line-too-long",
-        "",
-        format!(
-            "line longer than {} bytes (--max-line-bytes)",
-            opts.max_line_bytes
-        ),
-    )
-}
-
-/// Validates the lines of `chunk` (whole lines; the last may lack its newline) in parallel;
-/// returns each line's results in order.
-fn check_chunk<'a>(
-    chunk: &'a [u8],
-    first_line: usize,
-    schema: &'static Schema,
-    opts: &Options,
-) -> Vec<LineResult<'a>> {
-    let mut lines: Vec<&[u8]> = Vec::new();
-    let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', chunk)
-        .chain((!chunk.ends_with(b"\n") && !chunk.is_empty()).then_some(chunk.len()))
-    {
-        let line = &chunk[start..end];
-        lines.push(line.strip_suffix(b"\r").unwrap_or(line));
-        start = end + 1;
-    }
-    lines
-        .par_iter()
-        .enumerate()
-        .with_min_len(64)
-        .map(|(i, &text)| {
-            let n = first_line + i;
-            let mut r = LineResult {
-                text,
-                blank: false,
-                problems: Vec::new(),
-                times: Times::default(),
-            };
-            if text.iter().all(u8::is_ascii_whitespace) {
-                r.blank = true;
-                // Only the readers mind blank lines; the schema has nothing to say on them.
-                if opts.profile.rules() {
-                    r.problems.push(Problem {
-                        line: n,
-                        column: 1,
-                        finding: finding(
-                            Severity::Warning,
-                            "blank-line",
-                            "",
-                            "blank line (py-http-types cannot read it; hmt skips it)".into(),
-                        ),
-                    });
-                }
-            } else if text.len() > opts.max_line_bytes {
-                r.problems.push(Problem {
-                    line: n,
-                    column: 1,
-                    finding: too_long(opts),
-                });
-            } else {
-                (r.problems, r.times) = check_line(text, n, schema, opts);
-            }
-            r
-        })
-        .collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Lines built from `base` by changing one thing each, valid and invalid alike.
-    fn variants(base: &Value) -> Vec<Vec<u8>> {
-        let edits: Vec<(&str, Option<Value>)> = vec![
-            ("/request/method", Some("head".into())),
-            ("/request/method", Some("HEAD".into())),
-            ("/request/host", Some("".into())),
-            ("/request/path", None),
-            ("/request/path", Some("/a?x=1&x=2".into())),
-            ("/request/path", Some("/a?x=%31#frag".into())),
-            ("/request/pathname", None),
-            ("/request/query", None),
-            ("/request/query", Some(serde_json::json!({"x": ["1"]}))),
-            ("/request/query", Some(serde_json::json!({"x": ["1", "2"]}))),
-            ("/request/query", Some(serde_json::json!({"x": 1}))),
-            ("/request/timestamp", Some("2023-11-14T22:13:22Z".into())),
-            ("/request/timestamp", Some("2023-11-14t22:13:20z".into())),
-            ("/request/timestamp", Some("2016-12-31T23:59:60Z".into())),
-            ("/request/body", Some(Value::Null)),
-            ("/request/body", Some("é\"x".into())),
-            (
-                "/request/headers",
-                Some(serde_json::json!({"Content-Length": "3", "content-length": "0"})),
-            ),
-            (
-                "/request/headers",
-                Some(serde_json::json!({"content-length": []})),
-            ),
-            (
-                "/request/headers",
-                Some(serde_json::json!({"content-length": ["0", "9"]})),
-            ),
-            (
-                "/response/headers",
-                Some(serde_json::json!({"content-length": [], "transfer-encoding": "chunked"})),
-            ),
-            (
-                "/response/headers",
-                Some(serde_json::json!({"Content-Length": ["x"], "content-encoding": "br"})),
-            ),
-            ("/response/body", Some("".into())),
-            ("/request/query", Some(serde_json::json!({"x": []}))),
-            (
-                "/request/query",
-                Some(serde_json::json!({"x": "1", "y": "2"})),
-            ),
-            ("/request/path", Some("/a?x=1&y=&z&x=2".into())),
-            ("/request/path", Some("/a?x=%31&y=a+b".into())),
-            (
-                "/request/headers",
-                Some(serde_json::json!({"content-length": " 0 "})),
-            ),
-            ("/response/statusCode", Some(serde_json::json!(200.0))),
-            ("/response/statusCode", Some(serde_json::json!(304))),
-            ("/response/statusCode", Some(serde_json::json!(-1))),
-            ("/response/headers", Some(serde_json::json!({}))),
-            (
-                "/response/headers",
-                Some(serde_json::json!({"content-encoding": "gzip", "content-length": "1"})),
-            ),
-            (
-                "/response/headers",
-                Some(serde_json::json!({"transfer-encoding": "chunked", "content-length": "2"})),
-            ),
-            ("/response/body", None),
-            ("/response/timestamp", None),
-            ("/meta", Some(Value::Null)),
-            ("/meta", Some(serde_json::json!({"a": [1, {"b": null}]}))),
-            ("/request/url", Some("http://x/".into())),
-        ];
-        let mut out = Vec::new();
-        for (ptr, value) in edits {
-            let mut v = base.clone();
-            let (parent, key) = ptr.rsplit_once('/').unwrap();
-            let obj = v.pointer_mut(parent).unwrap().as_object_mut().unwrap();
-            match value {
-                Some(x) => {
-                    obj.insert(key.to_owned(), x);
-                }
-                None => {
-                    obj.shift_remove(key);
-                }
-            }
-            out.push(serde_json::to_vec(&v).unwrap());
-        }
-        out
-    }
-
-    #[test]
-    fn chunk_boundaries_do_not_change_results() {
-        let mut text = Vec::new();
-        for f in [
-            "valid/http-types-two-exchanges.jsonl",
-            "invalid/http-types/status-99.jsonl",
-            "invalid/http-types/blank-line.jsonl",
-            "invalid/http-types/truncated-line.jsonl",
-        ] {
-            text.extend(std::fs::read(format!("testdata/{f}")).unwrap());
-        }
-        text.extend(b"{\"request\":{}}\r\n");
-        text.extend(vec![b'x'; 3000]);
-        text.extend(b"\n{\"request\":1}");
-        let schema = http_types_schema(Profile::Strict);
-        let opts = Options {
-            max_line_bytes: 2000,
-            ..Options::default()
-        };
-        let run = |chunk: usize| {
-            let mut got = Vec::new();
-            let mut sink = |p: Problem| got.push(p);
-            let mut counter = Counter::new(&mut sink);
-            jsonl_stream("t", &text[..], schema, &opts, chunk, &mut counter).unwrap();
-            let summary = counter.summary;
-            (got, summary)
-        };
-        let (whole, summary) = run(1 << 20);
-        assert_eq!(summary.documents, 13);
-        assert!(
-            whole
-                .iter()
-                .any(|p| p.finding.rule == "line-too-long" && p.line == 13)
-        );
-        assert_eq!(whole.last().unwrap().line, 14);
-        for chunk in [1, 7, 100, 333, 1000, 2500] {
-            assert_eq!(
-                run(chunk),
-                (whole.clone(), summary.clone()),
-                "chunk {chunk}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_fast_path_only_accepts_what_the_full_check_accepts() {
-        let strict = http_types_schema(Profile::Strict);
-        let loose = http_types_schema(Profile::Schema);
-        let mut lines: Vec<Vec<u8>> = Vec::new();
-        for dir in ["testdata/invalid/http-types", "testdata/valid"] {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.extension().is_some_and(|e| e == "jsonl") {
-                    let text = std::fs::read(&path).unwrap();
-                    lines.extend(text.split(|&b| b == b'\n').map(<[u8]>::to_vec));
-                }
-            }
-        }
-        let base: Value = serde_json::from_slice(&lines[0]).unwrap();
-        lines.extend(variants(&base));
-        let mut accepted = 0;
-        for line in &lines {
-            for schema in [strict, loose] {
-                for profile in [Profile::Strict, Profile::Schema] {
-                    if let Some(times) = fast::check(line, schema, profile) {
-                        accepted += 1;
-                        let full = check_line_full(line, 1, schema, profile);
-                        assert_eq!(
-                            full,
-                            (Vec::new(), times),
-                            "fast path accepted {}",
-                            String::from_utf8_lossy(line)
-                        );
-                    }
-                }
-            }
-        }
-        assert!(
-            accepted > 20,
-            "the fast path accepted only {accepted} lines"
-        );
-    }
-
-    /// `(request, response)` seconds → the lines `LineOrder` warns on.
-    fn order_warnings(lines: &[(Option<i64>, Option<i64>)]) -> Vec<usize> {
-        let mut order = LineOrder::default();
-        let t = |s: Option<i64>| s.map(|s| Timestamp::from_unix(s, 0));
-        (1..)
-            .zip(lines)
-            .filter_map(|(n, &(q, r))| {
-                let times = Times {
-                    request: t(q),
-                    response: t(r),
-                };
-                order.check(n, times).map(|_| n)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn lines_out_of_time_order() {
-        let none: Vec<usize> = Vec::new();
-        // Request order with overlapping exchanges (wirecap's pcap reader).
-        assert_eq!(
-            order_warnings(&[(Some(0), Some(9)), (Some(1), Some(2))]),
-            none
-        );
-        // Completion order: request times go back (hmt's recorder).
-        assert_eq!(
-            order_warnings(&[(Some(5), Some(6)), (Some(1), Some(7))]),
-            none
-        );
-        // A line that ended before an earlier one started: one warning per run.
-        assert_eq!(
-            order_warnings(&[
-                (Some(10), Some(11)),
-                (Some(1), Some(2)),
-                (Some(3), Some(4)),
-                (Some(12), Some(13)),
-                (Some(5), Some(6)),
-            ]),
-            vec![2, 5]
-        );
-        // No response timestamp: nothing to say; its request still counts.
-        assert_eq!(
-            order_warnings(&[(Some(10), None), (Some(1), Some(2))]),
-            vec![2]
-        );
-        assert_eq!(order_warnings(&[(Some(10), Some(11)), (None, None)]), none);
-        // A response before its own request is reported by the line's own check only.
-        assert_eq!(
-            order_warnings(&[(Some(10), Some(11)), (Some(3), Some(2))]),
-            none
-        );
-    }
-
-    fn jsonl_files(dirs: &[&str]) -> Vec<std::path::PathBuf> {
-        let mut out = Vec::new();
-        for dir in dirs {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.extension().is_some_and(|e| e == "jsonl") {
-                    out.push(path);
-                }
-            }
-        }
-        out.sort();
-        out
-    }
-
-    #[test]
-    fn real_recordings_are_not_out_of_time_order() {
-        // Recorded by py-http-types' writer and converted from real captures.
-        let files = jsonl_files(&["testdata/http-types", "testdata/expected"]);
-        assert!(files.len() > 10);
-        for path in files {
-            let mut got = Vec::new();
-            validate_path(&path, &Options::default(), &mut |p| got.push(p)).unwrap();
-            got.retain(|p| p.finding.rule == "timestamp-order");
-            assert!(got.is_empty(), "{}: {got:?}", path.display());
-        }
-    }
-
-    #[test]
-    fn the_fast_path_changes_no_result() {
-        let mut inputs: Vec<(String, Vec<u8>)> = jsonl_files(&[
-            "testdata/http-types",
-            "testdata/expected",
-            "testdata/invalid/http-types",
-            "testdata/valid",
-            "testdata/profiles",
-        ])
-        .into_iter()
-        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
-        .collect();
-        let first = inputs[0].1.split(|&b| b == b'\n').next().unwrap().to_vec();
-        let base: Value = serde_json::from_slice(&first).unwrap();
-        inputs.push(("variants.jsonl".into(), variants(&base).join(&b'\n')));
-        // Paths with the pathname and query that go with them, and near misses.
-        let mut queries = Vec::new();
-        for (path, query) in [
-            (
-                "/a?x=1&y=2&x=3",
-                serde_json::json!({"x": ["1", "3"], "y": "2"}),
-            ),
-            (
-                "/a?x=1&y=2&x=3",
-                serde_json::json!({"x": ["3", "1"], "y": "2"}),
-            ),
-            (
-                "/a?x=1&y=2&x=3",
-                serde_json::json!({"y": "2", "x": ["1", "3"]}),
-            ),
-            (
-                "/a?x=1&y=2",
-                serde_json::json!({"x": "1", "y": "2", "z": []}),
-            ),
-            ("/a?x=1&z=2", serde_json::json!({"x": "1", "y": []})),
-            ("/a?x=1&y=&z&=5", serde_json::json!({"x": "1", "": "5"})),
-            ("/a?x=1&y=&z", serde_json::json!({"x": "1", "y": ""})),
-            ("/a?x=%31&y=a+b", serde_json::json!({"x": "1", "y": "a b"})),
-            (
-                "/a?x=%31&y=a+b",
-                serde_json::json!({"x": "%31", "y": "a+b"}),
-            ),
-            ("/a?q=caf%C3%A9", serde_json::json!({"q": "caf\u{e9}"})),
-            ("/a?q=\u{e9}", serde_json::json!({"q": "\u{e9}"})),
-            ("/a?q=a\\b", serde_json::json!({"q": "a\\b"})),
-            ("/a", serde_json::json!({})),
-            ("/a?", serde_json::json!({})),
-            ("/a#x=1", serde_json::json!({})),
-        ] {
-            let mut v = base.clone();
-            let req = v["request"].as_object_mut().unwrap();
-            req.insert("path".into(), path.into());
-            req.insert("pathname".into(), "/a".into());
-            req.insert("query".into(), query);
-            queries.push(serde_json::to_vec(&v).unwrap());
-        }
-        inputs.push(("queries.jsonl".into(), queries.join(&b'\n')));
-        // Bodies whose length the fast path counts from their escapes, each with a
-        // Content-Length that fits and one that does not; and bodies JSON rejects.
-        let mut bodies = Vec::new();
-        for (body, len) in [
-            (r#""plain""#, 5),
-            (r#""a\"b\\c\/d\n\t\r\b\f""#, 12),
-            (r#""caf\u00e9 \u20ac \u0041""#, 11),
-            (r#""\ud83d\ude00""#, 4),
-            (r#""é€😀""#, 9),
-            (r#""\ud83d""#, 3),
-            (r#""\ude00x""#, 4),
-            (r#""\ud83d\u0041""#, 4),
-            ("\"tab\there\"", 8),
-            (r#""\x""#, 1),
-            (r#"null"#, 0),
-            (r#"12"#, 2),
-        ] {
-            for cl in [len, len + 1] {
-                let line = format!(
-                    r#"{{"request":{{"method":"get","protocol":"http","host":"h","path":"/"}},"response":{{"statusCode":200,"headers":{{"content-length":"{cl}"}},"body":{body}}}}}"#
-                );
-                bodies.push(line.into_bytes());
-            }
-        }
-        let strict = http_types_schema(Profile::Strict);
-        let fast: Vec<bool> = bodies
-            .iter()
-            .map(|l| fast::check(l, strict, Profile::Strict).is_some())
-            .collect();
-        // The five valid bodies pass the fast path with their own length and no other.
-        let mut want = [[true, false]; 12].concat();
-        want.truncate(10);
-        want.resize(24, false);
-        assert_eq!(fast, want);
-        inputs.push(("bodies.jsonl".into(), bodies.join(&b'\n')));
-        for (name, bytes) in &inputs {
-            for profile in [Profile::Strict, Profile::Schema] {
-                let run = |fast_path| {
-                    let opts = Options {
-                        profile,
-                        fast_path,
-                        ..Options::default()
-                    };
-                    let mut got = Vec::new();
-                    let summary =
-                        validate_reader(name, &bytes[..], &opts, &mut |p| got.push(p)).unwrap();
-                    (got, summary)
-                };
-                assert_eq!(run(true), run(false), "{name} {profile:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn a_single_http_types_document_follows_the_profile() {
-        // No host (strict schema) and status 99 (rule): only the strict profile minds.
-        let doc = br#"{"request":{"method":"get","protocol":"http","path":"/"},"response":{"statusCode":99,"headers":{}}}"#;
-        let (schema, problems) = check_document(doc, None, Profile::Strict);
-        assert_eq!(schema.unwrap().name(), "http-types-strict/2020-06");
-        let rules: Vec<&str> = problems.iter().map(|p| p.finding.rule.as_ref()).collect();
-        assert_eq!(rules, ["schema/required", "status-range"]);
-        let (schema, problems) = check_document(doc, None, Profile::Schema);
-        assert_eq!(schema.unwrap().name(), "http-types/2020-06");
-        assert_eq!(problems, []);
-    }
-
-    /// Issue 15: a body wirecap marked as cut carries the Content-Length that was announced;
-    /// only an unmarked body that disagrees with its Content-Length is a finding.
-    #[test]
-    fn a_body_marked_as_cut_is_not_measured_against_its_content_length() {
-        let line = |meta: &str| {
-            format!(
-                r#"{{"request":{{"method":"post","protocol":"http","host":"h","path":"/","headers":{{"content-length":"50"}},"body":"part"}},"response":{{"statusCode":200,"headers":{{"content-length":"9"}},"body":"half"}}{meta}}}"#
-            )
-        };
-        let cut = line(
-            r#","meta":{"wirecap":{"requestBodyCut":{"seen":4,"announced":50},"responseBodyCut":{"seen":4,"announced":9}}}"#,
-        );
-        let text = format!("{cut}\n{}\n", line(""));
-        let mut got = Vec::new();
-        validate_reader(
-            "cut.jsonl",
-            text.as_bytes(),
-            &Options::default(),
-            &mut |p| got.push((p.line, p.finding.pointer, p.finding.rule.into_owned())),
-        )
-        .unwrap();
-        let rule = "content-length".to_owned();
-        assert_eq!(
-            got,
-            [
-                (2, "/request/headers/content-length".into(), rule.clone()),
-                (2, "/response/headers/content-length".into(), rule)
-            ]
-        );
-    }
-}
+mod tests;

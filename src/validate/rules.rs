@@ -4,7 +4,7 @@
 //! the rest).
 
 use super::{Finding, Severity};
-use crate::formats::query::parse_qs;
+use crate::codec::query::parse_qs;
 use crate::model::Timestamp;
 use base64::Engine as _;
 use serde_json::{Map, Value};

@@ -9,7 +9,7 @@
 //! agree by construction.
 
 use super::wirecap::Wirecap;
-use crate::formats::query;
+use crate::codec::query;
 use crate::model::{Body, Exchange, Headers, Request, Response, Timestamp};
 use base64::Engine as _;
 use serde_json::{Map, Value, json};

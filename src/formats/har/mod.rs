@@ -20,7 +20,7 @@ mod read;
 mod wirecap;
 mod write;
 
-use super::json::JsonError;
+use crate::codec::json::JsonError;
 
 pub use read::read;
 pub use write::Writer;

@@ -9,8 +9,9 @@
 use super::entry::{self, split_url};
 use super::wirecap::Wirecap;
 use super::{EXTRA_KEY, Error, MAX_ENTRY_BYTES, WIRECAP_KEY};
-use crate::formats::json::{JsonError, strip_position};
-use crate::formats::{self, Exchanges, Input, query};
+use crate::codec::json::{JsonError, strip_position};
+use crate::codec::query;
+use crate::formats::{self, Exchanges, Input};
 use crate::model::{Body, Exchange, Headers, Location, Request, Response, Source, Timestamp};
 use crate::validate::locate;
 use base64::Engine as _;
@@ -521,7 +522,7 @@ fn exchange(value: &Value, source: Source, context: &mut Context) -> Checked<Exc
         let w: Wirecap = serde_path_to_error::deserialize(w).map_err(|err| {
             let pointer = format!(
                 "/{WIRECAP_KEY}{}",
-                crate::formats::json::to_pointer(err.path())
+                crate::codec::json::to_pointer(err.path())
             );
             bad(&pointer, strip_position(&err.into_inner().to_string()))
         })?;

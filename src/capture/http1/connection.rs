@@ -1,0 +1,878 @@
+//! Pairing on one connection: a [`MessageParser`] per direction, requests queued in order and
+//! answered FIFO (RFC 9112 §9.3.2), interim responses attached to the next final one, pairing
+//! repaired after gaps, and the `Upgrade: h2c` hand-over to HTTP/2.
+
+use super::framing::{request_framing, response_framing};
+use super::{
+    Event, FlowInfo, Framing, Head, HttpOptions, MAX_BODY_BYTES, MAX_PIPELINED, MessageParser,
+    Ready, Role,
+};
+use crate::capture::tcp_reassembly::{Chunk, Origin};
+use crate::capture::{Note, Notes};
+use crate::model::{Body, Cut, Exchange, Headers, Request, Response};
+use std::collections::VecDeque;
+
+#[derive(Debug)]
+struct Slot {
+    request: Request,
+    start: Origin,
+    done: bool,
+    damaged: bool,
+    response: Option<Response>,
+    interim: Vec<u16>,
+}
+
+impl Slot {
+    /// Part of this exchange was lost: it takes its turn, then is dropped (counted).
+    fn lose(&mut self) {
+        self.damaged = true;
+        self.done = true;
+    }
+}
+
+#[derive(Debug)]
+struct CurrentResponse {
+    response: Response,
+    /// Index into `slots`, or `None` for a response without a request.
+    slot: Option<usize>,
+    interim: bool,
+}
+
+/// What an accepted `Upgrade: h2c` leaves for HTTP/2: the request, which becomes stream 1,
+/// and each direction's bytes after the HTTP/1.1 messages.
+#[derive(Debug)]
+pub struct H2cUpgrade {
+    /// The upgraded request.
+    pub request: Request,
+    /// The packet that began it.
+    pub start: Origin,
+    /// Its index among the connection's exchanges.
+    pub index: u64,
+    /// Client bytes not parsed as HTTP/1.1 (the HTTP/2 preface, if it came already).
+    pub client: Vec<(Vec<u8>, Origin)>,
+    /// Server bytes after the `101` head (its SETTINGS frame first).
+    pub server: Vec<(Vec<u8>, Origin)>,
+}
+
+/// One TCP connection's HTTP state: two parsers and the requests awaiting responses.
+#[derive(Debug)]
+pub struct Connection {
+    client: MessageParser,
+    server: MessageParser,
+    slots: VecDeque<Slot>,
+    /// How many of the front slots have their final response.
+    answered: usize,
+    current: Option<CurrentResponse>,
+    info: FlowInfo,
+    opts: HttpOptions,
+    next_index: u64,
+    /// Finished exchanges not yet taken.
+    pub ready: Vec<Ready>,
+    /// What went wrong, counted.
+    pub notes: Notes,
+    /// Messages seen, for the summary.
+    pub requests: u64,
+    /// Final responses seen.
+    pub responses: u64,
+    not_http: bool,
+    after_server_gap: bool,
+    h2c: Option<H2cUpgrade>,
+}
+
+impl Connection {
+    /// A connection; `from_start` when its SYN was captured.
+    pub fn new(info: FlowInfo, opts: HttpOptions, from_start: bool) -> Self {
+        Self {
+            client: MessageParser::new(Role::Request, from_start),
+            server: MessageParser::new(Role::Response, from_start),
+            slots: VecDeque::new(),
+            answered: 0,
+            current: None,
+            info,
+            opts,
+            next_index: 0,
+            ready: Vec::new(),
+            notes: Notes::default(),
+            requests: 0,
+            responses: 0,
+            not_http: false,
+            after_server_gap: false,
+            h2c: None,
+        }
+    }
+
+    /// What the connection's exchanges are stamped with.
+    pub fn info(&self) -> &FlowInfo {
+        &self.info
+    }
+
+    /// The choices it was made with.
+    pub fn options(&self) -> HttpOptions {
+        self.opts
+    }
+
+    /// The `Upgrade: h2c` this connection stopped for, taken; HTTP/2 goes on from there.
+    pub fn take_h2c(&mut self) -> Option<H2cUpgrade> {
+        self.h2c.take()
+    }
+
+    /// Whether the connection was found not to be HTTP.
+    pub fn not_http(&self) -> bool {
+        self.not_http
+    }
+
+    /// Whether both directions stopped parsing (not HTTP, upgraded, tunnelled).
+    pub fn stopped(&self) -> bool {
+        self.client.stopped() && self.server.stopped()
+    }
+
+    /// The time of the oldest byte that may still become part of an exchange not yet ready.
+    pub fn oldest_pending(&self) -> Option<crate::model::Timestamp> {
+        let slot = self.slots.front().map(|s| s.start.ts);
+        let client = self.client.oldest_pending().map(|o| o.ts);
+        [slot, client].into_iter().flatten().min()
+    }
+
+    /// Takes one chunk of one direction.
+    pub fn feed(&mut self, role: Role, chunk: Chunk<'_>) {
+        match chunk {
+            Chunk::Data(data, origin) => {
+                let parser = self.parser(role);
+                if parser.stopped() {
+                    return;
+                }
+                parser.push(data, origin);
+            }
+            Chunk::Gap(n) => {
+                self.info.note_gap(&mut self.notes, role, n);
+                match role {
+                    Role::Request => {
+                        if self.client.gap(n) {
+                            if let Some(s) = self.slots.back_mut() {
+                                s.lose();
+                            }
+                        }
+                    }
+                    Role::Response => {
+                        self.after_server_gap = true;
+                        if self.server.gap(n) {
+                            if let Some(cur) = self.current.take() {
+                                self.lose_response(cur);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.drive(role);
+    }
+
+    /// The parser of `role`'s direction.
+    fn parser(&mut self, role: Role) -> &mut MessageParser {
+        match role {
+            Role::Request => &mut self.client,
+            Role::Response => &mut self.server,
+        }
+    }
+
+    fn drive(&mut self, role: Role) {
+        while let Some(event) = self.parser(role).poll() {
+            match role {
+                Role::Request => self.on_request_event(event),
+                Role::Response => self.on_response_event(event),
+            }
+        }
+        self.emit();
+    }
+
+    fn on_request_event(&mut self, event: Event) {
+        match event {
+            Event::Head(
+                Head::Request {
+                    method,
+                    target,
+                    version,
+                    headers,
+                },
+                start,
+            ) => {
+                self.requests += 1;
+                self.server.expect_http();
+                let framing = request_framing(&headers);
+                let framing = match framing {
+                    Ok(f) => f,
+                    Err(why) => {
+                        self.notes.record(Note::UnparseableHead, || {
+                            format!("{}: packet {}: {why}", self.info.label, start.packet)
+                        });
+                        Framing::Empty
+                    }
+                };
+                let request = self.build_request(method, target, version, headers, start);
+                if self.slots.len() >= MAX_PIPELINED {
+                    self.notes.record(Note::Limit, || {
+                        format!(
+                            "{}: more than {MAX_PIPELINED} requests pipelined",
+                            self.info.label
+                        )
+                    });
+                    if let Some(s) = self.pop_slot() {
+                        self.finish_slot(s);
+                    }
+                }
+                self.slots.push_back(Slot {
+                    request,
+                    start,
+                    done: false,
+                    damaged: false,
+                    response: None,
+                    interim: Vec::new(),
+                });
+                self.client.set_framing(framing);
+            }
+            Event::Body {
+                body,
+                trailers,
+                damaged,
+                truncated,
+                ..
+            } => {
+                if self.slots.is_empty() {
+                    return;
+                }
+                if truncated {
+                    self.note_body_limit(Role::Request);
+                }
+                let slot = self.slots.back_mut().expect("not empty");
+                let is_connect = slot.request.method.eq_ignore_ascii_case("CONNECT");
+                slot.request.body = Body::from_bytes(body);
+                slot.request.trailers = trailers;
+                slot.done = true;
+                slot.damaged |= damaged;
+                if is_connect {
+                    // Bytes after a CONNECT request belong to the tunnel unless it is refused;
+                    // wait for the response before parsing more.
+                    self.client.set_framing(Framing::Close);
+                }
+            }
+            // A request parser only returns request heads.
+            Event::Head(Head::Response { .. }, _) => {}
+            Event::NotHttp => self.mark_not_http(),
+            Event::Unparseable(why, at) => {
+                self.note_unparseable(Role::Request, &why, at);
+                if let Some(s) = self.slots.back_mut().filter(|s| !s.done) {
+                    s.lose();
+                }
+            }
+        }
+    }
+
+    fn on_response_event(&mut self, event: Event) {
+        match event {
+            Event::Head(
+                Head::Response {
+                    status,
+                    reason,
+                    version,
+                    headers,
+                },
+                start,
+            ) => {
+                if std::mem::take(&mut self.server.lenient) > 0 {
+                    self.notes.record(Note::LenientHead, || {
+                        format!("{}: packet {}: {status}", self.info.label, start.packet)
+                    });
+                }
+                if std::mem::take(&mut self.after_server_gap) {
+                    self.skip_answered_in_gap(start);
+                }
+                let mut slot = (self.answered < self.slots.len()).then_some(self.answered);
+                // A response cannot begin before its request: after requests were lost in a gap,
+                // a response to one of them finds a later request first. It has no request here.
+                if slot.is_some_and(|i| self.slots[i].start.packet > start.packet) {
+                    slot = None;
+                }
+                let method = slot.map(|i| self.slots[i].request.method.clone());
+                if slot.is_none() {
+                    self.notes.record(Note::OrphanResponse, || {
+                        format!("{}: packet {}: {status}", self.info.label, start.packet)
+                    });
+                }
+                let interim = (100..200).contains(&status) && status != 101;
+                let framing = response_framing(method.as_deref(), status, &headers);
+                let h2c = status == 101
+                    && slot.is_some_and(|i| offers_h2c(&self.slots[i].request, &headers));
+                self.current = Some(CurrentResponse {
+                    response: bare_response(status, Some(reason), Some(version), headers),
+                    slot,
+                    interim,
+                });
+                if h2c {
+                    self.current = None;
+                    self.upgrade_h2c(slot.unwrap_or_default());
+                } else if framing == Framing::Stop {
+                    // 101 or a CONNECT tunnel: the exchange is complete at the head.
+                    let what = if status == 101 { "upgrade" } else { "tunnel" };
+                    self.notes.record(Note::Upgrade, || {
+                        format!("{}: packet {}: {what}", self.info.label, start.packet)
+                    });
+                    self.on_response_event(Event::Body {
+                        body: Vec::new(),
+                        trailers: Headers::new(),
+                        end: start,
+                        damaged: false,
+                        truncated: false,
+                    });
+                    if let Some(s) = slot.and_then(|i| self.slots.get_mut(i)) {
+                        s.done = true;
+                    }
+                    self.server.stop();
+                    self.client.stop();
+                } else {
+                    self.server.set_framing(framing);
+                }
+            }
+            Event::Body {
+                body,
+                trailers,
+                end,
+                damaged,
+                truncated,
+            } => {
+                let Some(mut cur) = self.current.take() else {
+                    return;
+                };
+                if cur.interim {
+                    if let Some(s) = cur.slot.and_then(|i| self.slots.get_mut(i)) {
+                        s.interim.push(cur.response.status);
+                    }
+                    return;
+                }
+                self.responses += 1;
+                if truncated {
+                    self.note_body_limit(Role::Response);
+                }
+                cur.response.body = Body::from_bytes(body);
+                cur.response.trailers = trailers;
+                cur.response.timestamp = Some(end.ts);
+                let Some(i) = cur.slot else { return };
+                let Some(slot) = self.slots.get_mut(i) else {
+                    return;
+                };
+                cur.response.interim = std::mem::take(&mut slot.interim);
+                slot.damaged |= damaged;
+                let connect_ok = slot.request.method.eq_ignore_ascii_case("CONNECT")
+                    && (200..300).contains(&cur.response.status);
+                let was_connect = slot.request.method.eq_ignore_ascii_case("CONNECT");
+                slot.response = Some(cur.response);
+                self.answered += 1;
+                if was_connect && !connect_ok {
+                    // Refused: the client may go on with HTTP.
+                    self.client.set_framing(Framing::Empty);
+                }
+            }
+            // A response parser only returns response heads.
+            Event::Head(Head::Request { .. }, _) => {}
+            Event::NotHttp => self.mark_not_http(),
+            Event::Unparseable(why, at) => {
+                self.note_unparseable(Role::Response, &why, at);
+                if let Some(cur) = self.current.take() {
+                    self.lose_response(cur);
+                } else if self
+                    .slots
+                    .get(self.answered)
+                    .is_some_and(|s| s.start.packet <= at.packet)
+                {
+                    // The broken head answered the oldest open request, which stays without a
+                    // response; the next response pairs with the next request (FIFO).
+                    self.answered += 1;
+                }
+            }
+        }
+    }
+
+    /// A `101` accepted `Upgrade: h2c` for slot `i`: earlier exchanges are written out, the
+    /// request and the unparsed bytes are kept for HTTP/2, and parsing stops.
+    fn upgrade_h2c(&mut self, i: usize) {
+        for _ in 0..i {
+            if let Some(s) = self.slots.pop_front() {
+                self.finish_slot(s);
+            }
+        }
+        self.answered = 0;
+        let Some(slot) = self.slots.pop_front() else {
+            return;
+        };
+        let index = self.next_index;
+        self.next_index += 1;
+        self.h2c = Some(H2cUpgrade {
+            request: slot.request,
+            start: slot.start,
+            index,
+            client: self.client.take_rest(),
+            server: self.server.take_rest(),
+        });
+        while let Some(s) = self.slots.pop_front() {
+            self.finish_slot(s);
+        }
+        self.server.stop();
+        self.client.stop();
+    }
+
+    /// A body went past [`MAX_BODY_BYTES`]; the rest was discarded.
+    fn note_body_limit(&mut self, role: Role) {
+        let (label, what) = (&self.info.label, role.message());
+        self.notes.record(Note::Limit, || {
+            format!("{label}: {what} body over {MAX_BODY_BYTES} bytes cut")
+        });
+    }
+
+    /// A head that did not parse; its bytes are skipped.
+    fn note_unparseable(&mut self, role: Role, why: &str, at: Origin) {
+        let (label, what) = (&self.info.label, role.message());
+        self.notes.record(Note::UnparseableHead, || {
+            format!("{label}: packet {}: {what}: {why}", at.packet)
+        });
+    }
+
+    fn mark_not_http(&mut self) {
+        if self.requests == 0 && self.responses == 0 {
+            self.not_http = true;
+        }
+        self.client.stop();
+        self.server.stop();
+    }
+
+    /// After a gap in the responses, the first response found may not answer the oldest open
+    /// request: whole responses can be in the gap. Without pipelining a client sends its next
+    /// request only after the previous response, so every open request followed by another
+    /// request sent before this response began was answered inside the gap: those are marked
+    /// lost. (With pipelining this guess can drop too many; it never pairs wrongly in the
+    /// non-pipelined case, which is what the FIFO rule alone would do.)
+    fn skip_answered_in_gap(&mut self, response_start: Origin) {
+        let open = self.answered..self.slots.len();
+        let Some(last_before) = open
+            .clone()
+            .rev()
+            .find(|&i| self.slots[i].start.packet < response_start.packet)
+        else {
+            return;
+        };
+        for i in open.start..last_before {
+            let slot = &mut self.slots[i];
+            slot.lose();
+            slot.response = Some(bare_response(0, None, None, Headers::new()));
+            self.answered += 1;
+        }
+    }
+
+    /// A response lost in the middle: its request still takes its turn, marked damaged.
+    fn lose_response(&mut self, cur: CurrentResponse) {
+        if cur.interim {
+            return;
+        }
+        if let Some(slot) = cur.slot.and_then(|i| self.slots.get_mut(i)) {
+            slot.damaged = true;
+            slot.response = Some(cur.response);
+            self.answered += 1;
+        }
+    }
+
+    fn build_request(
+        &self,
+        method: String,
+        target: String,
+        version: String,
+        headers: Headers,
+        start: Origin,
+    ) -> Request {
+        let absolute = (!target.starts_with('/'))
+            .then(|| target.split_once("://"))
+            .flatten()
+            .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or(""));
+        let authority = absolute.or_else(|| headers.first("host")).unwrap_or("");
+        // The Host header (or an absolute target) names the origin, port included when it is
+        // not the default; only without one do the server's address and port stand in.
+        let (mut host, mut port) = crate::model::split_authority(authority.trim());
+        if host.is_empty() {
+            (host, port) = self.info.fallback_authority();
+        }
+        Request {
+            method,
+            scheme: self.info.scheme(),
+            host,
+            port,
+            target,
+            version: Some(version),
+            headers,
+            body: Body::default(),
+            trailers: Headers::new(),
+            timestamp: Some(start.ts),
+        }
+    }
+
+    /// Takes the oldest request off the queue, keeping the indices into it in step.
+    fn pop_slot(&mut self) -> Option<Slot> {
+        let slot = self.slots.pop_front()?;
+        self.answered = self.answered.saturating_sub(1);
+        if let Some(cur) = &mut self.current {
+            cur.slot = cur.slot.and_then(|i| i.checked_sub(1));
+        }
+        Some(slot)
+    }
+
+    /// Moves finished exchanges from the front of the queue to `ready`.
+    fn emit(&mut self) {
+        while let Some(front) = self.slots.front() {
+            if !(front.done && front.response.is_some()) {
+                break;
+            }
+            let slot = self.pop_slot().expect("front exists");
+            self.finish_slot(slot);
+        }
+    }
+
+    fn finish_slot(&mut self, slot: Slot) {
+        let index = self.next_index;
+        self.next_index += 1;
+        if slot.damaged {
+            self.notes.record(Note::LostToGap, || {
+                format!(
+                    "{}: packet {}: {} {}",
+                    self.info.label, slot.start.packet, slot.request.method, slot.request.target
+                )
+            });
+            return;
+        }
+        if slot.response.is_none() {
+            self.notes.record(Note::Incomplete, || {
+                format!(
+                    "{}: packet {}: {} {}",
+                    self.info.label, slot.start.packet, slot.request.method, slot.request.target
+                )
+            });
+            if self.opts.drop_incomplete {
+                return;
+            }
+        }
+        self.ready.push(Ready {
+            ts: slot.start.ts,
+            index,
+            exchange: Exchange {
+                request: slot.request,
+                response: slot.response,
+                source: self.info.source(slot.start),
+                extra: serde_json::Map::new(),
+            },
+        });
+    }
+
+    /// The connection ended: completes close-delimited bodies and writes out what waits.
+    pub fn finish(&mut self) {
+        if let Some(ev) = self.server.finish() {
+            self.on_response_event(ev);
+        }
+        if let Some(ev) = self.client.finish() {
+            self.on_request_event(ev);
+        }
+        if self.server.in_message() {
+            if let Some(cur) = self.current.take() {
+                self.keep_cut_response(cur);
+            }
+        }
+        if self.client.in_message() {
+            if let Some(slot) = self.slots.back_mut().filter(|s| !s.done) {
+                let cut = self.client.take_cut();
+                self.notes.record(Note::Truncated, || {
+                    format!(
+                        "{}: packet {}: request cut off{}",
+                        self.info.label,
+                        slot.start.packet,
+                        describe_cut(cut.as_ref().map(|c| &c.1))
+                    )
+                });
+                if let Some((body, cut, _)) = cut {
+                    slot.request.body = cut_body(body, cut);
+                }
+                slot.done = true;
+            }
+        }
+        self.client.stop();
+        self.server.stop();
+        self.emit();
+        while let Some(mut slot) = self.slots.pop_front() {
+            slot.done = true;
+            self.finish_slot(slot);
+        }
+        self.answered = 0;
+    }
+
+    /// The connection ended inside a response: one whose body had begun is kept with what
+    /// arrived, marked as cut; one cut inside its head (or an interim one) is lost.
+    fn keep_cut_response(&mut self, mut cur: CurrentResponse) {
+        let cut = self.server.take_cut();
+        self.notes.record(Note::Truncated, || {
+            format!(
+                "{}: response {} cut off{}",
+                self.info.label,
+                cur.response.status,
+                describe_cut(cut.as_ref().map(|c| &c.1))
+            )
+        });
+        let Some(slot) = cur.slot.and_then(|i| self.slots.get_mut(i)) else {
+            return;
+        };
+        match cut {
+            Some((body, cut, last)) if !cur.interim => {
+                self.responses += 1;
+                cur.response.body = cut_body(body, cut);
+                cur.response.timestamp = last.map(|o| o.ts).or(cur.response.timestamp);
+                cur.response.interim = std::mem::take(&mut slot.interim);
+                slot.response = Some(cur.response);
+            }
+            _ => slot.interim.clear(),
+        }
+    }
+
+    /// Bytes skipped while looking for message starts, both directions.
+    pub fn skipped(&self) -> u64 {
+        self.client.skipped + self.server.skipped
+    }
+}
+
+/// Whether a `101` with `response` headers accepts an `Upgrade: h2c` offered by `request`
+/// (RFC 7540 §3.2). A 101 must name the protocol it switches to (RFC 9110 §7.8); one that
+/// names none is taken to accept the only offer.
+fn offers_h2c(request: &Request, response: &Headers) -> bool {
+    let h2c = |v: &str| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("h2c"));
+    let offered: Vec<&str> = request.headers.all("upgrade").collect();
+    if !offered.iter().any(|v| h2c(v)) {
+        return false;
+    }
+    match response.first("upgrade") {
+        Some(v) => h2c(v),
+        None => offered.len() == 1 && offered[0].split(',').count() == 1,
+    }
+}
+
+/// A response with these head fields and no body yet.
+fn bare_response(
+    status: u16,
+    reason: Option<String>,
+    version: Option<String>,
+    headers: Headers,
+) -> Response {
+    Response {
+        status,
+        reason,
+        version,
+        headers,
+        trailers: Headers::new(),
+        body: Body::default(),
+        timestamp: None,
+        interim: Vec::new(),
+    }
+}
+
+fn cut_body(bytes: Vec<u8>, cut: Cut) -> Body {
+    Body {
+        cut: Some(cut),
+        ..Body::from_bytes(bytes)
+    }
+}
+
+/// `", after 10 of 300 body bytes"`, for the notes on cut messages.
+fn describe_cut(cut: Option<&Cut>) -> String {
+    cut.map_or_else(String::new, |c| format!(", {c}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Timestamp;
+
+    fn origin(packet: u64) -> Origin {
+        Origin {
+            ts: Timestamp::from_unix(packet as i64, 0),
+            packet,
+        }
+    }
+
+    fn conn() -> Connection {
+        Connection::new(
+            FlowInfo::for_test("10.0.0.2:80"),
+            HttpOptions::default(),
+            true,
+        )
+    }
+
+    /// Feeds `(role, bytes)` in order, finishes, and lists `METHOD target -> status body`.
+    fn run(parts: &[(Role, &str)]) -> Vec<String> {
+        let mut c = conn();
+        for (i, (role, bytes)) in parts.iter().enumerate() {
+            c.feed(*role, Chunk::Data(bytes.as_bytes(), origin(i as u64 + 1)));
+        }
+        c.finish();
+        c.ready
+            .iter()
+            .map(|r| {
+                let e = &r.exchange;
+                match &e.response {
+                    Some(resp) => format!(
+                        "{} {} -> {}{:?} {:?}",
+                        e.request.method,
+                        e.request.target,
+                        resp.status,
+                        resp.interim,
+                        String::from_utf8_lossy(&resp.body.bytes)
+                    ),
+                    None => format!("{} {} -> none", e.request.method, e.request.target),
+                }
+            })
+            .collect()
+    }
+
+    use Role::{Request as C, Response as S};
+
+    macro_rules! http {
+        ([$($role:ident $bytes:expr),*] => [$($want:expr),*]) => {
+            assert_eq!(run(&[$(($role, $bytes)),*]), vec![$($want.to_string()),*] as Vec<String>)
+        };
+    }
+
+    /// Issue 15: what real servers send and browsers accept, and RFC 9112 lets a recipient
+    /// read: bare LF line ends (§2.2), no reason phrase, with or without its space (§4).
+    #[test]
+    fn issue_15_bare_lf_and_missing_reasons_are_read() {
+        http!([C "GET /a HTTP/1.1\nHost: h\n\n", S "HTTP/1.1 200 OK\nContent-Length: 1\n\nx"]
+            => ["GET /a -> 200[] \"x\""]);
+        http!([C "GET /a HTTP/1.1\r\nHost: h\r\n\r\n", S "HTTP/1.1 204 \r\n\r\n"]
+            => ["GET /a -> 204[] \"\""]);
+        http!([C "GET /a HTTP/1.1\r\nHost: h\r\n\r\n", S "HTTP/1.1 204\r\n\r\n"]
+            => ["GET /a -> 204[] \"\""]);
+    }
+
+    /// Issue 15: a response head a proxy must accept (RFC 9112 §5.1, §5.2) is kept, its field
+    /// named without the space, and noted; the same fault in a request is still refused.
+    #[test]
+    fn issue_15_lenient_response_heads_are_kept_and_noted() {
+        let mut c = conn();
+        let get = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+        let reply = "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Credentials : true\r\nX-Long: a\r\n b\r\nContent-Length: 2\r\n\r\nok";
+        c.feed(Role::Request, Chunk::Data(get.as_bytes(), origin(1)));
+        c.feed(Role::Response, Chunk::Data(reply.as_bytes(), origin(2)));
+        c.finish();
+        let resp = c.ready[0].exchange.response.as_ref().expect("kept");
+        assert_eq!(
+            resp.headers.first("access-control-allow-credentials"),
+            Some("true")
+        );
+        assert!(
+            resp.headers
+                .first("x-long")
+                .is_some_and(|v| v.starts_with('a'))
+        );
+        assert_eq!(&resp.body.bytes[..], b"ok");
+        assert_eq!(c.notes.count(Note::LenientHead), 1);
+        assert_eq!(
+            run(&[
+                (C, "GET /a HTTP/1.1\r\nHost : h\r\n\r\n"),
+                (S, "HTTP/1.1 200 OK\r\n\r\n")
+            ]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn pairs_pipelined_requests_in_order() {
+        http!([C "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n",
+               S "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 404 No\r\nContent-Length: 1\r\n\r\nb"]
+              => ["GET /a -> 200[] \"a\"", "GET /b -> 404[] \"b\""]);
+    }
+
+    #[test]
+    fn bodies_end_by_length_chunks_or_close() {
+        http!([C "GET / HTTP/1.1\r\n\r\n", S "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n"]
+              => ["GET / -> 200[] \"abcde\""]);
+        http!([C "GET / HTTP/1.0\r\n\r\n", S "HTTP/1.0 200 OK\r\n\r\nto the ", S "end"]
+              => ["GET / -> 200[] \"to the end\""]);
+        http!([C "POST /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n", S "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"]
+              => ["POST /p -> 201[] \"\""]);
+    }
+
+    #[test]
+    fn chunked_bodies_split_anywhere_read_as_in_one_piece() {
+        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let body = "5\r\nhello\r\n6\r\n world\r\n0\r\nT: 1\r\n\r\n";
+        let whole = run(&[(C, "GET / HTTP/1.1\r\n\r\n"), (S, head), (S, body)]);
+        assert_eq!(whole, ["GET / -> 200[] \"hello world\""]);
+        for size in 1..body.len() {
+            let mut parts = vec![(C, "GET / HTTP/1.1\r\n\r\n"), (S, head)];
+            parts.extend(
+                body.as_bytes()
+                    .chunks(size)
+                    .map(|p| (S, std::str::from_utf8(p).expect("ASCII"))),
+            );
+            assert_eq!(run(&parts), whole, "pieces of {size}");
+        }
+    }
+
+    #[test]
+    fn no_body_for_head_204_304() {
+        http!([C "HEAD / HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n",
+               S "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n"]
+              => ["HEAD / -> 200[] \"\"", "GET /x -> 304[] \"\""]);
+        http!([C "DELETE /d HTTP/1.1\r\n\r\n", S "HTTP/1.1 204 No Content\r\n\r\n"]
+              => ["DELETE /d -> 204[] \"\""]);
+    }
+
+    #[test]
+    fn expect_continue_keeps_the_interim_response() {
+        http!([C "PUT /u HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n",
+               S "HTTP/1.1 100 Continue\r\n\r\n",
+               C "ok",
+               S "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]
+              => ["PUT /u -> 200[100] \"\""]);
+    }
+
+    #[test]
+    fn upgrade_stops_parsing_and_unanswered_requests_are_kept() {
+        http!([C "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", S "HTTP/1.1 101 Switching\r\n\r\n\x01\x05hello", C "\x01\x05junk"]
+              => ["GET /ws -> 101[] \"\""]);
+        http!([C "GET /late HTTP/1.1\r\n\r\n"] => ["GET /late -> none"]);
+    }
+
+    #[test]
+    fn not_http_and_resync_after_gap() {
+        let mut c = conn();
+        c.feed(C, Chunk::Data(b"\x16\x03\x01\x02\x00\x01", origin(1)));
+        assert!(c.not_http());
+
+        let mut c = conn();
+        c.feed(C, Chunk::Data(b"GET /a HTTP/1.1\r\n\r\n", origin(1)));
+        c.feed(
+            S,
+            Chunk::Data(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01",
+                origin(2),
+            ),
+        );
+        c.feed(S, Chunk::Gap(100));
+        c.feed(C, Chunk::Data(b"GET /b HTTP/1.1\r\n\r\n", origin(3)));
+        c.feed(
+            S,
+            Chunk::Data(
+                b"junk\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb",
+                origin(4),
+            ),
+        );
+        c.finish();
+        let got: Vec<&str> = c
+            .ready
+            .iter()
+            .map(|r| r.exchange.request.target.as_str())
+            .collect();
+        assert_eq!(got, ["/b"]);
+        assert_eq!(c.notes.count(Note::LostToGap), 1);
+    }
+}

@@ -1,0 +1,776 @@
+//! The incremental HTTP/1.x message parser of one direction: heads by httparse, bodies as
+//! [`super::Framing`] says, chunked transfer coding undone (trailers kept), and resynchronising
+//! at the next message start after a gap or mid-connection. "Need more bytes" is its resting
+//! state: [`MessageParser::poll`] returns `None`.
+
+use super::{
+    Framing, MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_HEAD_BYTES, MAX_HEADERS,
+    MAX_RESYNC_SCAN_BYTES, RESERVE_BODY_BYTES, Role,
+};
+use crate::capture::tcp_reassembly::Origin;
+use crate::model::{Cut, Headers};
+use std::collections::VecDeque;
+
+/// Methods recognised when resynchronising. Any token is accepted at a known message
+/// boundary; mid-stream, only these mark one, so body bytes are not taken for a request.
+const METHODS: [&str; 16] = [
+    "GET",
+    "POST",
+    "PUT",
+    "DELETE",
+    "HEAD",
+    "OPTIONS",
+    "PATCH",
+    "CONNECT",
+    "TRACE",
+    "PROPFIND",
+    "PROPPATCH",
+    "MKCOL",
+    "COPY",
+    "MOVE",
+    "LOCK",
+    "UNLOCK",
+];
+
+/// Stands in for the packet of a byte before any was seen (never, once bytes arrived).
+fn no_origin() -> Origin {
+    Origin {
+        ts: crate::model::Timestamp::from_unix(0, 0),
+        packet: 0,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChunkState {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// At a message boundary, expecting a head.
+    Head,
+    /// A head was returned; the caller must say how the body is framed.
+    AwaitFraming,
+    Length(u64),
+    Chunked(ChunkState),
+    Close,
+    /// Looking for the next message start.
+    Resync,
+    /// Parsing ended for good.
+    Stopped,
+}
+
+/// A parsed head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Head {
+    /// A request line and fields.
+    Request {
+        /// The method as sent.
+        method: String,
+        /// The request-target as sent.
+        target: String,
+        /// `HTTP/1.0` or `HTTP/1.1`.
+        version: String,
+        /// Header fields.
+        headers: Headers,
+    },
+    /// A status line and fields.
+    Response {
+        /// The status code.
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+        /// `HTTP/1.0` or `HTTP/1.1`.
+        version: String,
+        /// Header fields.
+        headers: Headers,
+    },
+}
+
+/// What a parser found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A message head; call [`MessageParser::set_framing`] next.
+    Head(Head, Origin),
+    /// The current message's body ended.
+    Body {
+        /// The body after transfer decoding.
+        body: Vec<u8>,
+        /// Trailer fields of a chunked body.
+        trailers: Headers,
+        /// The packet holding the last byte.
+        end: Origin,
+        /// Bytes were lost to a gap inside this body.
+        damaged: bool,
+        /// Bytes past [`MAX_BODY_BYTES`] were discarded.
+        truncated: bool,
+    },
+    /// The first bytes of a connection are not HTTP.
+    NotHttp,
+    /// A head that did not parse; bytes are skipped to the next message start.
+    Unparseable(String, Origin),
+}
+
+/// An incremental HTTP/1.x parser for one direction.
+#[derive(Debug)]
+pub struct MessageParser {
+    role: Role,
+    phase: Phase,
+    buf: Vec<u8>,
+    pos: usize,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    /// (stream offset, origin) of each chunk still (partly) in `buf`.
+    marks: VecDeque<(u64, Origin)>,
+    last: Option<Origin>,
+    body: Vec<u8>,
+    trailers: Headers,
+    damaged: bool,
+    truncated: bool,
+    /// The `Content-Length` of the body in progress, for [`MessageParser::take_cut`].
+    length: u64,
+    /// Whether any message start was found yet.
+    matched: bool,
+    /// Bytes skipped while resynchronising.
+    pub skipped: u64,
+    scanned: u64,
+    /// Response heads read leniently (see [`lenient_response`]) and not yet noted.
+    pub lenient: u64,
+}
+
+impl MessageParser {
+    /// A parser at the start of a stream. `from_start` says the stream's first byte was seen
+    /// (a SYN): it must then begin with a message, else the connection is not HTTP.
+    pub fn new(role: Role, from_start: bool) -> Self {
+        Self {
+            role,
+            phase: if from_start {
+                Phase::Head
+            } else {
+                Phase::Resync
+            },
+            buf: Vec::new(),
+            pos: 0,
+            base: 0,
+            marks: VecDeque::new(),
+            last: None,
+            body: Vec::new(),
+            trailers: Headers::new(),
+            damaged: false,
+            truncated: false,
+            length: 0,
+            matched: false,
+            skipped: 0,
+            scanned: 0,
+            lenient: 0,
+        }
+    }
+
+    /// Whether parsing ended for good.
+    pub fn stopped(&self) -> bool {
+        self.phase == Phase::Stopped
+    }
+
+    /// Ends parsing: the rest of the stream is not HTTP.
+    pub fn stop(&mut self) {
+        self.phase = Phase::Stopped;
+        self.buf = Vec::new();
+        self.pos = 0;
+        self.marks.clear();
+    }
+
+    /// Whether a message is in progress (a head or part of one was seen).
+    pub fn in_message(&self) -> bool {
+        match self.phase {
+            Phase::Head => self.pos < self.buf.len(),
+            Phase::Resync | Phase::Stopped => false,
+            _ => true,
+        }
+    }
+
+    /// The origin of the oldest byte not yet part of a finished message, if any.
+    pub fn oldest_pending(&self) -> Option<Origin> {
+        if self.in_message() {
+            self.marks.front().map(|m| m.1)
+        } else {
+            None
+        }
+    }
+
+    /// Appends stream bytes.
+    pub fn push(&mut self, mut data: &[u8], origin: Origin) {
+        if self.phase == Phase::Stopped {
+            return;
+        }
+        // Fast path: body bytes of known length (the whole body, or the rest of a chunk) go
+        // straight into the body, not via `buf`.
+        self.compact();
+        let known = match self.phase {
+            Phase::Length(rem) | Phase::Chunked(ChunkState::Data(rem)) => Some(rem),
+            _ => None,
+        };
+        if let (Some(rem), true) = (known, self.buf.is_empty()) {
+            let take = rem.min(data.len() as u64) as usize;
+            let room = MAX_BODY_BYTES.saturating_sub(self.body.len());
+            if take > room {
+                self.truncated = true;
+            }
+            self.body.extend_from_slice(&data[..take.min(room)]);
+            let rem = rem - take as u64;
+            self.phase = match self.phase {
+                Phase::Chunked(_) if rem == 0 => Phase::Chunked(ChunkState::DataEnd),
+                Phase::Chunked(_) => Phase::Chunked(ChunkState::Data(rem)),
+                _ => Phase::Length(rem),
+            };
+            self.base += take as u64;
+            self.last = Some(origin);
+            data = &data[take..];
+            self.marks.clear();
+            if data.is_empty() {
+                // Keep one mark so the origin of later bytes is known.
+                self.marks.push_back((self.base, origin));
+                return;
+            }
+        }
+        let offset = self.base + self.buf.len() as u64;
+        self.marks.push_back((offset, origin));
+        self.last = Some(origin);
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Bytes were lost. Returns whether the message in progress was lost with them (its head
+    /// was already returned).
+    pub fn gap(&mut self, n: u64) -> bool {
+        self.compact();
+        match self.phase {
+            Phase::Length(rem) if self.buf.is_empty() && n < rem => {
+                self.phase = Phase::Length(rem - n);
+                self.damaged = true;
+                false
+            }
+            Phase::Chunked(ChunkState::Data(rem)) if self.buf.is_empty() && n < rem => {
+                self.phase = Phase::Chunked(ChunkState::Data(rem - n));
+                self.damaged = true;
+                false
+            }
+            Phase::Close => {
+                self.damaged = true;
+                false
+            }
+            Phase::Stopped => false,
+            phase => {
+                let lost = !matches!(phase, Phase::Head | Phase::Resync);
+                self.base = self
+                    .base
+                    .saturating_add(self.buf.len() as u64)
+                    .saturating_add(n);
+                self.buf.clear();
+                self.pos = 0;
+                self.marks.clear();
+                self.body.clear();
+                self.clear_body_flags();
+                self.phase = Phase::Resync;
+                lost
+            }
+        }
+    }
+
+    /// The stream ended. A close-delimited body completes; anything else in progress is
+    /// returned as truncated by the caller's accounting.
+    pub fn finish(&mut self) -> Option<Event> {
+        match self.phase {
+            Phase::Close => {
+                self.phase = Phase::Stopped;
+                Some(self.body_done())
+            }
+            _ => None,
+        }
+    }
+
+    /// Sets how the body after the last head is framed.
+    pub fn set_framing(&mut self, framing: Framing) {
+        self.phase = match framing {
+            Framing::Empty => Phase::Length(0),
+            Framing::Length(n) => {
+                self.length = n;
+                // Grown by doubling, a body is copied about once more; a lying length cannot
+                // reserve more than RESERVE_BODY_BYTES.
+                self.body
+                    .reserve_exact(n.min(RESERVE_BODY_BYTES as u64) as usize);
+                Phase::Length(n)
+            }
+            Framing::Chunked => Phase::Chunked(ChunkState::Size),
+            Framing::Close => Phase::Close,
+            Framing::Stop => {
+                self.stop();
+                Phase::Stopped
+            }
+        };
+    }
+
+    fn origin_at(&self, offset: u64) -> Option<Origin> {
+        self.marks
+            .iter()
+            .rev()
+            .find(|(o, _)| *o <= offset)
+            .map(|(_, origin)| *origin)
+    }
+
+    /// Drops consumed bytes from the buffer.
+    fn compact(&mut self) {
+        if self.pos == 0 {
+            return;
+        }
+        let consumed = self.base + self.pos as u64;
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+        } else {
+            self.buf.drain(..self.pos);
+        }
+        self.base = consumed;
+        self.pos = 0;
+        while self.marks.len() > 1 && self.marks[1].0 <= consumed {
+            self.marks.pop_front();
+        }
+    }
+
+    /// The stream ended inside a body: what arrived of it, with the packet of its last byte.
+    /// `None` when no body was in progress (between messages, or inside a head).
+    pub fn take_cut(&mut self) -> Option<(Vec<u8>, Cut, Option<Origin>)> {
+        let cut = match self.phase {
+            Phase::Length(rem) => Cut {
+                seen: self.length - rem,
+                announced: Some(self.length),
+            },
+            Phase::Chunked(_) => Cut {
+                seen: self.body.len() as u64,
+                announced: None,
+            },
+            _ => return None,
+        };
+        self.clear_body_flags();
+        Some((std::mem::take(&mut self.body), cut, self.last))
+    }
+
+    /// Forgets the trailers and marks of a body given up on.
+    fn clear_body_flags(&mut self) {
+        self.trailers = Headers::new();
+        self.damaged = false;
+        self.truncated = false;
+    }
+
+    fn body_done(&mut self) -> Event {
+        let end = self.last.unwrap_or_else(no_origin);
+        Event::Body {
+            body: std::mem::take(&mut self.body),
+            trailers: std::mem::take(&mut self.trailers),
+            end,
+            damaged: std::mem::take(&mut self.damaged),
+            truncated: std::mem::take(&mut self.truncated),
+        }
+    }
+
+    fn keep(&mut self, n: usize) {
+        let data = &self.buf[self.pos..self.pos + n];
+        let room = MAX_BODY_BYTES.saturating_sub(self.body.len());
+        if n > room {
+            self.truncated = true;
+        }
+        self.body.extend_from_slice(&data[..n.min(room)]);
+        self.pos += n;
+    }
+
+    /// The next event, or `None` when more bytes are needed.
+    pub fn poll(&mut self) -> Option<Event> {
+        let event = self.step();
+        if event.is_none() {
+            self.compact();
+        }
+        event
+    }
+
+    fn step(&mut self) -> Option<Event> {
+        loop {
+            let avail = self.buf.len() - self.pos;
+            match self.phase {
+                Phase::Stopped | Phase::AwaitFraming => return None,
+                Phase::Resync => {
+                    if !self.resync() {
+                        return None;
+                    }
+                }
+                Phase::Head => {
+                    // RFC 9112 §2.2: empty lines before a request line are ignored.
+                    while self.buf[self.pos..].starts_with(b"\r\n") {
+                        self.pos += 2;
+                    }
+                    while self.buf[self.pos..].starts_with(b"\n") {
+                        self.pos += 1;
+                    }
+                    if self.pos == self.buf.len() {
+                        return None;
+                    }
+                    return self.head();
+                }
+                Phase::Length(rem) => {
+                    let take = rem.min(avail as u64) as usize;
+                    self.keep(take);
+                    let rem = rem - take as u64;
+                    self.phase = Phase::Length(rem);
+                    if rem > 0 {
+                        return None;
+                    }
+                    self.phase = Phase::Head;
+                    return Some(self.body_done());
+                }
+                Phase::Close => {
+                    self.keep(avail);
+                    return None;
+                }
+                Phase::Chunked(state) => match self.chunked(state) {
+                    Ok(true) => {}
+                    Ok(false) => return None,
+                    Err(done) => return done,
+                },
+            }
+        }
+    }
+
+    /// One step of chunked decoding: `Ok(true)` to go on, `Ok(false)` for more bytes, `Err`
+    /// with the event that ends the body (or the error that abandons it).
+    fn chunked(&mut self, state: ChunkState) -> Result<bool, Option<Event>> {
+        let data = &self.buf[self.pos..];
+        match state {
+            ChunkState::Size => {
+                let Some(nl) = data.iter().position(|&b| b == b'\n') else {
+                    if data.len() > MAX_CHUNK_LINE_BYTES {
+                        return Err(Some(self.abandon("chunk size line too long")));
+                    }
+                    return Ok(false);
+                };
+                let line = &data[..nl];
+                let digits = line
+                    .iter()
+                    .take_while(|b| b.is_ascii_hexdigit())
+                    .copied()
+                    .collect::<Vec<u8>>();
+                let size = std::str::from_utf8(&digits)
+                    .ok()
+                    .and_then(|s| u64::from_str_radix(s, 16).ok());
+                let Some(size) = size else {
+                    return Err(Some(self.abandon("bad chunk size")));
+                };
+                self.pos += nl + 1;
+                self.phase = Phase::Chunked(if size == 0 {
+                    ChunkState::Trailers
+                } else {
+                    ChunkState::Data(size)
+                });
+                Ok(true)
+            }
+            ChunkState::Data(rem) => {
+                let take = rem.min(data.len() as u64) as usize;
+                if take == 0 {
+                    return Ok(false);
+                }
+                self.keep(take);
+                let rem = rem - take as u64;
+                self.phase = Phase::Chunked(if rem == 0 {
+                    ChunkState::DataEnd
+                } else {
+                    ChunkState::Data(rem)
+                });
+                Ok(true)
+            }
+            ChunkState::DataEnd => {
+                if data.starts_with(b"\r\n") {
+                    self.pos += 2;
+                } else if data.starts_with(b"\n") {
+                    self.pos += 1;
+                } else if data.len() < 2 {
+                    return Ok(false);
+                } else {
+                    return Err(Some(self.abandon("chunk data not followed by CRLF")));
+                }
+                self.phase = Phase::Chunked(ChunkState::Size);
+                Ok(true)
+            }
+            ChunkState::Trailers => {
+                let end = if data.starts_with(b"\r\n") {
+                    Some(2)
+                } else if data.starts_with(b"\n") {
+                    Some(1)
+                } else {
+                    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                    match httparse::parse_headers(data, &mut fields) {
+                        Ok(httparse::Status::Complete((n, fields))) => {
+                            for f in fields.iter() {
+                                self.trailers
+                                    .push(f.name, String::from_utf8_lossy(f.value).into_owned());
+                            }
+                            Some(n)
+                        }
+                        Ok(httparse::Status::Partial) if data.len() <= MAX_HEAD_BYTES => None,
+                        _ => return Err(Some(self.abandon("bad trailer fields"))),
+                    }
+                };
+                let Some(n) = end else {
+                    return Ok(false);
+                };
+                self.pos += n;
+                self.phase = Phase::Head;
+                Err(Some(self.body_done()))
+            }
+        }
+    }
+
+    /// Gives up on the message in progress and resynchronises.
+    fn abandon(&mut self, why: &str) -> Event {
+        let at = self
+            .origin_at(self.base + self.pos as u64)
+            .or(self.last)
+            .unwrap_or_else(no_origin);
+        self.body.clear();
+        self.clear_body_flags();
+        self.phase = Phase::Resync;
+        Event::Unparseable(why.to_owned(), at)
+    }
+
+    fn head(&mut self) -> Option<Event> {
+        let data = &self.buf[self.pos..];
+        let start = self.base + self.pos as u64;
+        let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let parsed = match self.role {
+            Role::Request => {
+                let mut req = httparse::Request::new(&mut fields);
+                match req.parse(data) {
+                    Ok(httparse::Status::Complete(n)) => Ok(Some((
+                        n,
+                        Head::Request {
+                            method: req.method.unwrap_or_default().to_owned(),
+                            target: req.path.unwrap_or_default().to_owned(),
+                            version: format!("HTTP/1.{}", req.version.unwrap_or(1)),
+                            headers: to_headers(req.headers),
+                        },
+                    ))),
+                    Ok(httparse::Status::Partial) => Ok(None),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Role::Response => {
+                let mut resp = httparse::Response::new(&mut fields);
+                match resp.parse(data) {
+                    Ok(httparse::Status::Complete(n)) => Ok(Some((n, response_head(&resp)))),
+                    Ok(httparse::Status::Partial) => Ok(None),
+                    Err(e) => match lenient_response(data) {
+                        Some(found) => {
+                            self.lenient += 1;
+                            Ok(Some(found))
+                        }
+                        None => Err(e.to_string()),
+                    },
+                }
+            }
+        };
+        let origin = self.origin_at(start)?;
+        match parsed {
+            Ok(Some((n, head))) => {
+                self.pos += n;
+                self.matched = true;
+                self.phase = Phase::AwaitFraming;
+                Some(Event::Head(head, origin))
+            }
+            Ok(None) if data.len() <= MAX_HEAD_BYTES => None,
+            Ok(None) => {
+                self.pos += 1;
+                Some(self.abandon("message head too long"))
+            }
+            // A first message that starts like HTTP but breaks later (a space before a colon,
+            // a folded line) is a bad head, not a sign that the stream is another protocol.
+            Err(_) if !self.matched && looks_like_start(self.role, data) != Some(true) => {
+                self.stop();
+                Some(Event::NotHttp)
+            }
+            Err(e) => {
+                self.pos += 1;
+                let mut ev = self.abandon("");
+                if let Event::Unparseable(why, _) = &mut ev {
+                    *why = format!("unparseable head: {e}");
+                }
+                Some(ev)
+            }
+        }
+    }
+
+    /// Skips to the next line that starts a message; `true` when found.
+    fn resync(&mut self) -> bool {
+        let data = &self.buf[self.pos..];
+        let mut i = 0;
+        while i < data.len() {
+            let at_line_start = i == 0 || data[i - 1] == b'\n';
+            if at_line_start {
+                match looks_like_start(self.role, &data[i..]) {
+                    Some(true) => {
+                        self.skipped += i as u64;
+                        self.pos += i;
+                        self.phase = Phase::Head;
+                        return true;
+                    }
+                    // Undecided: keep these bytes until more arrive.
+                    None => {
+                        self.skipped += i as u64;
+                        self.scanned += i as u64;
+                        self.pos += i;
+                        return false;
+                    }
+                    Some(false) => {}
+                }
+            }
+            i += match data[i..].iter().position(|&b| b == b'\n') {
+                Some(nl) => nl + 1,
+                None => data.len() - i,
+            };
+        }
+        self.skipped += data.len() as u64;
+        self.scanned += data.len() as u64;
+        self.pos = self.buf.len();
+        if !self.matched && self.scanned > MAX_RESYNC_SCAN_BYTES as u64 {
+            self.stop();
+        }
+        false
+    }
+
+    /// Takes the bytes received but not parsed, each run with the packet it came in.
+    pub fn take_rest(&mut self) -> Vec<(Vec<u8>, Origin)> {
+        let from = self.base + self.pos as u64;
+        let end = self.base + self.buf.len() as u64;
+        let mut runs = Vec::new();
+        for (i, &(at, origin)) in self.marks.iter().enumerate() {
+            let next = self.marks.get(i + 1).map_or(end, |m| m.0);
+            let (a, b) = (at.max(from), next.min(end));
+            if a < b {
+                let (a, b) = ((a - self.base) as usize, (b - self.base) as usize);
+                runs.push((self.buf[a..b].to_vec(), origin));
+            }
+        }
+        self.pos = self.buf.len();
+        runs
+    }
+
+    /// Whether this parser gave up looking for a first message.
+    pub fn never_matched(&self) -> bool {
+        !self.matched
+    }
+
+    /// Takes the stream for HTTP from now on, as when the other direction carried a message:
+    /// bytes that do not parse are then bad heads to skip, not another protocol.
+    pub fn expect_http(&mut self) {
+        self.matched = true;
+    }
+}
+
+fn response_head(resp: &httparse::Response<'_, '_>) -> Head {
+    Head::Response {
+        status: resp.code.unwrap_or_default(),
+        reason: resp.reason.unwrap_or_default().to_owned(),
+        version: format!("HTTP/1.{}", resp.version.unwrap_or(1)),
+        headers: to_headers(resp.headers),
+    }
+}
+
+/// A response head that only a lenient reading accepts, as a proxy must read it: whitespace
+/// between a field name and its colon is removed (RFC 9112 §5.1: "a proxy MUST remove any
+/// such whitespace from a response message before forwarding"), and an obs-fold line is joined
+/// to the field before it (§5.2). Express servers send `Access-Control-Allow-Credentials :
+/// true`; browsers accept it.
+fn lenient_response(data: &[u8]) -> Option<(usize, Head)> {
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut fields);
+    let mut config = httparse::ParserConfig::default();
+    config
+        .allow_spaces_after_header_name_in_responses(true)
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .allow_multiple_spaces_in_response_status_delimiters(true);
+    match config.parse_response(&mut resp, data) {
+        Ok(httparse::Status::Complete(n)) => Some((n, response_head(&resp))),
+        _ => None,
+    }
+}
+
+fn to_headers(fields: &[httparse::Header<'_>]) -> Headers {
+    fields
+        .iter()
+        .map(|f| {
+            (
+                f.name.to_owned(),
+                String::from_utf8_lossy(f.value).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Whether `line` starts a message: `Some(true)` yes, `Some(false)` no, `None` not enough
+/// bytes to tell.
+pub(in crate::capture) fn looks_like_start(role: Role, line: &[u8]) -> Option<bool> {
+    const LONGEST_LINE: usize = 8192;
+    let eol = line.iter().take(LONGEST_LINE).position(|&b| b == b'\n');
+    match role {
+        Role::Response => {
+            let want = b"HTTP/1.";
+            let n = line.len().min(12);
+            let ok = line[..n.min(7)] == want[..n.min(7)]
+                && line.get(7).is_none_or(u8::is_ascii_digit)
+                && line.get(8).is_none_or(|&b| b == b' ')
+                && line[9.min(n)..n].iter().all(u8::is_ascii_digit);
+            if !ok {
+                Some(false)
+            } else if n < 12 {
+                None
+            } else {
+                Some(true)
+            }
+        }
+        Role::Request => {
+            let space = line.iter().take(12).position(|&b| b == b' ');
+            let Some(space) = space else {
+                let prefix = METHODS.iter().any(|m| m.as_bytes().starts_with(line));
+                return if prefix && line.len() < 12 {
+                    None
+                } else {
+                    Some(false)
+                };
+            };
+            if !METHODS.iter().any(|m| m.as_bytes() == &line[..space]) {
+                return Some(false);
+            }
+            match eol {
+                None if line.len() < LONGEST_LINE => None,
+                None => Some(false),
+                Some(eol) => {
+                    let l = line[..eol].strip_suffix(b"\r").unwrap_or(&line[..eol]);
+                    Some(l.len() > 9 && l[l.len() - 9..l.len() - 1] == *b" HTTP/1.")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Role::{Request as C, Response as S};
+
+    #[test]
+    fn detects_message_starts() {
+        assert_eq!(looks_like_start(C, b"GET / HTTP/1.1\r\n"), Some(true));
+        assert_eq!(looks_like_start(C, b"GE"), None);
+        assert_eq!(looks_like_start(C, b"GET /x"), None);
+        assert_eq!(looks_like_start(C, b"FOO / HTTP/1.1\r\n"), Some(false));
+        assert_eq!(looks_like_start(S, b"HTTP/1.1 200 OK"), Some(true));
+        assert_eq!(looks_like_start(S, b"HTTP/1."), None);
+        assert_eq!(looks_like_start(S, b"HTTP/2 200"), Some(false));
+    }
+}

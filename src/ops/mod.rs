@@ -1,0 +1,8 @@
+//! Library operations over files: what a command does once its arguments are options.
+//! Commands parse arguments, open outputs, print and set exit codes; the work is here, where
+//! tests can call it directly.
+//!
+//! [`merge`] is the `merge` command's run over its inputs. `convert` and `count` were
+//! library operations already ([`crate::convert`], [`crate::count`]).
+
+pub mod merge;

@@ -254,7 +254,9 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub keep_going: bool,
 
-    /// Treat any loss (something the output format cannot hold) as an error: nothing is written.
+    /// Treat any loss (something the output format cannot hold) or skip (a record skipped by
+    /// --keep-going, part of a capture that did not become an exchange) as an error: nothing is
+    /// written.
     #[arg(long)]
     pub strict: bool,
 
@@ -535,7 +537,9 @@ pub struct MergeArgs {
     #[arg(long)]
     pub keep_going: bool,
 
-    /// Treat any loss (something the output format cannot hold) as an error: nothing is written.
+    /// Treat any loss (something the output format cannot hold) or skip (a record skipped by
+    /// --keep-going, part of a capture that did not become an exchange) as an error: nothing is
+    /// written.
     #[arg(long)]
     pub strict: bool,
 

@@ -285,14 +285,17 @@ fn issue_16_strict_fails_on_skips_as_well_as_losses() {
     );
     assert!(!out.exists());
     // A capture whose packets did not become exchanges, with nothing lost in writing.
-    for cmd in ["convert", "merge"] {
-        let (code, err) = strict(&[cmd, "bad/pcap/link-type-unknown.pcap"]);
-        assert_eq!(code, Some(1), "{cmd}: {err}");
+    let streamed = ["merge", "--to", "http-types"];
+    for cmd in [&["convert"][..], &["merge"], &streamed] {
+        let mut args = cmd.to_vec();
+        args.push("bad/pcap/link-type-unknown.pcap");
+        let (code, err) = strict(&args);
+        assert_eq!(code, Some(1), "{cmd:?}: {err}");
         assert!(
             err.contains("--strict: part of the capture did not become exchanges: packets of an unsupported link type: 75"),
-            "{cmd}: {err}"
+            "{cmd:?}: {err}"
         );
-        assert!(!out.exists(), "{cmd}");
+        assert!(!out.exists(), "{cmd:?}");
     }
     // Nothing skipped, nothing lost: written.
     let (code, err) = strict(&[

@@ -81,6 +81,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     progress.finish();
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
+    warn_empty_capture(&label, &summary);
     if super::refused_by_strict(
         args.strict,
         &summary.losses,
@@ -112,6 +113,30 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         super::report_redacted(&summary.filter);
     }
     Ok(finished(&summary, from, to))
+}
+
+/// Says so when a capture held packets but no exchange: with `--quiet` nothing else would
+/// (its account is part of the summary), and an empty output alone looks like success.
+fn warn_empty_capture(input: &str, summary: &Summary) {
+    let Some(c) = summary
+        .capture
+        .as_ref()
+        .filter(|c| summary.read == 0 && c.packets > 0)
+    else {
+        return;
+    };
+    let why = c
+        .notes
+        .iter()
+        .max_by_key(|(_, n)| n.count)
+        .map(|(note, n)| format!(" ({}: {})", note.describe(), n.count))
+        .or_else(|| {
+            let (bad, non_ip) = (c.protocols.malformed, c.protocols.non_ip);
+            (bad + non_ip > 0).then(|| format!(" ({bad} malformed, {non_ip} not IP)"))
+        })
+        .unwrap_or_default();
+    let packets = super::count_of(c.packets, "packet", "packets");
+    eprintln!("wirecap: warning: {input}: no HTTP exchange in {packets}{why}");
 }
 
 /// The exit status: 1 when invalid records were skipped, or when records were read but none
@@ -208,6 +233,7 @@ fn run_simulation(
     progress.finish();
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
+    warn_empty_capture(&label, &summary);
     if super::refused_by_strict(
         args.strict,
         &summary.losses,

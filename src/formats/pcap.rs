@@ -216,6 +216,8 @@ struct Legacy {
     filled: usize,
     /// Bytes of `buf` handed on as records; the rest starts the next batch.
     parsed: usize,
+    /// Bytes of records before `buf` starts, for the byte offsets in notes.
+    consumed: u64,
     eof: bool,
 }
 
@@ -486,6 +488,7 @@ impl Source {
                     capacity: crate::capture::BATCH_BYTES,
                     filled: 0,
                     parsed: 0,
+                    consumed: 0,
                     eof: false,
                 })
             }
@@ -547,6 +550,8 @@ impl Legacy {
             file: name.to_owned(),
             reason: e.map(|e| e.to_string()),
         };
+        // Either way below, this batch starts where the last one's records ended.
+        self.consumed += self.parsed as u64;
         match self.ahead.wait() {
             // Read while the last batch was worked on, after its unfinished record.
             Some(next) => {
@@ -585,7 +590,20 @@ impl Legacy {
             }
         }
         if self.eof && self.parsed < self.filled {
-            note_cut_off(pipeline, name, *packets - self.base + 1);
+            let rest = &self.buf[self.parsed..self.filled];
+            let h = self.header_len;
+            let left = if rest.len() < h {
+                format!("only {} of its {h}-byte header is in the file", rest.len())
+            } else {
+                let caplen = u32_at(rest, 8, self.big_endian);
+                format!(
+                    "only {} of its {caplen} bytes are in the file",
+                    rest.len() - h
+                )
+            };
+            // The file header is 24 bytes.
+            let at = 24 + self.consumed + self.parsed as u64;
+            note_cut_off(pipeline, name, (*packets - self.base + 1, at), &left);
             self.parsed = self.filled;
         }
         if !self.eof {
@@ -640,10 +658,13 @@ impl Legacy {
     }
 }
 
-/// Notes that record `n` ends the file early; what came before it is kept.
-fn note_cut_off(pipeline: &mut Pipeline, name: &str, n: u64) {
+/// Notes that record `n`, at byte `at`, ends the file early with only `left` of it there;
+/// what came before it is kept.
+fn note_cut_off(pipeline: &mut Pipeline, name: &str, (n, at): (u64, u64), left: &str) {
     pipeline.note(Note::TruncatedFile, || {
-        format!("{name}: record {n} is cut off; the records before it were read")
+        format!(
+            "{name}: record {n} at byte {at} is cut off ({left}); the records before it were read"
+        )
     });
 }
 
@@ -701,7 +722,19 @@ fn fill_blocks(
                 }
             }
             Err(PcapError::UnexpectedEof) => {
-                note_cut_off(pipeline, name, *blocks + 1);
+                let data = records.data();
+                let left = match data.get(4..8).map(|_| u32_at(data, 4, place.big_endian)) {
+                    // Whole, but what it holds claims more (a packet's captured length).
+                    Some(len) if data.len() as u64 >= u64::from(len) => {
+                        format!("its {len} bytes are there, but its contents claim more")
+                    }
+                    Some(len) => format!("only {} of its {len} bytes are in the file", data.len()),
+                    None => format!(
+                        "only {} of its 8-byte block header is in the file",
+                        data.len()
+                    ),
+                };
+                note_cut_off(pipeline, name, (*blocks + 1, place.offset), &left);
                 return Ok(true);
             }
             Err(PcapError::ReadError) => {
@@ -930,5 +963,31 @@ mod tests {
         }
         let stats = batches.pipeline.stats();
         assert_eq!(stats.notes.count(Note::TruncatedFile), 1);
+    }
+
+    #[test]
+    fn a_cut_record_is_placed_at_its_byte_whatever_the_buffer() {
+        let mut bytes = capture();
+        // The last record (a 66-byte ACK) starts 82 bytes before the end.
+        let at = bytes.len() - 82;
+        bytes.truncate(bytes.len() - 5);
+        for capacity in [100, 1000, 1 << 20] {
+            let reader = Box::new(std::io::Cursor::new(bytes.clone()));
+            let mut batches = Batches::new("t.pcap".into(), reader, Options::default()).unwrap();
+            if let Source::Legacy(legacy) = &mut batches.source {
+                legacy.capacity = capacity;
+            }
+            while let Some(batch) = batches.next_batch() {
+                batch.unwrap();
+            }
+            let stats = batches.pipeline.stats();
+            let (_, note) = stats
+                .notes
+                .iter()
+                .find(|(n, _)| *n == Note::TruncatedFile)
+                .expect("a cut-off note");
+            let want = format!("record 75 at byte {at} is cut off (only 61 of its 66 bytes");
+            assert!(note.first.contains(&want), "{capacity}: {}", note.first);
+        }
     }
 }

@@ -317,7 +317,12 @@ fn stream_exchanges<W: Write>(
     filter: &Filter,
     out: &mut Output<'_, W>,
 ) -> Result<(), Error> {
-    for item in formats::read(format, input, &opts.read)? {
+    // A capture's own account, so that --strict can see what did not become exchanges.
+    let stats = (format == Format::Pcap)
+        .then(|| Arc::new(std::sync::Mutex::new(crate::capture::Stats::default())));
+    let mut read_opts = opts.read.clone();
+    read_opts.capture.stats = stats.clone();
+    for item in formats::read(format, input, &read_opts)? {
         let run = &mut *out.run;
         let mut ex = match item {
             Ok(ex) => ex,
@@ -348,6 +353,10 @@ fn stream_exchanges<W: Write>(
             continue;
         }
         out.place(verdict, Some(ex), &pair)?;
+    }
+    if let Some(c) = stats.and_then(|s| s.lock().ok().map(|s| s.clone())) {
+        let all = out.run.summary.capture.get_or_insert_with(Default::default);
+        all.notes.merge(c.notes);
     }
     Ok(())
 }

@@ -317,12 +317,8 @@ fn stream_exchanges<W: Write>(
     filter: &Filter,
     out: &mut Output<'_, W>,
 ) -> Result<(), Error> {
-    // A capture's own account, so that --strict can see what did not become exchanges.
-    let stats = (format == Format::Pcap)
-        .then(|| Arc::new(std::sync::Mutex::new(crate::capture::Stats::default())));
-    let mut read_opts = opts.read.clone();
-    read_opts.capture.stats = stats.clone();
-    for item in formats::read(format, input, &read_opts)? {
+    let mut exchanges = formats::read(format, input, &opts.read)?;
+    for item in exchanges.by_ref() {
         let run = &mut *out.run;
         let mut ex = match item {
             Ok(ex) => ex,
@@ -354,9 +350,10 @@ fn stream_exchanges<W: Write>(
         }
         out.place(verdict, Some(ex), &pair)?;
     }
-    if let Some(c) = stats.and_then(|s| s.lock().ok().map(|s| s.clone())) {
+    // A capture's own account, so that --strict can see what did not become exchanges.
+    if let Some(c) = exchanges.capture_stats() {
         let all = out.run.summary.capture.get_or_insert_with(Default::default);
-        all.notes.merge(c.notes);
+        all.notes.merge(c.notes.clone());
     }
     Ok(())
 }

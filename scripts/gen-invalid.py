@@ -142,6 +142,11 @@ sim("delay-zero", setp(["data", "globalActions", "delays"], [{"urlPattern": ".",
 sim("v5-content-length-wrong", setp(R0 + ["headers", "Content-Length"], ["3"]), "v5")
 sim("v5.2-do-match-unknown-matcher", setp(Q0 + ["path", 0, "doMatch"], {"matcher": "sounds-like", "value": "x"}))
 sim("v5-meta-not-object", setp(["meta"], "v5"))
+# Hoverfly v1.12.10 refuses these at PUT /api/v2/simulation ("min delay must be less than max
+# one") or serves them with status 0 (issue 16).
+sim("v5.1-log-normal-min-over-max", setp(["data", "globalActions", "delaysLogNormal"],
+    [{"urlPattern": ".", "httpMethod": "GET", "min": 500, "max": 100, "mean": 200, "median": 150}]), "v5.1")
+sim("v5-status-missing", delp(R0 + ["status"]), "v5")
 
 V1 = {"data": {"pairs": [{
     "request": {"requestType": "recording", "path": "/a", "method": "GET", "destination": "example.test",

@@ -17,7 +17,7 @@ use wirecap::model::{Simulation, Timestamp};
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     // Every output path is checked before the work: a run that cannot write its summary must
     // not first write (or replace) its main output.
-    super::check_summary_json(args.summary_json.as_deref())?;
+    super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
     if let Some(path) = args.output.as_deref().filter(|p| *p != Path::new("-")) {
         wirecap::output::check_path(path)?;
     }
@@ -68,7 +68,13 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         let sink = Sink::create(output, &inputs)?;
         let mut writer = Writer::new(to, sink)?;
         let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
-        convert::run(exchanges, &mut writer, opts, &filter, &mut summary)?;
+        convert::run(exchanges, &mut writer, opts, &filter, &mut summary).map_err(|e| match e {
+            // Read errors name their input; a write error is said with the output's name.
+            convert::Error::Write(io) => {
+                anyhow::Error::new(io).context(format!("writing {out_name}"))
+            }
+            e => e.into(),
+        })?;
         let sink = writer
             .finish()
             .with_context(|| format!("writing {out_name}"))?;

@@ -49,7 +49,7 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         CountBy::Method => By::Method,
         CountBy::Status => By::Status,
     });
-    super::check_summary_json(args.summary_json.as_deref())?;
+    super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
     let opts = super::ReadFlags::look(&args.read).resolve(None)?;
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
     let tallies: Vec<Tally> = args

@@ -23,7 +23,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     if let Some(path) = output {
         wirecap::output::check_path(path)?;
     }
-    super::check_summary_json(args.summary_json.as_deref())?;
+    super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
     let to = args
         .to
         .or_else(|| output.and_then(Format::from_extension))
@@ -73,7 +73,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
             eprintln!("wirecap: error: {conflict}; nothing was written (--on-conflict error)");
             return Ok(ExitCode::from(1));
         }
-        Err(e) => return Err(unwrap_error(e)),
+        Err(e) => return Err(unwrap_error(e, &out_name)),
     };
     warn_invalid(&run.summary.invalid_examples, run.summary.invalid);
     warn_losses(&run.summary.losses);
@@ -194,9 +194,11 @@ fn print_summary(args: &MergeArgs, to: Format, out_name: &str, run: &Merged, fil
 
 /// The library's error as the command reports it: the cause itself where the variant only
 /// wraps one, so the message and its chain (and a closed pipe's `io::Error`) are what they
-/// were when the merge lived here.
-fn unwrap_error(e: op::Error) -> anyhow::Error {
+/// were when the merge lived here; writing the simulation is said with the output's name.
+fn unwrap_error(e: op::Error, out_name: &str) -> anyhow::Error {
     match e {
+        op::Error::Simulation(e) => anyhow::Error::new(e).context(format!("writing {out_name}")),
+        op::Error::Flush(e) => anyhow::Error::new(e).context(format!("writing {out_name}")),
         op::Error::Read(e) => e.into(),
         op::Error::Convert(e) => e.into(),
         op::Error::Conflict(e) => e.into(),

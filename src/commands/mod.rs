@@ -118,23 +118,30 @@ fn stdin_once(inputs: &[String]) -> Result<()> {
 
 /// Checks a `--summary-json` path before the work, so a run that could not write its summary
 /// does not first write (or replace) its main output.
-fn check_summary_json(path: Option<&Path>) -> Result<()> {
-    match path {
-        Some(p) => wirecap::output::check_path(p)
-            .map(|_| ())
-            .context("--summary-json"),
-        None => Ok(()),
-    }
+/// The summary must not be one of `inputs` either.
+fn check_summary_json(path: Option<&Path>, inputs: &[impl AsRef<Path>]) -> Result<()> {
+    let Some(p) = path else {
+        return Ok(());
+    };
+    let inputs: Vec<&Path> = inputs.iter().map(AsRef::as_ref).collect();
+    wirecap::output::check_not_input(p, &inputs).context("--summary-json")?;
+    wirecap::output::check_path(p)
+        .map(|_| ())
+        .context("--summary-json")
 }
 
-/// Writes a `--summary-json` file: the value as pretty JSON, with a final newline.
+/// Writes a `--summary-json` file: the value as pretty JSON, with a final newline, renamed
+/// into place like any output.
 fn write_summary_json(path: Option<&Path>, summary: &impl serde::Serialize) -> Result<()> {
     let Some(path) = path else {
         return Ok(());
     };
     let mut json = serde_json::to_vec_pretty(summary).context("serialising the summary")?;
     json.push(b'\n');
-    std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
+    let mut file = AtomicFile::create(path, &[])?;
+    file.write_all(&json)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(file.commit()?)
 }
 
 /// What a file of any format holds, opened and detected, for commands that look at files

@@ -15,7 +15,7 @@ use wirecap::stats::{Gathered, Latency, Ranked, Report, Sizes};
 /// Runs `wirecap stats`.
 pub fn run(args: StatsArgs) -> Result<ExitCode> {
     super::stdin_once(&args.inputs)?;
-    super::check_summary_json(args.summary_json.as_deref())?;
+    super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
     let opts = super::ReadFlags::look(&args.read).resolve(None)?;
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
     let each: Vec<Gathered> = args

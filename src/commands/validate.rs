@@ -13,7 +13,7 @@ use wirecap::validate::{self, Options, Profile, Summary, schemas};
 
 /// Runs `wirecap validate`.
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
-    super::check_summary_json(args.summary_json.as_deref())?;
+    super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
     let schema = match &args.schema {
         None => None,
         Some(name) => match schemas::find(name) {

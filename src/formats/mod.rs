@@ -5,6 +5,7 @@
 //! points at every `match` below that must learn it.
 
 pub mod detect;
+mod gunzip;
 pub mod har;
 pub mod hoverfly;
 pub mod http_types;
@@ -159,6 +160,7 @@ impl Input {
     /// gzipped input of any format is unwrapped first (`.jsonl.gz`, `.json.gz`, `.pcap.gz`).
     pub fn detect(&mut self, forced: Option<Format>) -> Result<Format, Error> {
         self.unwrap_gzip()?;
+        self.refuse_utf16()?;
         if let Some(f) = forced {
             return Ok(f);
         }
@@ -174,6 +176,21 @@ impl Input {
 
 impl Input {
     /// Reads through gzip when the input starts with its magic number (RFC 1952).
+    /// Refuses UTF-16 text, which every JSON reader here would call "expected value" at byte 0:
+    /// JSON files are UTF-8 (RFC 8259 §8.1), and editors on Windows save UTF-16 with a mark.
+    fn refuse_utf16(&mut self) -> Result<(), Error> {
+        let head = self.reader.fill_buf().map_err(|source| Error::Io {
+            file: self.name.clone(),
+            source,
+        })?;
+        match head.get(..2) {
+            Some([0xff, 0xfe] | [0xfe, 0xff]) => Err(Error::Utf16 {
+                file: self.name.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn unwrap_gzip(&mut self) -> Result<(), Error> {
         let io_err = |name: &str, source| Error::Io {
             file: name.to_owned(),
@@ -186,7 +203,7 @@ impl Input {
         let inner = std::mem::replace(&mut self.reader, Box::new(io::empty()));
         self.reader = Box::new(BufReader::with_capacity(
             READ_BUFFER_BYTES,
-            flate2::bufread::MultiGzDecoder::new(inner),
+            gunzip::Gunzip::new(inner),
         ));
         self.reader
             .fill_buf()
@@ -273,6 +290,15 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// Writing the output failed (a full disk, a file-size limit); the caller names the output.
+    #[error(transparent)]
+    Write(io::Error),
+    /// The input starts with a UTF-16 byte-order mark.
+    #[error("{file}: byte 0: UTF-16 text (a byte-order mark); expected UTF-8")]
+    Utf16 {
+        /// The input's display name.
+        file: String,
+    },
 }
 
 impl Error {
@@ -301,6 +327,10 @@ pub fn read(format: Format, mut input: Input, opts: &ReadOptions) -> Result<Exch
             })?;
             if http_types::is_document(head) {
                 return read_http_types_document(input, opts.max_line_bytes);
+            }
+            // A byte-order mark before line 1 (Notepad's UTF-8), as the other readers allow.
+            if head.starts_with(b"\xef\xbb\xbf") {
+                input.reader.consume(3);
             }
             Ok(Box::new(
                 http_types::Reader::new(input.reader, input.name, opts.max_line_bytes)
@@ -421,10 +451,7 @@ pub fn write_simulation<W: Write>(
     losses: &mut Losses,
 ) -> Result<usize, Error> {
     use hoverfly::SchemaVersion;
-    let io = |source| Error::Io {
-        file: "the output".to_owned(),
-        source,
-    };
+    let io = Error::Write;
     match format {
         Format::Hoverfly => {
             let version = opts

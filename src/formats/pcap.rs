@@ -34,27 +34,119 @@ pub const MAX_RECORD_BYTES: usize = 256 << 20;
 #[non_exhaustive]
 pub enum CaptureError {
     /// The header is neither pcap nor pcapng.
-    #[error("{file}: not a pcap or pcapng capture")]
+    #[error("{file}: {found}")]
     NotCapture {
         /// The input's display name.
         file: String,
+        /// What the file starts with instead, and what was expected (see [`describe_head`]).
+        found: String,
     },
     /// A record did not parse.
-    #[error("{file}: record {record}: {message}")]
+    #[error("{file}: block {record} at byte {offset}: {message}")]
     BadRecord {
         /// The input's display name.
         file: String,
         /// 1-based record number (packets and other blocks).
         record: u64,
-        /// What the parser said.
+        /// Where the block starts in the (decompressed) file.
+        offset: u64,
+        /// What is wrong with it.
         message: String,
     },
     /// Reading failed.
-    #[error("{file}: reading the capture failed")]
+    #[error("{file}: reading the capture failed{}", reason_part(.reason))]
     Read {
         /// The input's display name.
         file: String,
+        /// The I/O error's words, when there was one (a cut or corrupt gzip stream).
+        reason: Option<String>,
     },
+}
+
+/// `: why` for a [`CaptureError::Read`] message.
+fn reason_part(reason: &Option<String>) -> String {
+    reason
+        .as_ref()
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default()
+}
+
+/// Says what a file that is not a capture starts with, and what a capture starts with, from
+/// its first bytes (a few hundred are enough).
+pub fn describe_head(head: &[u8]) -> String {
+    const EXPECTED: &str = "expected a pcap (a1b2c3d4, a1b23c4d) or pcapng (0a0d0d0a) magic number";
+    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    if head.is_empty() {
+        return format!("the file is empty; {EXPECTED}");
+    }
+    if let Some(magic) = head.get(..4).and_then(|m| <[u8; 4]>::try_from(m).ok()) {
+        if legacy_format(magic).is_some() {
+            return format!(
+                "the pcap file header is cut short: {} of 24 bytes",
+                head.len().min(23)
+            );
+        }
+        if magic == [0x0a, 0x0d, 0x0d, 0x0a] {
+            return match head.get(8..12) {
+                None => format!(
+                    "the pcapng section header block is cut short: {} of at least 28 bytes",
+                    head.len()
+                ),
+                Some(bom) if bom != [0x4d, 0x3c, 0x2b, 0x1a] && bom != [0x1a, 0x2b, 0x3c, 0x4d] => {
+                    format!(
+                        "byte 8: pcapng byte-order magic {}, expected 1a2b3c4d or 4d3c2b1a",
+                        hex(bom)
+                    )
+                }
+                Some(bom) => {
+                    let big_endian = bom == [0x1a, 0x2b, 0x3c, 0x4d];
+                    let len = u32_at(head, 4, big_endian) as usize;
+                    if head.len() < len {
+                        format!(
+                            "the pcapng section header block is cut short: {} of {len} bytes",
+                            head.len()
+                        )
+                    } else {
+                        format!("block 1 at byte 0: {}", describe_block(head, big_endian))
+                    }
+                }
+            };
+        }
+    }
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    match text.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b @ (b'{' | b'[')) => format!(
+            "starts with `{}` like a JSON document; expected a pcap or pcapng magic number",
+            char::from(*b)
+        ),
+        _ => format!(
+            "byte 0: magic number {}, {EXPECTED}",
+            hex(&head[..head.len().min(4)])
+        ),
+    }
+}
+
+/// What is wrong with the pcapng block at the start of `data`, which pcap-parser refused.
+fn describe_block(data: &[u8], big_endian: bool) -> String {
+    let Some(header) = data.get(..8) else {
+        return "the block header is cut short".into();
+    };
+    let kind = u32_at(header, 0, big_endian);
+    let len = u32_at(header, 4, big_endian);
+    let trailer = usize::try_from(len)
+        .ok()
+        .and_then(|l| l.checked_sub(4).and_then(|at| data.get(at..l)))
+        .map(|t| u32_at(t, 0, big_endian));
+    let what = if len < 12 {
+        "a block is at least 12 bytes"
+    } else if len % 4 != 0 {
+        "a block length is a multiple of 4"
+    } else if trailer.is_some_and(|t| t != len) {
+        "the length at its end differs"
+    } else {
+        "its body does not fit its length"
+    };
+    format!("malformed pcapng block of type 0x{kind:08x} and length {len}: {what}")
 }
 
 struct Interface {
@@ -86,11 +178,20 @@ struct Batches {
     done: bool,
 }
 
+/// Where the pcapng reader is: bytes consumed before the current block, and the byte order
+/// of the current section.
+#[derive(Default)]
+struct BlockPlace {
+    offset: u64,
+    big_endian: bool,
+}
+
 enum Source {
     Legacy(Legacy),
     Blocks {
         records: Box<dyn PcapReaderIterator + Send>,
         interfaces: Vec<Interface>,
+        place: BlockPlace,
         /// Packets of the captures before this one in the set.
         base: u64,
     },
@@ -145,6 +246,7 @@ pub fn read_set(mut inputs: Vec<Input>, opts: crate::capture::Options) -> Result
     let Some(first) = rest.pop_front() else {
         return Err(CaptureError::NotCapture {
             file: "(no input)".to_owned(),
+            found: "no capture was given".to_owned(),
         }
         .into());
     };
@@ -313,10 +415,11 @@ impl Batches {
             Source::Blocks {
                 records,
                 interfaces,
+                place,
                 base,
             } => fill_blocks(
                 &self.name,
-                records,
+                (records, place),
                 interfaces,
                 &mut self.pipeline,
                 (&mut self.packets, *base, &mut self.blocks),
@@ -333,13 +436,24 @@ impl Source {
     fn open(name: &str, mut reader: Box<dyn BufRead + Send>, base: u64) -> Result<Self, Error> {
         let read_error = || CaptureError::Read {
             file: name.to_owned(),
+            reason: None,
+        };
+        let (magic, found) = match reader.fill_buf() {
+            Ok(head) => (
+                head.get(..4).map(|m| [m[0], m[1], m[2], m[3]]),
+                describe_head(head),
+            ),
+            Err(e) => {
+                return Err(CaptureError::Read {
+                    file: name.to_owned(),
+                    reason: Some(e.to_string()),
+                }
+                .into());
+            }
         };
         let not_capture = || CaptureError::NotCapture {
             file: name.to_owned(),
-        };
-        let magic = match reader.fill_buf() {
-            Ok(head) => head.get(..4).map(|m| [m[0], m[1], m[2], m[3]]),
-            Err(_) => return Err(read_error().into()),
+            found: found.clone(),
         };
         Ok(match magic.and_then(legacy_format) {
             Some((big_endian, units, header_len)) => {
@@ -373,6 +487,7 @@ impl Source {
                     },
                 )?,
                 interfaces: Vec::new(),
+                place: BlockPlace::default(),
                 base,
             },
         })
@@ -418,8 +533,9 @@ impl Legacy {
         } else {
             pipeline.batch_bytes()
         };
-        let read_error = || CaptureError::Read {
+        let read_error = |e: Option<std::io::Error>| CaptureError::Read {
             file: name.to_owned(),
+            reason: e.map(|e| e.to_string()),
         };
         match self.ahead.wait() {
             // Read while the last batch was worked on, after its unfinished record.
@@ -427,7 +543,7 @@ impl Legacy {
                 self.spare = std::mem::replace(&mut self.buf, next.buf);
                 (self.filled, self.parsed, self.eof) = (next.len, 0, next.eof);
                 if next.error.is_some() {
-                    return Err(read_error());
+                    return Err(read_error(next.error));
                 }
             }
             None => {
@@ -444,10 +560,10 @@ impl Legacy {
                 let read = self
                     .ahead
                     .fill(buf, self.filled, limit)
-                    .ok_or_else(read_error)?;
+                    .ok_or_else(|| read_error(None))?;
                 (self.buf, self.filled, self.eof) = (read.buf, read.len, read.eof);
                 if read.error.is_some() {
-                    return Err(read_error());
+                    return Err(read_error(read.error));
                 }
             }
             let needed = self.hand_on(name, pipeline, packets);
@@ -531,7 +647,7 @@ fn note_too_large(pipeline: &mut Pipeline, name: &str, n: u64) {
 /// Reads pcapng blocks until the batch is full or the file ends; `Ok(true)` at the end.
 fn fill_blocks(
     name: &str,
-    records: &mut Box<dyn PcapReaderIterator + Send>,
+    (records, place): (&mut Box<dyn PcapReaderIterator + Send>, &mut BlockPlace),
     interfaces: &mut Vec<Interface>,
     pipeline: &mut Pipeline,
     (packets, base, blocks): (&mut u64, u64, &mut u64),
@@ -544,15 +660,20 @@ fn fill_blocks(
             Ok((consumed, block)) => {
                 *blocks += 1;
                 if let PcapBlockOwned::NG(block) = block {
+                    if let Block::SectionHeader(shb) = &block {
+                        place.big_endian = shb.big_endian();
+                    }
                     ng_block(block, interfaces, pipeline, (packets, base));
                 }
+                place.offset += consumed as u64;
                 records.consume(consumed);
             }
             Err(PcapError::Eof) => return Ok(true),
             Err(PcapError::Incomplete(_)) => {
-                if records.refill().is_err() {
+                if let Err(e) = records.refill() {
                     return Err(CaptureError::Read {
                         file: name.to_owned(),
+                        reason: Some(e.to_string()),
                     });
                 }
             }
@@ -562,9 +683,10 @@ fn fill_blocks(
                     note_too_large(pipeline, name, *blocks + 1);
                     return Ok(true);
                 }
-                if records.refill().is_err() {
+                if let Err(e) = records.refill() {
                     return Err(CaptureError::Read {
                         file: name.to_owned(),
+                        reason: Some(e.to_string()),
                     });
                 }
             }
@@ -575,13 +697,15 @@ fn fill_blocks(
             Err(PcapError::ReadError) => {
                 return Err(CaptureError::Read {
                     file: name.to_owned(),
+                    reason: None,
                 });
             }
-            Err(e) => {
+            Err(_) => {
                 return Err(CaptureError::BadRecord {
                     file: name.to_owned(),
                     record: *blocks + 1,
-                    message: e.to_string(),
+                    offset: place.offset,
+                    message: describe_block(records.data(), place.big_endian),
                 });
             }
         }

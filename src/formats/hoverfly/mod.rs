@@ -41,8 +41,8 @@ pub const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Not valid JSON.
-    #[error("{file}: {error}")]
+    /// Not valid JSON: the line, and the pointer to the value being read.
+    #[error("{file}:{}: {error}", .error.line)]
     Syntax {
         /// The input's display name.
         file: String,

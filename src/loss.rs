@@ -3,6 +3,7 @@
 //! Nothing is dropped silently. `convert` prints each kind once as a warning with its count
 //! and first example, and `--strict` turns any recorded loss into an error.
 
+use crate::capture::{Note, Stats};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -153,4 +154,53 @@ impl Losses {
     pub fn iter(&self) -> impl Iterator<Item = (LossKind, &LossCount)> {
         self.0.iter().map(|(k, c)| (*k, c))
     }
+}
+
+/// Capture notes that say what was kept, changed as sent, or happened on the wire, rather
+/// than data that did not reach the output; `--strict` lets these pass. Any other note (a
+/// packet, flow, message or byte range left out) makes a `--strict` run fail.
+pub const INFORMATIONAL_NOTES: &[Note] = &[
+    // Kept, read as a proxy would.
+    Note::LenientHead,
+    // Kept as sent.
+    Note::DecodeFailed,
+    // The exchange is kept; what follows is not HTTP.
+    Note::Upgrade,
+    // Kept in the model; a format that needs a response records a loss when writing.
+    Note::Incomplete,
+    // A fact about the connection.
+    Note::Http2GoAway,
+    // Kept as an exchange.
+    Note::Http2PushPromise,
+];
+
+/// Why a `--strict` run must refuse its output: a loss, an invalid record skipped
+/// (`--keep-going`), or part of a capture that did not become an exchange. `None` when
+/// nothing was skipped or lost.
+pub fn strict_refusal(losses: &Losses, invalid: u64, capture: Option<&Stats>) -> Option<String> {
+    if !losses.is_empty() {
+        return Some("the output would lose information (see warnings)".into());
+    }
+    if invalid > 0 {
+        let records = if invalid == 1 {
+            "record was"
+        } else {
+            "records were"
+        };
+        return Some(format!(
+            "{invalid} invalid {records} skipped (see warnings)"
+        ));
+    }
+    let skipped = capture?
+        .notes
+        .iter()
+        .find(|(note, _)| !INFORMATIONAL_NOTES.contains(note));
+    skipped.map(|(note, c)| {
+        format!(
+            "part of the capture did not become exchanges: {}: {} (first: {})",
+            note.describe(),
+            c.count,
+            c.first
+        )
+    })
 }

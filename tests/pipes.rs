@@ -95,3 +95,41 @@ fn validate_reads_a_pipe_named_like_a_file() {
         "{stdout}"
     );
 }
+
+#[test]
+fn issue_16_every_command_ends_quietly_on_a_closed_pipe() {
+    // The capture reader's own thread, each writer, and the commands that print reports.
+    for args in [
+        &["convert", "testdata/pcap/cut-by-reset.pcap", "-q"][..],
+        &[
+            "convert",
+            "testdata/pcap/curl-keepalive.pcap",
+            "--to",
+            "har",
+            "-q",
+        ],
+        &[
+            "convert",
+            "testdata/pcap/curl-keepalive.pcap",
+            "--to",
+            "hoverfly",
+            "-q",
+        ],
+        &["convert", "testdata/har/chromium-site.har", "-q"],
+        &["convert", "testdata/hoverfly/sim-v5.3-labels.json", "-q"],
+        &["merge", "testdata/pcap/curl-keepalive.pcap", "-q"],
+        &["count", "testdata/pcap/curl-keepalive.pcap"],
+        &["stats", "testdata/pcap/curl-keepalive.pcap"],
+        &["stats", "testdata/har/chromium-site.har"],
+        &["schema", "list"],
+        &["schema", "show", "hoverfly-simulation/v5.3"],
+        &["man"],
+        &["completions", "bash"],
+        &["--help"],
+    ] {
+        // Loss warnings may come (to Hoverfly from a capture); no error, no failure.
+        let (code, stderr) = closed_stdout(args);
+        assert_eq!(code, Some(0), "wirecap {args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "wirecap {args:?}: {stderr}");
+    }
+}

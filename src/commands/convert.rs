@@ -84,7 +84,12 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     progress.finish();
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
-    if super::refused_by_strict(args.strict, &summary.losses) {
+    if super::refused_by_strict(
+        args.strict,
+        &summary.losses,
+        summary.invalid,
+        summary.capture.as_ref(),
+    ) {
         drop(sink);
         return Ok(ExitCode::from(1));
     }
@@ -204,9 +209,17 @@ fn run_simulation(
             .with_context(|| format!("writing {out_name}"))?;
     }
     progress.finish();
+    // A capture read into a simulation: its account, for --strict and the summary.
+    let stats = read_opts.capture.stats.as_ref();
+    summary.capture = stats.and_then(|s| s.lock().ok().map(|s| s.clone()));
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
-    if super::refused_by_strict(args.strict, &summary.losses) {
+    if super::refused_by_strict(
+        args.strict,
+        &summary.losses,
+        summary.invalid,
+        summary.capture.as_ref(),
+    ) {
         drop(sink);
         return Ok(ExitCode::from(1));
     }

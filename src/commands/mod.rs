@@ -288,9 +288,19 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         let kind = if let Some(e) = e.downcast_ref::<io::Error>() {
             Some(e.kind())
+        } else if let Some(wirecap::formats::Error::Write(e)) =
+            e.downcast_ref::<wirecap::formats::Error>()
+        {
+            // Transparent: the io::Error itself is not in the chain.
+            Some(e.kind())
         } else {
-            e.downcast_ref::<serde_json::Error>()
-                .and_then(serde_json::Error::io_error_kind)
+            match e.downcast_ref::<wirecap::formats::Error>() {
+                // Transparent: the io::Error is the variant itself, not its source.
+                Some(wirecap::formats::Error::Write(io)) => Some(io.kind()),
+                _ => e
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind),
+            }
         };
         kind == Some(io::ErrorKind::BrokenPipe)
     })
@@ -413,16 +423,22 @@ pub fn export_time(flag: Option<wirecap::model::Timestamp>) -> Result<wirecap::m
     Ok(Timestamp::from_unix(now, 0))
 }
 
-/// Under `--strict`, any loss refuses the output: says so and returns true; the caller drops
-/// the unwritten output and exits 1.
-pub fn refused_by_strict(strict: bool, losses: &Losses) -> bool {
-    let refused = strict && !losses.is_empty();
-    if refused {
-        eprintln!(
-            "wirecap: error: --strict: the output would lose information (see warnings); nothing was written"
-        );
+/// Under `--strict`, any loss, skipped invalid record or skipped part of a capture refuses
+/// the output (see [`wirecap::loss::strict_refusal`]): says so and returns true; the caller
+/// drops the unwritten output and exits 1.
+pub fn refused_by_strict(
+    strict: bool,
+    losses: &Losses,
+    invalid: u64,
+    capture: Option<&wirecap::capture::Stats>,
+) -> bool {
+    let reason = strict
+        .then(|| wirecap::loss::strict_refusal(losses, invalid, capture))
+        .flatten();
+    if let Some(why) = &reason {
+        eprintln!("wirecap: error: --strict: {why}; nothing was written");
     }
-    refused
+    reason.is_some()
 }
 
 /// The exit status of a run that wrote its output: 1 when invalid records were skipped.

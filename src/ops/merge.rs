@@ -151,11 +151,17 @@ fn read_whole(name: &str, opts: &Options, filter: &Filter) -> Result<(Simulation
         filter.simulation(&mut sim, &mut summary.filter);
         sim
     } else {
-        let exchanges = formats::read(format, input, &opts.read)?;
+        // A capture's own account, so that --strict can see what did not become exchanges.
+        let stats = (format == Format::Pcap)
+            .then(|| Arc::new(std::sync::Mutex::new(crate::capture::Stats::default())));
+        let mut read_opts = opts.read.clone();
+        read_opts.capture.stats = stats.clone();
+        let exchanges = formats::read(format, input, &read_opts)?;
         let convert_opts = convert::Options {
             keep_going: opts.keep_going,
         };
         let exchanges = convert::collect(exchanges, convert_opts, filter, &mut summary)?;
+        summary.capture = stats.and_then(|s| s.lock().ok().map(|s| s.clone()));
         Simulation::from_exchanges(exchanges, &mut summary.losses)
     };
     Ok((sim, summary))
@@ -185,6 +191,10 @@ fn into_simulation<W: Write + Send>(
             .invalid_examples
             .extend(summary.invalid_examples);
         run.summary.losses.merge(summary.losses);
+        if let Some(c) = summary.capture {
+            let all = run.summary.capture.get_or_insert_with(Default::default);
+            all.notes.merge(c.notes);
+        }
         sims.push((name.clone(), sim));
     }
     run.not_written = run.unpairable;

@@ -1,6 +1,5 @@
 //! `wirecap count`: tallies per file, in parallel across files, printed in input order.
 
-use super::Contents;
 use crate::cli::{CountArgs, CountBy, CountFormat};
 use crate::progress::Progress;
 use anyhow::Result;
@@ -10,6 +9,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use wirecap::count::{self, By, Tally};
+use wirecap::ops::look::Contents;
 
 #[derive(Serialize)]
 struct FileTally<'a> {

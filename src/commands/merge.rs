@@ -199,12 +199,13 @@ fn print_summary(args: &MergeArgs, to: Format, out_name: &str, run: &Merged, fil
 
 /// The library's error as the command reports it: the cause itself where the variant only
 /// wraps one, so the message and its chain (and a closed pipe's `io::Error`) are what they
-/// were when the merge lived here.
+/// were when the merge lived here; a failed write is said with the output's name.
 fn unwrap_error(e: op::Error, out_name: &str) -> anyhow::Error {
     match e {
-        op::Error::Read(wirecap::formats::Error::Write(e)) | op::Error::Write(e) => {
-            anyhow::Error::new(e).context(format!("writing {out_name}"))
-        }
+        op::Error::Simulation(e) => anyhow::Error::new(e).context(format!("writing {out_name}")),
+        op::Error::Read(wirecap::formats::Error::Write(e))
+        | op::Error::Write(e)
+        | op::Error::Flush(e) => anyhow::Error::new(e).context(format!("writing {out_name}")),
         op::Error::Read(e) => e.into(),
         op::Error::Convert(e) => e.into(),
         op::Error::Conflict(e) => e.into(),

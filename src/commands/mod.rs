@@ -144,15 +144,6 @@ fn write_summary_json(path: Option<&Path>, summary: &impl serde::Serialize) -> R
     Ok(file.commit()?)
 }
 
-/// What a file of any format holds, opened and detected, for commands that look at files
-/// rather than convert them (`count`, `stats`).
-enum Contents {
-    /// A Hoverfly document, read whole.
-    Simulation(wirecap::model::Simulation),
-    /// Any other format's exchanges, as they are read.
-    Exchanges(wirecap::formats::Exchanges),
-}
-
 /// The flags that shape reading, taken from whichever `*Args` a command has. They become
 /// [`ReadOptions`](wirecap::formats::ReadOptions) in one place, [`ReadFlags::resolve`], as
 /// ripgrep turns its `LowArgs` into `HiArgs`.
@@ -231,21 +222,18 @@ impl<'a> ReadFlags<'a> {
     }
 }
 
-/// Opens `name` (counting its bytes into `meter`), detects its format and starts reading it.
+/// Opens `name` for `count` and `stats` ([`wirecap::ops::look::open`]), with the errors
+/// worded as the commands report them.
 fn read_contents(
     name: &str,
     from: Option<wirecap::formats::Format>,
     opts: &wirecap::formats::ReadOptions,
     meter: Option<&std::sync::Arc<wirecap::meter::ReadMeter>>,
-) -> Result<Contents> {
-    use wirecap::formats::{self, Input};
-    let mut input = Input::open_metered(name, meter).with_context(|| format!("opening {name}"))?;
-    let format = input.detect(from)?;
-    Ok(if format.is_simulation() {
-        let mut losses = Losses::default();
-        Contents::Simulation(formats::read_simulation(format, input, opts, &mut losses)?)
-    } else {
-        Contents::Exchanges(formats::read(format, input, opts)?)
+) -> Result<wirecap::ops::look::Contents> {
+    use wirecap::ops::look;
+    look::open(name, from, opts, meter).map_err(|e| match e {
+        look::Error::Read(e) => e.into(),
+        other => other.into(),
     })
 }
 

@@ -1,7 +1,7 @@
 //! `wirecap stats`: files gathered in parallel, summarised together, printed as tables (and
 //! as JSON with `--summary-json`).
 
-use super::{Contents, count_of};
+use super::count_of;
 use crate::cli::StatsArgs;
 use crate::progress::Progress;
 use anyhow::Result;
@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use wirecap::loss::Losses;
+use wirecap::ops::look::Contents;
 use wirecap::stats::{Gathered, Latency, Ranked, Report, Sizes};
 
 /// Runs `wirecap stats`.

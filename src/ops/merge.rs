@@ -108,6 +108,12 @@ pub enum Error {
     /// Writing the output failed.
     #[error(transparent)]
     Write(#[from] io::Error),
+    /// The merged simulation could not be written.
+    #[error("writing the simulation")]
+    Simulation(#[source] formats::Error),
+    /// The merged simulation could not be flushed to the output.
+    #[error("writing the simulation")]
+    Flush(#[source] io::Error),
 }
 
 /// Merges `inputs` (paths, `-` for standard input) into `out` as `opts` says, tallying into
@@ -202,10 +208,11 @@ fn into_simulation<W: Write + Send>(
         &opts.write,
         &mut out,
         &mut run.summary.losses,
-    )?;
+    )
+    .map_err(Error::Simulation)?;
     run.written = n as u64;
     run.not_written += (merged.pairs.len() as u64).saturating_sub(n as u64);
-    out.flush()?;
+    out.flush().map_err(Error::Flush)?;
     Ok(out)
 }
 

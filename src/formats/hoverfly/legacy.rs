@@ -11,8 +11,8 @@
 
 use super::de::{Nullable, from_value};
 use super::shared::{Ctx, DelayView, RequestV1View, ResponseView, V1Kind};
-use super::write::v1::{RecordOut, RequestV1Out, ResponseV1Out, convertible, finish, note_globals};
-use super::write::{AnyMethod, delays_out};
+use super::write::v1::{RecordOut, RequestV1Out, ResponseV1Out, convertible, note_globals};
+use super::write::{AnyMethod, delays_out, finish};
 use super::{Error, Upgrade};
 use crate::codec::query;
 use crate::formats::detect::Legacy;

@@ -164,6 +164,17 @@ pub(super) struct DocView<P> {
     pub data: DataView<P>,
 }
 
+impl<P> DocView<P> {
+    /// The document's global actions, literals and variables as a simulation without pairs,
+    /// and its pairs, each with its index and JSON pointer, for the version's reader.
+    pub(super) fn into_parts(self) -> (Simulation, impl Iterator<Item = (usize, String, P)>) {
+        let data = self.data;
+        let sim = globals(data.global_actions, data.literals, data.variables);
+        let pairs = data.pairs.unwrap_or_default().into_iter().enumerate();
+        (sim, pairs.map(|(i, p)| (i, format!("/data/pairs/{i}"), p)))
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // v1 (also the request shape of legacy `/api/records` and `/api/templates`).
 
@@ -335,7 +346,7 @@ pub(super) fn push_matchers(fields: &mut Fields<Vec<Matcher>>, key: String, ms: 
     }
 }
 
-pub(super) fn globals(
+fn globals(
     ga: Option<GlobalActionsView>,
     literals: Option<Vec<LiteralView>>,
     variables: Option<Vec<VariableView>>,

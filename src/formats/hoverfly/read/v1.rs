@@ -2,7 +2,7 @@
 //! recordings from templates, as Hoverfly's `upgradeV1` turns them into matchers.
 
 use super::super::de::from_value;
-use super::super::shared::{Ctx, DocView, RequestV1View, ResponseView, globals};
+use super::super::shared::{Ctx, DocView, RequestV1View, ResponseView};
 use super::super::{Error, Upgrade};
 use crate::loss::LossKind;
 use crate::model::{Pair, Simulation};
@@ -59,11 +59,7 @@ pub(super) fn read(doc: &Value, upgrade: Upgrade, ctx: &mut Ctx<'_>) -> Result<S
         }
     }
     let doc: DocView<PairV1View> = from_value(doc, file)?;
-    let mut sim = globals(
-        doc.data.global_actions,
-        doc.data.literals,
-        doc.data.variables,
-    );
+    let (mut sim, pairs) = doc.into_parts();
     if upgrade == Upgrade::HoverflyCompat && !sim.delays.is_empty() {
         ctx.note(
             LossKind::HoverflyUpgrade,
@@ -71,8 +67,7 @@ pub(super) fn read(doc: &Value, upgrade: Upgrade, ctx: &mut Ctx<'_>) -> Result<S
         );
         sim.delays.clear();
     }
-    for (i, p) in doc.data.pairs.unwrap_or_default().into_iter().enumerate() {
-        let ptr = format!("/data/pairs/{i}");
+    for (i, ptr, p) in pairs {
         let kind = p.request.kind();
         let request = p
             .request

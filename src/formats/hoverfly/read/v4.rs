@@ -2,7 +2,7 @@
 //! Hoverfly's `upgradeV2`/`upgradeV4` turn them into matcher lists.
 
 use super::super::de::{OrderedMap, from_value};
-use super::super::shared::{Ctx, DocView, ResponseView, globals, legacy_query, push_matchers};
+use super::super::shared::{Ctx, DocView, ResponseView, legacy_query, push_matchers};
 use super::super::{Error, Upgrade};
 use crate::loss::LossKind;
 use crate::model::simulation::Fields;
@@ -152,13 +152,8 @@ pub(super) fn read(
 ) -> Result<Simulation, Error> {
     let file = ctx.file;
     let doc: DocView<PairV4View> = from_value(doc, file)?;
-    let mut sim = globals(
-        doc.data.global_actions,
-        doc.data.literals,
-        doc.data.variables,
-    );
-    for (i, p) in doc.data.pairs.unwrap_or_default().into_iter().enumerate() {
-        let ptr = format!("/data/pairs/{i}");
+    let (mut sim, pairs) = doc.into_parts();
+    for (i, ptr, p) in pairs {
         let request = p
             .request
             .into_model(upgrade, ctx, &format!("{ptr}/request"));

@@ -2,7 +2,7 @@
 //! are; only `deprecatedQuery` is upgraded.
 
 use super::super::de::{OrderedMap, from_value};
-use super::super::shared::{Ctx, DocView, ResponseView, globals, legacy_query, push_matchers};
+use super::super::shared::{Ctx, DocView, ResponseView, legacy_query, push_matchers};
 use super::super::{Error, Upgrade};
 use crate::loss::LossKind;
 use crate::model::simulation::Fields;
@@ -131,13 +131,8 @@ impl RequestV5View {
 pub(super) fn read(doc: &Value, upgrade: Upgrade, ctx: &mut Ctx<'_>) -> Result<Simulation, Error> {
     let file = ctx.file;
     let doc: DocView<PairV5View> = from_value(doc, file)?;
-    let mut sim = globals(
-        doc.data.global_actions,
-        doc.data.literals,
-        doc.data.variables,
-    );
-    for (i, p) in doc.data.pairs.unwrap_or_default().into_iter().enumerate() {
-        let ptr = format!("/data/pairs/{i}");
+    let (mut sim, pairs) = doc.into_parts();
+    for (i, ptr, p) in pairs {
         let request = p
             .request
             .into_model(upgrade, ctx, &format!("{ptr}/request"));

@@ -12,6 +12,7 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::io::{self, Write};
 
 // ---------------------------------------------------------------------------------------------
 // Writing.
@@ -294,4 +295,16 @@ pub(super) fn meta_out(version: SchemaVersion, sim: &Simulation, opts: &WriteOpt
         hoverfly_version: hoverfly_version(),
         time_exported,
     }
+}
+
+/// Writes a whole document, pretty-printed with a final newline as Hoverfly exports it, and
+/// returns `written` (the pairs it holds).
+pub(super) fn finish<W: Write>(
+    out: &mut W,
+    doc: &impl Serialize,
+    written: usize,
+) -> io::Result<usize> {
+    serde_json::to_writer_pretty(&mut *out, doc)?;
+    out.write_all(b"\n")?;
+    Ok(written)
 }

@@ -4,7 +4,9 @@
 
 use super::super::SchemaVersion;
 use super::super::shared::V1Kind;
-use super::{AnyMethod, MetaOut, WriteOptions, body_out, delays_out, headers_out, meta_out};
+use super::{
+    AnyMethod, MetaOut, WriteOptions, body_out, delays_out, finish, headers_out, meta_out,
+};
 use crate::loss::{LossKind, Losses};
 use crate::model::simulation::ser_fields;
 use crate::model::{Matcher, Pair, Simulation};
@@ -186,16 +188,6 @@ pub(in crate::formats::hoverfly) fn note_globals(
             format!("{n} global delays, literals or variables")
         });
     }
-}
-
-pub(in crate::formats::hoverfly) fn finish<W: Write>(
-    out: &mut W,
-    doc: &impl Serialize,
-    written: usize,
-) -> io::Result<usize> {
-    serde_json::to_writer_pretty(&mut *out, doc)?;
-    out.write_all(b"\n")?;
-    Ok(written)
 }
 
 /// Writes a simulation document with `schemaVersion` v1.

@@ -2,7 +2,7 @@
 //! objects; pairs whose matchers the version cannot express are skipped with a loss note.
 
 use super::super::SchemaVersion;
-use super::{AnyMethod, DocOut, WriteOptions, body_out, delays_out, headers_out, meta_out};
+use super::{AnyMethod, DocOut, WriteOptions, body_out, delays_out, finish, headers_out, meta_out};
 use crate::loss::{LossKind, Losses};
 use crate::model::simulation::{Fields, ser_fields};
 use crate::model::{Matcher, RequestMatcher, Simulation};
@@ -293,7 +293,5 @@ pub fn write_v4<W: Write>(
         data: serde_json::json!({ "pairs": pairs, "globalActions": { "delays": delays } }),
         meta: meta_out(version, sim, opts),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    out.write_all(b"\n")?;
-    Ok(n)
+    finish(out, &doc, n)
 }

@@ -4,7 +4,7 @@
 use super::super::SchemaVersion;
 use super::super::version::pair_version;
 use super::{
-    AnyMethod, DelayOut, DocOut, KeyOrder, WriteOptions, body_out, delays_out, headers_out,
+    AnyMethod, DelayOut, DocOut, KeyOrder, WriteOptions, body_out, delays_out, finish, headers_out,
     meta_out,
 };
 use crate::loss::{LossKind, Losses};
@@ -194,9 +194,7 @@ pub fn write_v5<W: Write>(
         data,
         meta: meta_out(version, sim, opts),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    out.write_all(b"\n")?;
-    Ok(n)
+    finish(out, &doc, n)
 }
 
 /// One pair as `shape` writes it, noting what its version leaves out.

@@ -1,0 +1,57 @@
+//! Opening a file of any format to look at it rather than convert it (`count`, `stats`): the
+//! format detected, a Hoverfly document read whole, anything else streamed as exchanges.
+
+use crate::formats::{self, Exchanges, Format, Input, ReadOptions};
+use crate::loss::Losses;
+use crate::meter::ReadMeter;
+use crate::model::Simulation;
+use std::io;
+use std::sync::Arc;
+
+/// What a file of any format holds.
+pub enum Contents {
+    /// A Hoverfly document, read whole.
+    Simulation(Simulation),
+    /// Any other format's exchanges, as they are read.
+    Exchanges(Exchanges),
+}
+
+/// Why a file could not be opened for looking.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be opened.
+    #[error("opening {name}")]
+    Open {
+        /// The file as named.
+        name: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// Its format could not be told, or reading it failed.
+    #[error(transparent)]
+    Read(#[from] formats::Error),
+}
+
+/// Opens `name` (`-` for standard input; counting its bytes into `meter`), detects its
+/// format (`from` first) and starts reading it. What a Hoverfly file loses on reading is
+/// not reported: looking needs the pairs only.
+pub fn open(
+    name: &str,
+    from: Option<Format>,
+    opts: &ReadOptions,
+    meter: Option<&Arc<ReadMeter>>,
+) -> Result<Contents, Error> {
+    let mut input = Input::open_metered(name, meter).map_err(|source| Error::Open {
+        name: name.to_owned(),
+        source,
+    })?;
+    let format = input.detect(from)?;
+    Ok(if format.is_simulation() {
+        let mut losses = Losses::default();
+        Contents::Simulation(formats::read_simulation(format, input, opts, &mut losses)?)
+    } else {
+        Contents::Exchanges(formats::read(format, input, opts)?)
+    })
+}

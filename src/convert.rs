@@ -227,15 +227,16 @@ pub fn run_split(
     Ok(paths)
 }
 
-/// Collects every exchange of `input` (for a simulation output), tallying like [`run`].
+/// Collects every exchange of `input` (for a simulation output), tallying like [`run`],
+/// a capture's account included.
 pub fn collect(
-    input: Exchanges,
+    mut input: Exchanges,
     opts: Options,
     filter: &Filter,
     summary: &mut Summary,
 ) -> Result<Vec<Exchange>, Error> {
     let mut out = Vec::new();
-    for item in input {
+    for item in input.by_ref() {
         match item {
             Ok(mut ex) => {
                 summary.read += 1;
@@ -246,6 +247,7 @@ pub fn collect(
             Err(e) => summary.skip_invalid(e, opts)?,
         }
     }
+    summary.capture = input.capture_stats().cloned();
     Ok(out)
 }
 

@@ -219,8 +219,11 @@ impl Connection {
                         self.finish_slot(s);
                     }
                 }
-                // Room for one request, not four: most connections never pipeline.
-                self.slots.reserve_exact(1);
+                // Room for one request, not four: most connections never pipeline. Later
+                // pushes grow by doubling.
+                if self.slots.capacity() == 0 {
+                    self.slots.reserve_exact(1);
+                }
                 self.slots.push_back(Slot {
                     request,
                     start,
@@ -558,8 +561,10 @@ impl Connection {
             }
         }
         // Most connections carry one exchange: room for one, not the four a first push makes
-        // (a million open flows held 2.8 KB each that way).
-        self.ready.reserve_exact(1);
+        // (a million open flows held 2.8 KB each that way). Later pushes grow by doubling.
+        if self.ready.capacity() == 0 {
+            self.ready.reserve_exact(1);
+        }
         self.ready.push(Ready {
             ts: slot.start.ts,
             index,

@@ -182,21 +182,7 @@ pub fn split_authority(authority: &str) -> (String, Option<u16>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn request(target: &str) -> Request {
-        Request {
-            method: "GET".into(),
-            scheme: Scheme::Http,
-            host: "h".into(),
-            port: None,
-            target: target.into(),
-            version: None,
-            headers: Headers::new(),
-            body: Body::default(),
-            trailers: Headers::new(),
-            timestamp: None,
-        }
-    }
+    use crate::test_support::request;
 
     #[test]
     fn target_splits_into_path_and_query() {

@@ -163,12 +163,11 @@ pub const QUEUED_BATCHES: usize = 1;
 
 /// Reads records and runs the pipeline, one batch at a time.
 struct Batches {
-    /// The capture being read.
-    name: String,
     source: Source,
     /// Captures still to read after this one, as one capture with it.
     rest: VecDeque<Input>,
-    /// Where each capture's packets start in the numbering of the whole set, and its name.
+    /// Where each capture's packets start in the numbering of the whole set, and its name;
+    /// the last is the one being read.
     files: Vec<(u64, String)>,
     pipeline: Pipeline,
     /// Packets of the whole set so far: frames are numbered across the set, and exchanges
@@ -370,8 +369,7 @@ impl Batches {
         let source = Source::open(&name, reader, 0)?;
         let pipeline = Pipeline::new(&name, opts);
         Ok(Self {
-            files: vec![(0, name.clone())],
-            name,
+            files: vec![(0, name)],
             source,
             rest: VecDeque::new(),
             pipeline,
@@ -394,8 +392,7 @@ impl Batches {
         {
             (new.buf, new.spare) = (old.buf, old.spare);
         }
-        self.files.push((self.packets, input.name.clone()));
-        self.name = input.name;
+        self.files.push((self.packets, input.name));
         self.blocks = 0;
         Ok(())
     }
@@ -420,9 +417,10 @@ impl Batches {
     fn fill_batch(&mut self) -> Result<bool, Error> {
         // One clock reading per batch: the records and their link, IP and TCP headers together.
         let started = Instant::now();
+        let name = self.files.last().map_or("", |(_, name)| name.as_str());
         let result = match &mut self.source {
             Source::Legacy(legacy) => {
-                legacy.fill_batch(&self.name, &mut self.pipeline, &mut self.packets)
+                legacy.fill_batch(name, &mut self.pipeline, &mut self.packets)
             }
             Source::Blocks {
                 records,
@@ -430,7 +428,7 @@ impl Batches {
                 place,
                 base,
             } => fill_blocks(
-                &self.name,
+                name,
                 (records, place),
                 interfaces,
                 &mut self.pipeline,

@@ -163,16 +163,23 @@ impl<V: Weigh> Memo<V> {
         if input.len() < self.min_bytes || input.len() > MAX_INPUT_BYTES {
             return Found::Miss(None);
         }
+        {
+            let Ok(inner) = self.inner.lock() else {
+                return Found::Miss(None);
+            };
+            let known = inner.by_address.get(&input.address());
+            if let Some(e) = known.and_then(|hash| inner.entries.get(hash)) {
+                if Bytes::same(&e.input, input) && *e.tag == *tag {
+                    return Found::Hit(e.value.clone());
+                }
+            }
+        }
+        // Hashed with the lock released: the threads that encode a batch all come here, and a
+        // body's hash under the lock made them take turns.
+        let hash = hash(tag.as_bytes(), input);
         let Ok(mut inner) = self.inner.lock() else {
             return Found::Miss(None);
         };
-        let known = inner.by_address.get(&input.address());
-        if let Some(e) = known.and_then(|hash| inner.entries.get(hash)) {
-            if Bytes::same(&e.input, input) && *e.tag == *tag {
-                return Found::Hit(e.value.clone());
-            }
-        }
-        let hash = hash(tag.as_bytes(), input);
         if let Some(e) = inner.entries.get(&hash) {
             let (t, i, v) = (e.tag.clone(), e.input.clone(), e.value.clone());
             drop(inner);

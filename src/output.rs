@@ -414,6 +414,11 @@ impl Write for AtomicFile {
         self.wrote(buf.len());
         Ok(())
     }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let n = self.writer.write_vectored(bufs)?;
+        self.wrote(n);
+        Ok(n)
+    }
     fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
     }

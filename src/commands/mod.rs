@@ -341,6 +341,12 @@ impl Write for Sink {
             Sink::File(f) => f.write_all(buf),
         }
     }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Sink::Stdout(w) => w.write_vectored(bufs),
+            Sink::File(f) => f.write_vectored(bufs),
+        }
+    }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Sink::Stdout(w) => w.flush(),

@@ -41,7 +41,10 @@ pub struct Ahead {
     guesses: VecDeque<Guess>,
     /// The key's IV when the guesses were made: a KeyUpdate gives a new one.
     iv: [u8; 12],
+    /// The run's ciphertext, in its first `saved_len` bytes (the rest is room kept from
+    /// longer runs).
     saved: Vec<u8>,
+    saved_len: usize,
     /// Where `saved` starts in the buffer.
     saved_from: usize,
 }
@@ -81,10 +84,10 @@ impl Ahead {
     /// Called before the buffer's front is dropped or its bytes are read another way.
     pub fn put_back(&mut self, buf: &mut [u8]) {
         if let Some(first) = self.guesses.front() {
-            let end = self.saved_from + self.saved.len();
+            let end = self.saved_from + self.saved_len;
             if let (Some(to), Some(from)) = (
                 buf.get_mut(first.body_start..end),
-                self.saved.get(first.body_start - self.saved_from..),
+                self.saved[..self.saved_len].get(first.body_start - self.saved_from..),
             ) {
                 to.copy_from_slice(from);
             }
@@ -95,7 +98,7 @@ impl Ahead {
     /// Forgets the guesses, for a buffer that was emptied.
     pub fn forget(&mut self) {
         self.guesses.clear();
-        self.saved.clear();
+        self.saved_len = 0;
     }
 
     fn leads_with(&self, body_start: usize, key: &RecordKey) -> bool {
@@ -126,25 +129,35 @@ impl Ahead {
         if records.len() < MIN_RECORDS {
             return;
         }
-        self.saved.clear();
-        self.saved.extend_from_slice(&buf[at..pos]);
+        let len = pos - at;
+        if self.saved.len() < len {
+            self.saved.resize(len, 0);
+        }
+        self.saved_len = len;
         self.saved_from = at;
         self.iv = key.iv();
         let mut jobs = Vec::with_capacity(records.len());
         let mut rest = &mut buf[at..pos];
+        let mut room = &mut self.saved[..len];
         let mut offset = at;
         for (i, (header, body)) in records.iter().enumerate() {
             let (record, tail) = rest.split_at_mut(body.end - offset);
-            jobs.push((header, &mut record[5..], key.seq + i as u64, body.start));
-            rest = tail;
+            let (copy, room_tail) = room.split_at_mut(body.end - offset);
+            jobs.push((header, record, copy, key.seq + i as u64, body.start));
+            (rest, room) = (tail, room_tail);
             offset = body.end;
         }
+        // Each job keeps its record's ciphertext before opening it in place: on one busy
+        // connection this copy, made for the whole run before the jobs, was a serial pass.
         let guesses: Vec<Guess> = jobs
             .into_par_iter()
-            .map(|(header, body, seq, body_start)| Guess {
-                body_start,
-                seq,
-                result: key.open_at(seq, header, body),
+            .map(|(header, record, copy, seq, body_start)| {
+                copy.copy_from_slice(record);
+                Guess {
+                    body_start,
+                    seq,
+                    result: key.open_at(seq, header, &mut record[5..]),
+                }
             })
             .collect();
         self.guesses = guesses.into();

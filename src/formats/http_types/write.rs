@@ -9,20 +9,20 @@ use crate::loss::{LossKind, Losses};
 use crate::memo::{Found, Memo};
 use crate::model::{Body, Exchange, Headers, Timestamp};
 use serde_json::{Map, Value};
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Writes exchanges as http-types JSONL, one line each, as they arrive.
 pub struct Writer<W: Write> {
     out: W,
-    line: Vec<u8>,
+    line: Lines,
     escaped: Escaped,
     /// Lines of the last batch, written while the next batch is encoded.
-    pending: Vec<Vec<u8>>,
+    pending: Vec<Lines>,
     /// Emptied buffers of batches written before, reused so the allocator does not map and
     /// fault in fresh pages for every batch.
-    spare: Vec<Vec<u8>>,
+    spare: Vec<Lines>,
     timings: crate::formats::WriteTimings,
 }
 
@@ -31,7 +31,7 @@ impl<W: Write> Writer<W> {
     pub fn new(out: W) -> Self {
         Self {
             out,
-            line: Vec::with_capacity(4096),
+            line: Lines::default(),
             escaped: Memo::new(ESCAPE_MEMO_MIN_BYTES),
             pending: Vec::new(),
             spare: Vec::new(),
@@ -46,7 +46,7 @@ impl<W: Write> Writer<W> {
         if !encode_line(ex, losses, &self.escaped, &mut self.line) {
             return Ok(false);
         }
-        self.out.write_all(&self.line)?;
+        self.line.write_to(&mut self.out)?;
         Ok(true)
     }
 
@@ -68,11 +68,11 @@ impl<W: Write> Writer<W> {
         let (written, encoded) = std::thread::scope(|scope| {
             let writing = scope.spawn(move || {
                 let started = Instant::now();
-                let done = pending.iter().try_for_each(|b| out.write_all(b));
-                pending.iter_mut().for_each(Vec::clear);
+                let done = pending.iter().try_for_each(|lines| lines.write_to(out));
+                pending.iter_mut().for_each(Lines::clear);
                 (done, started.elapsed(), pending)
             });
-            let encoded: Vec<(Vec<u8>, Losses, u64, Duration)> = batch
+            let encoded: Vec<(Lines, Losses, u64, Duration)> = batch
                 .par_chunks(PER_TASK)
                 .map(|chunk| {
                     let started = Instant::now();
@@ -80,7 +80,9 @@ impl<W: Write> Writer<W> {
                     let bodies: usize = chunk.iter().map(Exchange::body_bytes).sum();
                     let reused = spare.lock().ok().and_then(|mut s| s.pop());
                     let mut lines = reused.unwrap_or_default();
-                    lines.reserve(bodies + bodies / 16 + chunk.len() * 1024);
+                    lines
+                        .bytes
+                        .reserve(bodies + bodies / 16 + chunk.len() * 1024);
                     let mut lost = Losses::default();
                     let written = chunk
                         .iter()
@@ -113,7 +115,7 @@ impl<W: Write> Writer<W> {
     fn write_pending(&mut self) -> io::Result<()> {
         let started = Instant::now();
         for lines in std::mem::take(&mut self.pending) {
-            self.out.write_all(&lines)?;
+            lines.write_to(&mut self.out)?;
         }
         self.timings.write_ms += started.elapsed().as_secs_f64() * 1e3;
         Ok(())
@@ -132,8 +134,55 @@ impl<W: Write> Writer<W> {
     }
 }
 
+/// Encoded lines on their way out: their own bytes, and bodies shared with the escape memo,
+/// each due at an offset of `bytes`. A repeated body goes from the memo to the file in one
+/// vectored write, without first being copied into its line.
+#[derive(Default)]
+struct Lines {
+    bytes: Vec<u8>,
+    shared: Vec<(usize, Arc<Option<Vec<u8>>>)>,
+}
+
+impl Lines {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.shared.clear();
+    }
+
+    fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
+        let mut slices = Vec::with_capacity(2 * self.shared.len() + 1);
+        let mut at = 0;
+        for (offset, body) in &self.shared {
+            slices.push(IoSlice::new(&self.bytes[at..*offset]));
+            if let Some(json) = body.as_deref() {
+                slices.push(IoSlice::new(json));
+            }
+            at = *offset;
+        }
+        slices.push(IoSlice::new(&self.bytes[at..]));
+        write_all_vectored(out, &mut slices)
+    }
+}
+
+/// `Write::write_all_vectored`, which is not stable yet.
+fn write_all_vectored(out: &mut impl Write, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+    IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        match out.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// `body` ready for a line, or `None` when it is not UTF-8.
 fn as_text<'a>(body: &'a Body, escaped: &Escaped) -> Option<BodyOut<'a>> {
+    if !may_be_text(&body.bytes) {
+        return None;
+    }
     let found = match escaped.find("", &body.bytes) {
         Found::Hit(found) => found,
         Found::Miss(ticket) => {
@@ -152,6 +201,19 @@ fn as_text<'a>(body: &'a Body, escaped: &Escaped) -> Option<BodyOut<'a>> {
         }
     };
     found.is_some().then_some(BodyOut::Escaped(found))
+}
+
+/// Whether `bytes` can still be UTF-8 after a look at their start: a binary body (an image,
+/// a compressed blob) nearly always shows a byte that cannot begin or continue a character
+/// within its first few hundred, and then needs neither the memo's hash nor its comparison.
+fn may_be_text(bytes: &[u8]) -> bool {
+    /// Bytes looked at.
+    const HEAD: usize = 256;
+    match std::str::from_utf8(&bytes[..bytes.len().min(HEAD)]) {
+        Ok(_) => true,
+        // A character cut by the end of the head is not an error.
+        Err(e) => e.error_len().is_none(),
+    }
 }
 
 fn pairs(headers: &Headers) -> Vec<(String, String)> {
@@ -180,12 +242,12 @@ enum BodyOut<'a> {
 }
 
 /// Appends `ex` as one line to `out`, or records why it cannot be written and returns false.
-fn encode_line(ex: &Exchange, losses: &mut Losses, escaped: &Escaped, out: &mut Vec<u8>) -> bool {
+fn encode_line(ex: &Exchange, losses: &mut Losses, escaped: &Escaped, out: &mut Lines) -> bool {
     let Some(view) = to_view(ex, losses, escaped) else {
         return false;
     };
-    view.write_json(out);
-    out.push(b'\n');
+    view.write_json(&mut out.bytes, &mut out.shared);
+    out.bytes.push(b'\n');
     true
 }
 
@@ -220,7 +282,7 @@ impl ExchangeOut<'_> {
     /// Appends the exchange as one JSON object (no newline). Written by hand rather than
     /// derived so that bodies go through [`json::write_str`]; the bytes are what serde_json
     /// would write for the same fields in the same order.
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>, shared: &mut Vec<(usize, Arc<Option<Vec<u8>>>)>) {
         let r = &self.request;
         out.extend_from_slice(b"{\"request\":{\"method\":");
         json::write_str(out, r.method);
@@ -236,14 +298,14 @@ impl ExchangeOut<'_> {
         write_grouped(out, &r.query);
         out.extend_from_slice(b",\"headers\":");
         write_grouped(out, &r.headers);
-        write_body(out, r.body.as_ref());
+        write_body(out, shared, r.body.as_ref());
         write_optional(out, "timestamp", r.timestamp.as_deref());
         let p = &self.response;
         out.extend_from_slice(b"},\"response\":{\"statusCode\":");
         out.extend_from_slice(p.status_code.to_string().as_bytes());
         out.extend_from_slice(b",\"headers\":");
         write_grouped(out, &p.headers);
-        write_body(out, p.body.as_ref());
+        write_body(out, shared, p.body.as_ref());
         write_optional(out, "timestamp", p.timestamp.as_deref());
         out.push(b'}');
         let mut first = true;
@@ -277,14 +339,18 @@ fn write_optional(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
     }
 }
 
-fn write_body(out: &mut Vec<u8>, body: Option<&BodyOut<'_>>) {
+fn write_body(
+    out: &mut Vec<u8>,
+    shared: &mut Vec<(usize, Arc<Option<Vec<u8>>>)>,
+    body: Option<&BodyOut<'_>>,
+) {
     match body {
         None => {}
         Some(BodyOut::Text(text)) => write_optional(out, "body", Some(text)),
         Some(BodyOut::Escaped(escaped)) => {
-            if let Some(json) = escaped.as_deref() {
+            if escaped.is_some() {
                 out.extend_from_slice(b",\"body\":");
-                out.extend_from_slice(json);
+                shared.push((out.len(), escaped.clone()));
             }
         }
     }
@@ -452,4 +518,25 @@ fn to_view<'a>(
         meta: &ex.extra,
         extras,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_be_text;
+
+    #[test]
+    fn a_body_is_ruled_out_as_text_only_by_a_byte_that_breaks_utf8_in_its_head() {
+        assert!(may_be_text(b""));
+        assert!(may_be_text("{\"name\": \"caf\u{e9}\"}".as_bytes()));
+        // A three-byte character that straddles the end of the head is still text.
+        let mut cut = vec![b'a'; 255];
+        cut.extend_from_slice("\u{20ac}".as_bytes());
+        assert!(may_be_text(&cut));
+        assert!(!may_be_text(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"));
+        assert!(!may_be_text(&[0x1f, 0x8b, 0x08, 0x00]));
+        // Past the head nothing is looked at: the full check comes later.
+        let mut late = vec![b'a'; 300];
+        late.push(0xff);
+        assert!(may_be_text(&late));
+    }
 }

@@ -87,7 +87,8 @@ pub const MAX_HELD_EXCHANGES: usize = 50_000;
 pub struct Options {
     /// Keep content-encoded bodies as sent.
     pub keep_encoding: bool,
-    /// Leave out requests without a response.
+    /// Leave out requests without a response, and HTTP/1 exchanges with a body that lost
+    /// bytes in a gap.
     pub drop_incomplete: bool,
     /// Seconds of silence after which a flow is flushed.
     pub idle_timeout_secs: u64,

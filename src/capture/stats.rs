@@ -16,6 +16,9 @@ pub enum Note {
     Gap,
     /// An exchange dropped because bytes of it were in a gap.
     LostToGap,
+    /// An exchange kept with bytes of a body lost in a gap, the body marked with the missing
+    /// ranges (dropped instead, as [`Note::LostToGap`], under `--drop-incomplete`).
+    GapInBody,
     /// A message head that did not parse.
     UnparseableHead,
     /// A response head kept by a lenient reading: a space before a colon, a folded line.
@@ -76,6 +79,9 @@ impl Note {
             Note::NonHttpFlow => "TCP flows that are not HTTP/1.x or HTTP/2",
             Note::Gap => "gaps in TCP streams (bytes never captured)",
             Note::LostToGap => "exchanges dropped because part of them was in a gap",
+            Note::GapInBody => {
+                "exchanges kept with body bytes lost in a gap (body marked incomplete; --drop-incomplete drops them)"
+            }
             Note::UnparseableHead => "message heads that did not parse",
             Note::LenientHead => {
                 "response heads kept as a proxy reads them (space before a colon, folded line; RFC 9112 §5)"

@@ -315,7 +315,13 @@ impl Connection {
                     });
                 }
                 let interim = (100..200).contains(&status) && status != 101;
-                let framing = response_framing(method.as_deref(), status, &headers);
+                let framing = match response_framing(method.as_deref(), status, &headers) {
+                    Ok(framing) => framing,
+                    Err(why) => {
+                        self.skip_invalid_response(slot, status, &why, start);
+                        return;
+                    }
+                };
                 let h2c = status == 101
                     && slot.is_some_and(|i| offers_h2c(&self.slots[i].request, &headers));
                 self.current = Some(CurrentResponse {
@@ -437,6 +443,22 @@ impl Connection {
         }
         self.server.stop();
         self.client.stop();
+    }
+
+    /// A response head whose body cannot be delimited (RFC 9112 §6.3 item 5): counted as a
+    /// message that did not parse, its request left without a response, and the parser
+    /// resynchronises at the next response, which pairs with the next request (FIFO).
+    fn skip_invalid_response(&mut self, slot: Option<usize>, status: u16, why: &str, at: Origin) {
+        self.notes.record(Note::UnparseableHead, || {
+            format!(
+                "{}: packet {}: response {status}: {why}, so its body's end is unknown (RFC 9112 §6.3); skipped to the next response",
+                self.info.label, at.packet
+            )
+        });
+        if slot.is_some() {
+            self.answered += 1;
+        }
+        self.server.skip_to_next_message();
     }
 
     /// A body went past the body limit (`--max-body-bytes`); the rest was discarded.
@@ -1019,6 +1041,38 @@ mod tests {
                 vec![$($want.to_string()),*] as Vec<String>
             )
         };
+    }
+
+    /// Issue 16: a response whose Content-Length is invalid (RFC 9112 §6.3 item 5) has no
+    /// body end to trust: it is counted as malformed, its request stays without a response,
+    /// and the next response is found and paired, instead of being read as its body.
+    #[test]
+    fn issue_16_an_invalid_content_length_skips_one_response_not_the_rest() {
+        for bad in ["1x8", "5, 7", "99999999999999999999"] {
+            let mut c = conn();
+            let gets = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+            let first = format!("HTTP/1.1 200 OK\r\nContent-Length: {bad}\r\n\r\nhello\r\n");
+            let second = "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno";
+            c.feed(C, Chunk::Data(gets.as_bytes(), origin(1)));
+            c.feed(S, Chunk::Data(first.as_bytes(), origin(2)));
+            c.feed(S, Chunk::Data(second.as_bytes(), origin(3)));
+            c.finish();
+            let got: Vec<String> = c
+                .ready
+                .iter()
+                .map(|r| {
+                    let e = &r.exchange;
+                    let resp = e
+                        .response
+                        .as_ref()
+                        .map(|p| (p.status, p.body.bytes.to_vec()));
+                    format!("{} {resp:?}", e.request.target)
+                })
+                .collect();
+            assert_eq!(got, ["/a None", "/b Some((404, [110, 111]))"], "{bad}");
+            assert_eq!(c.notes.count(Note::UnparseableHead), 1, "{bad}");
+            assert_eq!(c.responses, 1, "{bad}");
+        }
     }
 
     /// Issue 16: a body with a gap keeps its exchange; only the bytes seen are kept, and the

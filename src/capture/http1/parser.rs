@@ -384,6 +384,14 @@ impl MessageParser {
         }
     }
 
+    /// Gives up on the message whose head was just returned, its body's end unknown (an
+    /// invalid Content-Length), and looks for the next message start.
+    pub fn skip_to_next_message(&mut self) {
+        self.clear_body_flags();
+        self.body.clear();
+        self.phase = Phase::Resync;
+    }
+
     /// Sets how the body after the last head is framed.
     pub fn set_framing(&mut self, framing: Framing) {
         self.phase = match framing {

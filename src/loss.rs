@@ -172,6 +172,8 @@ pub const INFORMATIONAL_NOTES: &[Note] = &[
     Note::Http2GoAway,
     // Kept as an exchange.
     Note::Http2PushPromise,
+    // A fact about the file; what it costs is counted under other notes.
+    Note::OutOfTimeOrder,
 ];
 
 /// Why a `--strict` run must refuse its output: a loss, an invalid record skipped

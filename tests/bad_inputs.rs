@@ -230,3 +230,31 @@ fn issue_16_an_invalid_content_length_costs_one_response_not_the_rest() {
         );
     }
 }
+
+/// Issue 16: the 75 records of curl-keepalive.pcap in reverse order give one exchange of 17,
+/// and that is what the TCP layer can know. Each direction's first segment in the file is its
+/// last one; without its SYN first, a stream starts at the first data segment seen (a capture
+/// joined mid-connection looks the same), so every earlier byte reads as already delivered:
+/// counted as retransmitted (7652 bytes), as tshark 4.0.17 flags every one of those segments
+/// "(suspected) spurious retransmission" and finds no HTTP message at all (2 requests with
+/// `-o tcp.reassemble_out_of_order:TRUE`, no response). The client's last segment is a whole
+/// request (`GET /py/close`), kept without its response; the server's is the middle of a
+/// body. The SYNs, last in the file, open a second, empty connection on the same ports.
+/// Reordering as real captures have it (segments swapped within a window, after the SYN) is
+/// reassembled: see `out_of_order_segments_are_placed` in tests/capture.rs and the property
+/// tests. Undoing a whole file's order would mean holding every flow until its end, so the
+/// summary says the records are out of time order instead, and names reordercap.
+#[test]
+fn issue_16_a_reversed_capture_keeps_what_starts_each_direction() {
+    let (got, stats) = read_capture("bad/pcap/records-reversed.pcap");
+    assert_eq!(got, ["GET /py/close -> None"]);
+    assert_eq!(stats.tcp.duplicate_bytes, 7652);
+    assert_eq!((stats.tcp.flows, stats.tcp.empty_flows), (1, 1));
+    assert_eq!(stats.tcp.gap_bytes, 0);
+    // The summary says the file is out of order, and how to sort it; sorted by reordercap
+    // 4.0.17, the file gives all 17 exchanges again.
+    let order = wirecap::capture::Note::OutOfTimeOrder;
+    assert_eq!(stats.notes.count(order), 74);
+    assert!(!wirecap::loss::INFORMATIONAL_NOTES.contains(&wirecap::capture::Note::Gap));
+    assert!(wirecap::loss::INFORMATIONAL_NOTES.contains(&order));
+}

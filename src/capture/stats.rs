@@ -57,6 +57,9 @@ pub enum Note {
     SnapLength,
     /// The capture file ended in the middle of a record.
     TruncatedFile,
+    /// Records earlier in time than a record before them: the file is not in time order, and
+    /// TCP reassembly takes segments in file order.
+    OutOfTimeOrder,
     /// IPv4 fragments that never completed a datagram, or IPv6 fragments.
     Fragments,
     /// An HTTP/2 stream cut short by RST_STREAM before its response was complete.
@@ -105,6 +108,9 @@ impl Note {
             Note::TlsBadSecrets => "decryption secrets blocks that did not parse",
             Note::SnapLength => "packets cut short by the snapshot length",
             Note::TruncatedFile => "capture file ends inside a record",
+            Note::OutOfTimeOrder => {
+                "records out of time order (TCP reassembly follows file order; reordercap sorts a file)"
+            }
             Note::Fragments => "IP fragments not reassembled",
             Note::Http2Reset => "HTTP/2 streams reset before their response was complete",
             Note::Http2GoAway => "HTTP/2 connections closed by GOAWAY with an error",

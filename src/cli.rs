@@ -299,7 +299,8 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub keep_encoding: bool,
 
-    /// Captures: leave out requests that got no response (by default they are kept).
+    /// Captures: leave out requests that got no response, and exchanges with a body that lost
+    /// bytes in a TCP gap (by default both are kept, the body marked with its missing ranges).
     #[arg(long)]
     pub drop_incomplete: bool,
 

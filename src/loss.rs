@@ -19,8 +19,8 @@ pub enum LossKind {
     UnsupportedMethod,
     /// A request without a response, where the format (or its readers) require one.
     MissingResponse,
-    /// A body the capture cut off, which the format cannot mark as partial: a request body
-    /// left out of the matchers, a pair with a cut response skipped.
+    /// A body the capture cut off or lost bytes of in a gap, which the format cannot mark as
+    /// partial: a request body left out of the matchers, a pair with such a response skipped.
     CutBody,
     /// A request with no host anywhere (no authority, no `Host` header); the exchange was skipped.
     MissingHost,
@@ -65,7 +65,7 @@ impl LossKind {
                 "requests without a response were skipped (the format's readers require one)"
             }
             LossKind::CutBody => {
-                "bodies cut off in the capture were left out (cut request bodies from the matchers, pairs with a cut response skipped)"
+                "bodies cut off or with bytes lost in the capture were left out (such request bodies from the matchers, pairs with such a response skipped)"
             }
             LossKind::MissingHost => {
                 "exchanges without a host were skipped (the format's readers require one)"
@@ -172,6 +172,8 @@ pub const INFORMATIONAL_NOTES: &[Note] = &[
     Note::Http2GoAway,
     // Kept as an exchange.
     Note::Http2PushPromise,
+    // A fact about the file; what it costs is counted under other notes.
+    Note::OutOfTimeOrder,
 ];
 
 /// Why a `--strict` run must refuse its output: a loss, an invalid record skipped

@@ -164,3 +164,97 @@ fn issue_16_every_bad_input_says_where_and_what() {
         Data::read_from(&root.join("expected.txt"), Some(DataFormat::Text)).raw()
     );
 }
+
+/// Reads a capture under `testdata/` into exchanges (request line and status) and its account.
+fn read_capture(path: &str) -> (Vec<String>, wirecap::capture::Stats) {
+    use wirecap::formats::{self, Format, Input, ReadOptions};
+    let input = Input {
+        name: path.into(),
+        reader: Box::new(std::io::Cursor::new(
+            std::fs::read(Path::new("testdata").join(path)).expect("committed"),
+        )),
+    };
+    let mut it = formats::read(Format::Pcap, input, &ReadOptions::default()).expect("opens");
+    let lines = it
+        .by_ref()
+        .map(|e| {
+            let e = e.expect("reads");
+            let status = e.response.as_ref().map(|r| r.status);
+            format!("{} {} -> {status:?}", e.request.method, e.request.target)
+        })
+        .collect();
+    (lines, it.capture_stats().cloned().expect("read to the end"))
+}
+
+/// Issue 16: a response whose Content-Length is not a number, does not fit 64 bits, or is
+/// given twice with different values has invalid framing (RFC 9112 §6.3 item 5: a user agent
+/// closes the connection and discards it). Read to the connection's close, as before, its
+/// body took the 16 responses after it. Now it is counted as a head that did not parse, its
+/// request keeps no response, and the parser resynchronises at the next response: the other
+/// 16 exchanges are those of the capture it was edited from. tshark 4.0.17 reads the first
+/// two files as one response too (1 of 18 response heads), and the third with the first of
+/// the two values (18 of 18).
+#[test]
+fn issue_16_an_invalid_content_length_costs_one_response_not_the_rest() {
+    let (whole, _) = read_capture("pcap/curl-keepalive.pcap");
+    for file in [
+        "bad/http/content-length-not-a-number.pcap",
+        "bad/http/content-length-twice.pcap",
+        "bad/http/content-length-u64-overflow.pcap",
+    ] {
+        let (got, stats) = read_capture(file);
+        assert_eq!(got[0], "GET /py/items?page=1&n=3 -> None", "{file}");
+        assert_eq!(got[1..], whole[1..], "{file}");
+        assert_eq!(
+            (
+                stats.http.responses,
+                stats.http.exchanges,
+                stats.http.incomplete
+            ),
+            (16, 17, 1),
+            "{file}"
+        );
+        let note = stats
+            .notes
+            .iter()
+            .find(|(n, _)| *n == wirecap::capture::Note::UnparseableHead)
+            .map(|(_, c)| (c.count, c.first.clone()));
+        let (count, first) = note.expect("counted");
+        assert_eq!(count, 1, "{file}");
+        assert!(
+            first.contains("packet 6: response 200: ")
+                && first.ends_with(
+                    ", so its body's end is unknown (RFC 9112 §6.3); skipped to the next response"
+                ),
+            "{file}: {first}"
+        );
+    }
+}
+
+/// Issue 16: the 75 records of curl-keepalive.pcap in reverse order give one exchange of 17,
+/// and that is what the TCP layer can know. Each direction's first segment in the file is its
+/// last one; without its SYN first, a stream starts at the first data segment seen (a capture
+/// joined mid-connection looks the same), so every earlier byte reads as already delivered:
+/// counted as retransmitted (7652 bytes), as tshark 4.0.17 flags every one of those segments
+/// "(suspected) spurious retransmission" and finds no HTTP message at all (2 requests with
+/// `-o tcp.reassemble_out_of_order:TRUE`, no response). The client's last segment is a whole
+/// request (`GET /py/close`), kept without its response; the server's is the middle of a
+/// body. The SYNs, last in the file, open a second, empty connection on the same ports.
+/// Reordering as real captures have it (segments swapped within a window, after the SYN) is
+/// reassembled: see `out_of_order_segments_are_placed` in tests/capture.rs and the property
+/// tests. Undoing a whole file's order would mean holding every flow until its end, so the
+/// summary says the records are out of time order instead, and names reordercap.
+#[test]
+fn issue_16_a_reversed_capture_keeps_what_starts_each_direction() {
+    let (got, stats) = read_capture("bad/pcap/records-reversed.pcap");
+    assert_eq!(got, ["GET /py/close -> None"]);
+    assert_eq!(stats.tcp.duplicate_bytes, 7652);
+    assert_eq!((stats.tcp.flows, stats.tcp.empty_flows), (1, 1));
+    assert_eq!(stats.tcp.gap_bytes, 0);
+    // The summary says the file is out of order, and how to sort it; sorted by reordercap
+    // 4.0.17, the file gives all 17 exchanges again.
+    let order = wirecap::capture::Note::OutOfTimeOrder;
+    assert_eq!(stats.notes.count(order), 74);
+    assert!(!wirecap::loss::INFORMATIONAL_NOTES.contains(&wirecap::capture::Note::Gap));
+    assert!(wirecap::loss::INFORMATIONAL_NOTES.contains(&order));
+}

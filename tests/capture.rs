@@ -672,12 +672,14 @@ fn issue_4_a_bad_first_response_head_and_a_cut_body_are_counted_with_their_reaso
         .as_ref()
         .unwrap()
         .body
-        .cut;
+        .cut
+        .clone();
     assert_eq!(
         cut,
         Some(Cut {
             seen: 11,
-            announced: Some(100)
+            announced: Some(100),
+            missing: Vec::new(),
         })
     );
 }
@@ -700,12 +702,13 @@ fn an_upload_cut_by_a_reset_keeps_its_bytes_marked_as_cut() {
         ex[0].request.body.cut,
         Some(Cut {
             seen: 11,
-            announced: Some(5000)
+            announced: Some(5000),
+            missing: Vec::new(),
         })
     );
     let resp = ex[0].response.as_ref().expect("the answer was captured");
     assert_eq!(
-        (resp.status, &resp.body.bytes[..], resp.body.cut),
+        (resp.status, &resp.body.bytes[..], resp.body.cut.clone()),
         (200, &b"thx!"[..], None)
     );
     let (_, stats) = read(capture_of(&c));
@@ -864,13 +867,16 @@ use std::path::{Path, PathBuf};
 /// capture its view must be contained in ours rather than equal to it; nor does it show the
 /// two exchanges cut by a reset whole (it lists the 413 without its POST and the GET without
 /// its response).
-const REAL: [(&str, bool); 5] = [
+const REAL: [(&str, bool); 6] = [
     ("curl-keepalive.pcap", true),
     ("http10-any.pcapng", true),
     ("pipelined-nano.pcap", false),
     ("cut-by-reset.pcap", false),
     // HTTP in Ethernet in VXLAN in UDP (testdata/make_vxlan_capture.sh).
     ("vxlan.pcap", true),
+    // A body segment taken out (testdata/make_gap_captures.sh): tshark lists 18 of the 19
+    // responses, not the one with the gap.
+    ("gap-in-body.pcap", false),
 ];
 
 fn testdata() -> PathBuf {
@@ -1230,8 +1236,8 @@ fn real_bodies_cut_by_a_reset_are_kept_and_marked() {
                 format!("{} {}", e.request.method, e.request.target),
                 resp.map(|r| r.status),
                 resp.map_or(0, |r| r.body.bytes.len()),
-                e.request.body.cut,
-                resp.and_then(|r| r.body.cut),
+                e.request.body.cut.clone(),
+                resp.and_then(|r| r.body.cut.clone()),
             )
         })
         .collect();
@@ -1239,6 +1245,7 @@ fn real_bodies_cut_by_a_reset_are_kept_and_marked() {
         Some(Cut {
             seen,
             announced: Some(announced),
+            missing: Vec::new(),
         })
     };
     assert_eq!(
@@ -1283,12 +1290,223 @@ fn real_bodies_cut_by_a_reset_are_kept_and_marked() {
             v.iter()
                 .map(|e| {
                     (
-                        e.request.body.cut,
-                        e.response.as_ref().and_then(|r| r.body.cut),
+                        e.request.body.cut.clone(),
+                        e.response.as_ref().and_then(|r| r.body.cut.clone()),
                     )
                 })
                 .collect()
         };
         assert_eq!(cuts(&back), cuts(&ex), "{format:?}");
     }
+}
+
+/// Reads a committed capture into exchanges and its account, with `opts`.
+fn exchanges_and_stats(file: &str, opts: Options) -> (Vec<Exchange>, Stats) {
+    let bytes = std::fs::read(testdata().join("pcap").join(file)).expect("committed capture");
+    let input = Input {
+        name: file.into(),
+        reader: Box::new(Cursor::new(bytes)),
+    };
+    let read_opts = ReadOptions {
+        capture: opts,
+        ..ReadOptions::default()
+    };
+    let mut it = formats::read(Format::Pcap, input, &read_opts).expect("opens");
+    let ex = it.by_ref().map(|e| e.expect("reads")).collect();
+    (ex, it.capture_stats().cloned().expect("read to the end"))
+}
+
+/// Issue 16, on real traffic (testdata/make_gap_captures.sh: one connection of the shared
+/// corpus's small.pcap with the segment holding bytes 0..46080 of a 70,000-byte body taken
+/// out). The exchange is kept: its request and response head are real, and so are the last
+/// 23,920 body bytes, which are all its body holds; the mark says which range is missing.
+/// The 18 other exchanges of the connection are untouched. tshark 4.0.17 on the same file
+/// ("Previous segment not captured", "ACKed unseen segment") lists all 19 requests but 18
+/// responses: the one with the gap never completes its reassembly.
+#[test]
+fn issue_16_a_real_body_with_a_gap_is_kept_with_the_missing_range() {
+    let (ex, stats) = exchanges_and_stats("gap-in-body.pcap", Options::default());
+    assert_eq!(ex.len(), 19);
+    assert!(ex.iter().all(|e| e.response.is_some()));
+    let marked: Vec<(String, Option<Cut>)> = ex
+        .iter()
+        .filter_map(|e| {
+            let cut = e.response.as_ref()?.body.cut.clone();
+            (cut.is_some() || e.request.body.cut.is_some()).then(|| (e.request.target.clone(), cut))
+        })
+        .collect();
+    let want = Cut {
+        seen: 23_920,
+        announced: Some(70_000),
+        missing: vec![[0, 46_080]],
+    };
+    assert_eq!(
+        marked,
+        [("/py/blob?size=70000".to_owned(), Some(want.clone()))]
+    );
+    let blob = ex
+        .iter()
+        .find(|e| e.request.target == "/py/blob?size=70000")
+        .and_then(|e| e.response.as_ref())
+        .expect("kept");
+    assert_eq!(blob.status, 200);
+    assert_eq!(blob.headers.first("content-length"), Some("70000"));
+    // The server's body is Python's random.Random(70000).randbytes(70000)
+    // (testdata/tools/api_server.py): the kept bytes are its offsets 46080..70000.
+    assert_eq!(blob.body.bytes.len(), 23_920);
+    assert!(blob.body.bytes.starts_with(&[
+        0xa2, 0xca, 0x26, 0xd6, 0x12, 0x2f, 0xbc, 0x7c, 0x6d, 0xa8, 0x29, 0x71, 0x94, 0x3e, 0x11,
+        0x15
+    ]));
+    assert!(
+        blob.body
+            .bytes
+            .ends_with(&[0x9d, 0x84, 0xba, 0x5d, 0xaa, 0x32, 0x14, 0x8b])
+    );
+    assert_eq!(
+        want.to_string(),
+        "23920 of 70000 body bytes seen, 46080 lost in gaps at 0..46080"
+    );
+    assert_eq!(stats.tcp.gap_bytes, 46_080);
+    assert_eq!(
+        (
+            stats.notes.count(Note::Gap),
+            stats.notes.count(Note::GapInBody),
+            stats.notes.count(Note::LostToGap)
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!((stats.http.responses, stats.http.exchanges), (19, 19));
+    // The same connection whole, when the shared corpus is here: every other exchange is
+    // the same, and the kept bytes are the tail of the real body.
+    if let Some(small) = shared_small() {
+        let whole = exchanges(std::fs::read(small).expect("reads"));
+        let flow = ex[0].source.flow.clone();
+        let whole: Vec<&Exchange> = whole.iter().filter(|e| e.source.flow == flow).collect();
+        assert_eq!(whole.len(), 19);
+        for (a, b) in ex.iter().zip(&whole) {
+            let (ra, rb) = (a.response.as_ref().unwrap(), b.response.as_ref().unwrap());
+            if a.request.target == "/py/blob?size=70000" {
+                assert_eq!(&ra.body.bytes[..], &rb.body.bytes[46_080..]);
+            } else {
+                assert_eq!((&a.request, ra), (&b.request, rb));
+            }
+        }
+    }
+    // --drop-incomplete leaves it out, counted with its reason.
+    let drop = Options {
+        drop_incomplete: true,
+        ..Options::default()
+    };
+    let (dropped, stats) = exchanges_and_stats("gap-in-body.pcap", drop);
+    assert_eq!(dropped.len(), 18);
+    assert!(
+        dropped
+            .iter()
+            .all(|e| e.request.target != "/py/blob?size=70000")
+    );
+    assert_eq!(
+        (
+            stats.notes.count(Note::GapInBody),
+            stats.notes.count(Note::LostToGap)
+        ),
+        (0, 1)
+    );
+    // The mark comes back from http-types (meta.wirecap) and HAR (_wirecap); the body's
+    // bytes only from HAR, since http-types holds text.
+    for format in [Format::HttpTypes, Format::Har] {
+        let mut w = formats::Writer::new(format, Vec::new()).expect("a writer");
+        let mut losses = wirecap::loss::Losses::default();
+        for e in &ex {
+            assert!(w.write(e, &mut losses).expect("writes to memory"));
+        }
+        let input = Input {
+            name: "back".into(),
+            reader: Box::new(Cursor::new(w.finish().expect("flush"))),
+        };
+        let back: Vec<Exchange> = formats::read(format, input, &ReadOptions::default())
+            .expect("opens")
+            .map(|e| e.expect("reads back"))
+            .collect();
+        let cut = |v: &[Exchange]| -> Vec<Option<Cut>> {
+            v.iter()
+                .map(|e| e.response.as_ref().and_then(|r| r.body.cut.clone()))
+                .collect()
+        };
+        assert_eq!(cut(&back), cut(&ex), "{format:?}");
+        if format == Format::Har {
+            assert_eq!(back[blob_index(&ex)].response, ex[blob_index(&ex)].response);
+        }
+    }
+}
+
+fn blob_index(ex: &[Exchange]) -> usize {
+    ex.iter()
+        .position(|e| e.request.target == "/py/blob?size=70000")
+        .expect("present")
+}
+
+/// Issue 16: what the binary says and does about the body with a gap: the summary names the
+/// range, Hoverfly output skips the pair, `validate` does not hold the body to its
+/// Content-Length, `--drop-incomplete` drops it with a reason, and `--strict` refuses.
+#[test]
+fn issue_16_the_summary_hoverfly_validate_and_strict_on_a_body_with_a_gap() {
+    let kept = "wirecap: capture: not an exchange or changed: exchanges kept with body bytes lost in a gap (body marked incomplete; --drop-incomplete drops them): 1 (first: 127.0.0.1:57494 -> 127.0.0.1:18081: packet 51: GET /py/blob?size=70000: response body 23920 of 70000 body bytes seen, 46080 lost in gaps at 0..46080)";
+    let out = wirecap()
+        .args(["convert", "pcap/gap-in-body.pcap", "--to", "har"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.lines().any(|l| l == kept), "{stderr}");
+    let dir = tempfile_dir();
+    let har = dir.join("gap.har");
+    std::fs::write(&har, &out.stdout).expect("writes");
+    wirecap().arg("validate").arg(&har).assert().success();
+
+    let out = wirecap()
+        .args(["convert", "pcap/gap-in-body.pcap", "--to", "hoverfly"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("pairs with such a response skipped): once, first at pcap/gap-in-body.pcap: packet 51: response cut off, 23920 of 70000 body bytes seen, 46080 lost in gaps at 0..46080"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("read 19 exchanges, wrote 18, 1 not written"),
+        "{stderr}"
+    );
+
+    let out = wirecap()
+        .args(["convert", "pcap/gap-in-body.pcap", "--drop-incomplete"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("exchanges dropped because part of them was in a gap: 1 (first: 127.0.0.1:57494 -> 127.0.0.1:18081: packet 51: GET /py/blob?size=70000: response body 23920 of 70000 body bytes seen, 46080 lost in gaps at 0..46080 (--drop-incomplete))"),
+        "{stderr}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 18);
+
+    let refused = dir.join("strict.har");
+    wirecap()
+        .args(["convert", "pcap/gap-in-body.pcap", "--strict", "-o"])
+        .arg(&refused)
+        .assert()
+        .code(1)
+        .stderr_eq("wirecap: error: --strict: part of the capture did not become exchanges: gaps in TCP streams (bytes never captured): 1 (first: 127.0.0.1:57494 -> 127.0.0.1:18081: 46080 bytes missing (server to client)); nothing was written\n");
+    assert!(!refused.exists());
+}
+
+/// A fresh directory under the target dir for one test's files.
+fn tempfile_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capture-gap");
+    std::fs::create_dir_all(&dir).expect("creates");
+    dir
 }

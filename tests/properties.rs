@@ -105,12 +105,25 @@ fn body(utf8: bool) -> impl Strategy<Value = Body> {
     } else {
         prop::collection::vec(any::<u8>(), 0..48).boxed()
     };
-    let cut = prop::option::of((any::<u32>(), prop::option::of(any::<u32>())).prop_map(
-        |(seen, announced)| Cut {
-            seen: u64::from(seen),
-            announced: announced.map(u64::from),
-        },
-    ));
+    let missing = prop::collection::vec((any::<u32>(), any::<u16>()), 0..3).prop_map(|v| {
+        let mut at = 0u64;
+        v.into_iter()
+            .map(|(skip, len)| {
+                let start = at + u64::from(skip);
+                at = start + u64::from(len) + 1;
+                [start, at]
+            })
+            .collect::<Vec<_>>()
+    });
+    let cut = prop::option::of(
+        (any::<u32>(), prop::option::of(any::<u32>()), missing).prop_map(
+            |(seen, announced, missing)| Cut {
+                seen: u64::from(seen),
+                announced: announced.map(u64::from),
+                missing,
+            },
+        ),
+    );
     let coding = prop::option::of(prop_oneof![Just("gzip".to_owned()), Just("br".to_owned())]);
     (bytes, coding, cut).prop_map(|(bytes, decoded_from, cut)| Body {
         bytes: bytes.into(),

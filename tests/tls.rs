@@ -311,7 +311,7 @@ fn wrong_secrets_fail_authentication_and_write_nothing() {
 /// cut holds the first bytes of the real one, and a response may be missing. Bodies are
 /// compared as sent, since a cut body is never decoded.
 fn real(good: &[Exchange], ex: &Exchange) -> bool {
-    let same = |a: &Body, b: &Body| match a.cut {
+    let same = |a: &Body, b: &Body| match &a.cut {
         None => a.bytes == b.bytes,
         Some(cut) => b.bytes.starts_with(&a.bytes) && cut.seen == a.bytes.len() as u64,
     };

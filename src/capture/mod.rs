@@ -87,7 +87,8 @@ pub const MAX_HELD_EXCHANGES: usize = 50_000;
 pub struct Options {
     /// Keep content-encoded bodies as sent.
     pub keep_encoding: bool,
-    /// Leave out requests without a response.
+    /// Leave out requests without a response, and HTTP/1 exchanges with a body that lost
+    /// bytes in a gap.
     pub drop_incomplete: bool,
     /// Seconds of silence after which a flow is flushed.
     pub idle_timeout_secs: u64,
@@ -210,8 +211,23 @@ impl Pipeline {
         self.stats.packets += 1;
         self.stats.captured_bytes += frame.data.len() as u64;
         *self.links.entry(frame.link).or_default() += 1;
-        if self.last_ts.is_none_or(|t| frame.ts > t) {
-            self.last_ts = Some(frame.ts);
+        match self.last_ts {
+            Some(t) if frame.ts < t => {
+                let behind = |a: Timestamp, b: Timestamp| {
+                    let ns = |t: Timestamp| {
+                        i128::from(t.unix_secs()) * 1_000_000_000 + i128::from(t.subsec_nanos())
+                    };
+                    (ns(a) - ns(b)) / 1000
+                };
+                self.stats.notes.record(Note::OutOfTimeOrder, || {
+                    format!(
+                        "packet {} is {} µs earlier than a packet before it",
+                        frame.number,
+                        behind(t, frame.ts)
+                    )
+                });
+            }
+            _ => self.last_ts = Some(frame.ts),
         }
         let payload = link::parse_frame(frame.link, frame.data);
         self.ip_packet(frame, payload, 0);

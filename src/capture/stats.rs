@@ -16,6 +16,9 @@ pub enum Note {
     Gap,
     /// An exchange dropped because bytes of it were in a gap.
     LostToGap,
+    /// An exchange kept with bytes of a body lost in a gap, the body marked with the missing
+    /// ranges (dropped instead, as [`Note::LostToGap`], under `--drop-incomplete`).
+    GapInBody,
     /// A message head that did not parse.
     UnparseableHead,
     /// A response head kept by a lenient reading: a space before a colon, a folded line.
@@ -54,6 +57,9 @@ pub enum Note {
     SnapLength,
     /// The capture file ended in the middle of a record.
     TruncatedFile,
+    /// Records earlier in time than a record before them: the file is not in time order, and
+    /// TCP reassembly takes segments in file order.
+    OutOfTimeOrder,
     /// IPv4 fragments that never completed a datagram, or IPv6 fragments.
     Fragments,
     /// An HTTP/2 stream cut short by RST_STREAM before its response was complete.
@@ -76,6 +82,9 @@ impl Note {
             Note::NonHttpFlow => "TCP flows that are not HTTP/1.x or HTTP/2",
             Note::Gap => "gaps in TCP streams (bytes never captured)",
             Note::LostToGap => "exchanges dropped because part of them was in a gap",
+            Note::GapInBody => {
+                "exchanges kept with body bytes lost in a gap (body marked incomplete; --drop-incomplete drops them)"
+            }
             Note::UnparseableHead => "message heads that did not parse",
             Note::LenientHead => {
                 "response heads kept as a proxy reads them (space before a colon, folded line; RFC 9112 §5)"
@@ -99,6 +108,9 @@ impl Note {
             Note::TlsBadSecrets => "decryption secrets blocks that did not parse",
             Note::SnapLength => "packets cut short by the snapshot length",
             Note::TruncatedFile => "capture file ends inside a record",
+            Note::OutOfTimeOrder => {
+                "records out of time order (TCP reassembly follows file order; reordercap sorts a file)"
+            }
             Note::Fragments => "IP fragments not reassembled",
             Note::Http2Reset => "HTTP/2 streams reset before their response was complete",
             Note::Http2GoAway => "HTTP/2 connections closed by GOAWAY with an error",

@@ -128,6 +128,8 @@ fn warn_empty_capture(input: &str, summary: &Summary) {
     let why = c
         .notes
         .iter()
+        // Records out of time order are a fact about the file, not why nothing was found.
+        .filter(|(note, _)| *note != wirecap::capture::Note::OutOfTimeOrder)
         .max_by_key(|(_, n)| n.count)
         .map(|(note, n)| format!(" ({}: {})", note.describe(), n.count))
         .or_else(|| {

@@ -13,29 +13,59 @@ pub struct Body {
     pub bytes: Bytes,
     /// The `Content-Encoding` that was removed to get `bytes` (e.g. `gzip`), if any.
     pub decoded_from: Option<String>,
-    /// Set when the connection or capture ended before the body did: `bytes` are what was
-    /// seen, as sent (a cut body is never content-decoded).
+    /// Set when the body is not whole: the connection or capture ended before it did, a limit
+    /// cut it, or bytes of it were lost in a TCP gap. `bytes` are then only the bytes that
+    /// were seen, as sent (an incomplete body is never content-decoded).
     pub cut: Option<Cut>,
 }
 
-/// How much of a body that was cut off arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+/// What arrived of a body that is not whole.
+///
+/// `bytes` never hold invented data: the bytes lost in gaps are left out, and `missing` says
+/// where they were, as half-open `[start, end)` offsets into the body as it was sent (after
+/// transfer decoding, before content decoding). To put `bytes` back where they were sent,
+/// lay them out from offset 0 and skip over each missing range on reaching its start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cut {
-    /// Body bytes seen before the end (after transfer decoding).
+    /// Body bytes seen (after transfer decoding), not counting the missing ones.
     pub seen: u64,
     /// The length the message announced (`Content-Length`), when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub announced: Option<u64>,
+    /// Ranges of the body lost in TCP gaps (bytes never captured), in order. A body with
+    /// gaps that ended where its framing said is complete but for these ranges.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<[u64; 2]>,
 }
 
-/// `after 10 of 300 body bytes`, or `after 10 body bytes` when no length was announced.
+impl Cut {
+    /// Bytes in the missing ranges.
+    pub fn missing_bytes(&self) -> u64 {
+        self.missing.iter().map(|[a, b]| b.saturating_sub(*a)).sum()
+    }
+}
+
+/// `after 10 of 300 body bytes`, or `after 10 body bytes` when no length was announced; with
+/// gaps, `10 of 300 body bytes seen, 290 lost in gaps at 10..300`.
 impl std::fmt::Display for Cut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.announced {
-            Some(n) => write!(f, "after {} of {n} body bytes", self.seen),
-            None => write!(f, "after {} body bytes", self.seen),
+        if self.missing.is_empty() {
+            return match self.announced {
+                Some(n) => write!(f, "after {} of {n} body bytes", self.seen),
+                None => write!(f, "after {} body bytes", self.seen),
+            };
         }
+        match self.announced {
+            Some(n) => write!(f, "{} of {n} body bytes seen", self.seen)?,
+            None => write!(f, "{} body bytes seen", self.seen)?,
+        }
+        write!(f, ", {} lost in gaps at ", self.missing_bytes())?;
+        for (i, [a, b]) in self.missing.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{a}..{b}")?;
+        }
+        Ok(())
     }
 }
 

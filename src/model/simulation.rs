@@ -487,13 +487,13 @@ impl Pair {
             return None;
         }
         // A mock would serve the part as if it were whole, under a Content-Length it lacks.
-        if let Some(cut) = resp.body.cut {
+        if let Some(cut) = &resp.body.cut {
             losses.record(LossKind::CutBody, || {
                 format!("{}: response cut off, {cut}", ex.source)
             });
             return None;
         }
-        if let Some(cut) = req.body.cut {
+        if let Some(cut) = &req.body.cut {
             losses.record(LossKind::CutBody, || {
                 format!(
                     "{}: request body cut off, {cut}; left out of the matchers",
@@ -823,10 +823,11 @@ mod tests {
         let cut = Some(super::super::Cut {
             seen: 2,
             announced: Some(10),
+            missing: Vec::new(),
         });
         let mut losses = Losses::default();
         let mut ex = exchange("/x", Some("text/plain"), "hi");
-        ex.request.body.cut = cut;
+        ex.request.body.cut = cut.clone();
         let pair = Pair::from_exchange(&ex, &mut losses).unwrap();
         assert!(pair.request.body.is_empty());
         let mut ex = exchange("/x", Some("text/plain"), "hi");

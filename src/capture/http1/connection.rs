@@ -4,7 +4,8 @@
 
 use super::framing::{request_framing, response_framing};
 use super::{
-    Event, FlowInfo, Framing, Head, HttpOptions, MAX_PIPELINED, MessageParser, Ready, Role,
+    Event, FlowInfo, Framing, GapEffect, Head, HttpOptions, MAX_PIPELINED, MessageParser, Ready,
+    Role,
 };
 use crate::capture::tcp_reassembly::{Chunk, Origin};
 use crate::capture::{Note, Notes};
@@ -16,7 +17,11 @@ struct Slot {
     request: Request,
     start: Origin,
     done: bool,
+    /// A head (or a whole message) of it was lost: it is dropped when its turn comes.
     damaged: bool,
+    /// Bytes of a body were lost in a gap: it is kept, the body marked, unless
+    /// `--drop-incomplete`.
+    gapped: bool,
     response: Option<Response>,
     interim: Vec<u16>,
 }
@@ -146,15 +151,18 @@ impl Connection {
                 self.info.note_gap(&mut self.notes, role, n);
                 match role {
                     Role::Request => {
-                        if self.client.gap(n) {
+                        if self.client.gap(n) == GapEffect::MessageLost {
                             if let Some(s) = self.slots.back_mut() {
                                 s.lose();
                             }
                         }
                     }
                     Role::Response => {
-                        self.after_server_gap = true;
-                        if self.server.gap(n) {
+                        let effect = self.server.gap(n);
+                        // A gap inside one body lost no response boundary: pairing needs no
+                        // repair.
+                        self.after_server_gap |= effect != GapEffect::InBody;
+                        if effect == GapEffect::MessageLost {
                             if let Some(cur) = self.current.take() {
                                 self.lose_response(cur);
                             }
@@ -229,6 +237,7 @@ impl Connection {
                     start,
                     done: false,
                     damaged: false,
+                    gapped: false,
                     response: None,
                     interim: Vec::new(),
                 });
@@ -237,7 +246,8 @@ impl Connection {
             Event::Body {
                 body,
                 trailers,
-                damaged,
+                missing,
+                end_lost,
                 truncated,
                 ..
             } => {
@@ -249,10 +259,12 @@ impl Connection {
                 }
                 let slot = self.slots.back_mut().expect("not empty");
                 let is_connect = slot.request.method.eq_ignore_ascii_case("CONNECT");
-                slot.request.body = limited_body(body, truncated, &slot.request.headers);
+                let gapped = !missing.is_empty() || end_lost;
+                slot.request.body =
+                    finished_body(body, truncated, missing, end_lost, &slot.request.headers);
                 slot.request.trailers = trailers;
                 slot.done = true;
-                slot.damaged |= damaged;
+                slot.gapped |= gapped;
                 if is_connect {
                     // Bytes after a CONNECT request belong to the tunnel unless it is refused;
                     // wait for the response before parsing more.
@@ -303,7 +315,13 @@ impl Connection {
                     });
                 }
                 let interim = (100..200).contains(&status) && status != 101;
-                let framing = response_framing(method.as_deref(), status, &headers);
+                let framing = match response_framing(method.as_deref(), status, &headers) {
+                    Ok(framing) => framing,
+                    Err(why) => {
+                        self.skip_invalid_response(slot, status, &why, start);
+                        return;
+                    }
+                };
                 let h2c = status == 101
                     && slot.is_some_and(|i| offers_h2c(&self.slots[i].request, &headers));
                 self.current = Some(CurrentResponse {
@@ -324,7 +342,8 @@ impl Connection {
                         body: Vec::new(),
                         trailers: Headers::new(),
                         end: start,
-                        damaged: false,
+                        missing: Vec::new(),
+                        end_lost: false,
                         truncated: false,
                     });
                     if let Some(s) = slot.and_then(|i| self.slots.get_mut(i)) {
@@ -340,7 +359,8 @@ impl Connection {
                 body,
                 trailers,
                 end,
-                damaged,
+                missing,
+                end_lost,
                 truncated,
             } => {
                 let Some(mut cur) = self.current.take() else {
@@ -356,7 +376,9 @@ impl Connection {
                 if truncated {
                     self.note_body_limit(Role::Response);
                 }
-                cur.response.body = limited_body(body, truncated, &cur.response.headers);
+                let gapped = !missing.is_empty() || end_lost;
+                cur.response.body =
+                    finished_body(body, truncated, missing, end_lost, &cur.response.headers);
                 cur.response.trailers = trailers;
                 cur.response.timestamp = Some(end.ts);
                 let Some(i) = cur.slot else { return };
@@ -364,7 +386,7 @@ impl Connection {
                     return;
                 };
                 cur.response.interim = std::mem::take(&mut slot.interim);
-                slot.damaged |= damaged;
+                slot.gapped |= gapped;
                 let connect_ok = slot.request.method.eq_ignore_ascii_case("CONNECT")
                     && (200..300).contains(&cur.response.status);
                 let was_connect = slot.request.method.eq_ignore_ascii_case("CONNECT");
@@ -421,6 +443,22 @@ impl Connection {
         }
         self.server.stop();
         self.client.stop();
+    }
+
+    /// A response head whose body cannot be delimited (RFC 9112 §6.3 item 5): counted as a
+    /// message that did not parse, its request left without a response, and the parser
+    /// resynchronises at the next response, which pairs with the next request (FIFO).
+    fn skip_invalid_response(&mut self, slot: Option<usize>, status: u16, why: &str, at: Origin) {
+        self.notes.record(Note::UnparseableHead, || {
+            format!(
+                "{}: packet {}: response {status}: {why}, so its body's end is unknown (RFC 9112 §6.3); skipped to the next response",
+                self.info.label, at.packet
+            )
+        });
+        if slot.is_some() {
+            self.answered += 1;
+        }
+        self.server.skip_to_next_message();
     }
 
     /// A body went past the body limit (`--max-body-bytes`); the rest was discarded.
@@ -549,6 +587,32 @@ impl Connection {
             });
             return;
         }
+        if slot.gapped {
+            let drop = self.opts.drop_incomplete;
+            let note = if drop {
+                Note::LostToGap
+            } else {
+                Note::GapInBody
+            };
+            self.notes.record(note, || {
+                let (which, cut) = match slot.response.as_ref().and_then(|r| r.body.cut.as_ref()) {
+                    Some(cut) => ("response", Some(cut)),
+                    None => ("request", slot.request.body.cut.as_ref()),
+                };
+                format!(
+                    "{}: packet {}: {} {}: {which} body {}{}",
+                    self.info.label,
+                    slot.start.packet,
+                    slot.request.method,
+                    slot.request.target,
+                    cut.map_or_else(String::new, ToString::to_string),
+                    if drop { " (--drop-incomplete)" } else { "" }
+                )
+            });
+            if drop {
+                return;
+            }
+        }
         if slot.response.is_none() {
             self.notes.record(Note::Incomplete, || {
                 format!(
@@ -602,6 +666,7 @@ impl Connection {
                     )
                 });
                 if let Some((body, cut, _)) = cut {
+                    slot.gapped |= !cut.missing.is_empty();
                     slot.request.body = cut_body(body, cut);
                 }
                 slot.done = true;
@@ -635,6 +700,7 @@ impl Connection {
         match cut {
             Some((body, cut, last)) if !cur.interim => {
                 self.responses += 1;
+                slot.gapped |= !cut.missing.is_empty();
                 cur.response.body = cut_body(body, cut);
                 cur.response.timestamp = last.map(|o| o.ts).or(cur.response.timestamp);
                 cur.response.interim = std::mem::take(&mut slot.interim);
@@ -684,10 +750,18 @@ fn bare_response(
     }
 }
 
-/// A finished body; one the body limit cut is marked cut (what was kept, of the announced
-/// length), so no writer passes it off as whole and it is not content-decoded.
-fn limited_body(bytes: Vec<u8>, truncated: bool, headers: &Headers) -> Body {
-    if !truncated {
+/// A finished body; one the body limit cut (what was kept, of the announced length) or with
+/// bytes lost in gaps (`missing`, or its end lost) is marked cut, so no writer passes it off
+/// as whole and it is not content-decoded.
+fn finished_body(
+    bytes: Vec<u8>,
+    truncated: bool,
+    missing: Vec<[u64; 2]>,
+    end_lost: bool,
+    headers: &Headers,
+) -> Body {
+    let whole = !truncated && missing.is_empty() && !end_lost;
+    if whole {
         return Body::from_bytes(bytes);
     }
     let cut = Cut {
@@ -695,6 +769,7 @@ fn limited_body(bytes: Vec<u8>, truncated: bool, headers: &Headers) -> Body {
         announced: headers
             .first("content-length")
             .and_then(|v| v.trim().parse().ok()),
+        missing,
     };
     cut_body(bytes, cut)
 }
@@ -897,7 +972,146 @@ mod tests {
             .iter()
             .map(|r| r.exchange.request.target.as_str())
             .collect();
-        assert_eq!(got, ["/b"]);
-        assert_eq!(c.notes.count(Note::LostToGap), 1);
+        // Issue 16: /a's body ended inside the gap; it is kept, marked (see below).
+        assert_eq!(got, ["/a", "/b"]);
+        assert_eq!(c.notes.count(Note::LostToGap), 0);
+        assert_eq!(c.notes.count(Note::GapInBody), 1);
+    }
+
+    /// Feeds parts where `Gap(n)` stands for `n` lost bytes, finishes, and lists each exchange
+    /// as `target -> status body [cut mark]`, with the notes on gaps.
+    fn run_gaps(parts: &[(Role, Result<&str, u64>)], drop_incomplete: bool) -> Vec<String> {
+        let opts = HttpOptions {
+            drop_incomplete,
+            ..HttpOptions::default()
+        };
+        let mut c = Connection::new(FlowInfo::for_test("10.0.0.2:80"), opts, true);
+        for (i, (role, part)) in parts.iter().enumerate() {
+            match part {
+                Ok(bytes) => c.feed(*role, Chunk::Data(bytes.as_bytes(), origin(i as u64 + 1))),
+                Err(n) => c.feed(*role, Chunk::Gap(*n)),
+            }
+        }
+        c.finish();
+        let mark = |b: &Body| b.cut.as_ref().map_or(String::new(), |c| format!(" [{c}]"));
+        let mut out: Vec<String> = c
+            .ready
+            .iter()
+            .map(|r| {
+                let e = &r.exchange;
+                let req = format!(
+                    "{}{}",
+                    e.request.target,
+                    if e.request.body.is_empty() && e.request.body.cut.is_none() {
+                        String::new()
+                    } else {
+                        format!(
+                            " {:?}{}",
+                            String::from_utf8_lossy(&e.request.body.bytes),
+                            mark(&e.request.body)
+                        )
+                    }
+                );
+                match &e.response {
+                    Some(p) => format!(
+                        "{req} -> {} {:?}{}",
+                        p.status,
+                        String::from_utf8_lossy(&p.body.bytes),
+                        mark(&p.body)
+                    ),
+                    None => format!("{req} -> none"),
+                }
+            })
+            .collect();
+        for note in [Note::GapInBody, Note::LostToGap] {
+            if c.notes.count(note) > 0 {
+                out.push(format!("{note:?} {}", c.notes.count(note)));
+            }
+        }
+        out
+    }
+
+    macro_rules! gaps {
+        ([$($role:ident $part:expr),*] => [$($want:expr),*]) => {
+            gaps!([$($role $part),*], false => [$($want),*])
+        };
+        ([$($role:ident $part:expr),*], $drop:expr => [$($want:expr),*]) => {
+            assert_eq!(
+                run_gaps(&[$(($role, $part)),*], $drop),
+                vec![$($want.to_string()),*] as Vec<String>
+            )
+        };
+    }
+
+    /// Issue 16: a response whose Content-Length is invalid (RFC 9112 §6.3 item 5) has no
+    /// body end to trust: it is counted as malformed, its request stays without a response,
+    /// and the next response is found and paired, instead of being read as its body.
+    #[test]
+    fn issue_16_an_invalid_content_length_skips_one_response_not_the_rest() {
+        for bad in ["1x8", "5, 7", "99999999999999999999"] {
+            let mut c = conn();
+            let gets = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+            let first = format!("HTTP/1.1 200 OK\r\nContent-Length: {bad}\r\n\r\nhello\r\n");
+            let second = "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno";
+            c.feed(C, Chunk::Data(gets.as_bytes(), origin(1)));
+            c.feed(S, Chunk::Data(first.as_bytes(), origin(2)));
+            c.feed(S, Chunk::Data(second.as_bytes(), origin(3)));
+            c.finish();
+            let got: Vec<String> = c
+                .ready
+                .iter()
+                .map(|r| {
+                    let e = &r.exchange;
+                    let resp = e
+                        .response
+                        .as_ref()
+                        .map(|p| (p.status, p.body.bytes.to_vec()));
+                    format!("{} {resp:?}", e.request.target)
+                })
+                .collect();
+            assert_eq!(got, ["/a None", "/b Some((404, [110, 111]))"], "{bad}");
+            assert_eq!(c.notes.count(Note::UnparseableHead), 1, "{bad}");
+            assert_eq!(c.responses, 1, "{bad}");
+        }
+    }
+
+    /// Issue 16: a body with a gap keeps its exchange; only the bytes seen are kept, and the
+    /// mark says which offsets of the body as sent are missing. `--drop-incomplete` drops it.
+    #[test]
+    fn issue_16_bodies_with_gaps_are_kept_and_marked() {
+        let get = |t: &str| format!("GET {t} HTTP/1.1\r\nHost: h\r\n\r\n");
+        let (a, b) = (get("/a"), get("/b"));
+        let len10 = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n";
+        let ok1 = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb";
+        // Inside a Content-Length body: the rest of the connection is untouched.
+        gaps!([C Ok(&a), S Ok(len10), S Ok("01"), S Err(3), S Ok("56789"), C Ok(&b), S Ok(ok1)]
+            => ["/a -> 200 \"0156789\" [7 of 10 body bytes seen, 3 lost in gaps at 2..5]",
+                "/b -> 200 \"b\"", "GapInBody 1"]);
+        // Two gaps, the second the body's last bytes exactly: the next head is found.
+        gaps!([C Ok(&a), S Ok(len10), S Err(2), S Ok("234"), S Err(5), C Ok(&b), S Ok(ok1)]
+            => ["/a -> 200 \"234\" [3 of 10 body bytes seen, 7 lost in gaps at 0..2, 5..10]",
+                "/b -> 200 \"b\"", "GapInBody 1"]);
+        // A gap past the body's end takes the next response's head: /b is lost with it.
+        gaps!([C Ok(&a), C Ok(&b), S Ok(len10), S Ok("0123"), S Err(40), S Ok("tail")]
+            => ["/a -> 200 \"0123\" [4 of 10 body bytes seen, 6 lost in gaps at 4..10]",
+                "/b -> none", "GapInBody 1"]);
+        // Inside a chunk's data, the decoded body's offsets; a gap over chunk framing ends
+        // the body where it was, its end unknown.
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        gaps!([C Ok(&a), S Ok(chunked), S Ok("8\r\nab"), S Err(3), S Ok("fgh\r\n0\r\n\r\n")]
+            => ["/a -> 200 \"abfgh\" [5 body bytes seen, 3 lost in gaps at 2..5]", "GapInBody 1"]);
+        gaps!([C Ok(&a), S Ok(chunked), S Ok("2\r\nab\r\n"), S Err(7), S Ok("0\r\n\r\n"), C Ok(&b), S Ok(ok1)]
+            => ["/a -> 200 \"ab\" [after 2 body bytes]", "/b -> 200 \"b\"", "GapInBody 1"]);
+        // A close-delimited body: everything to the end is the body.
+        let close = "HTTP/1.0 200 OK\r\n\r\n";
+        gaps!([C Ok("GET /c HTTP/1.0\r\n\r\n"), S Ok(close), S Ok("head"), S Err(4), S Ok("tail")]
+            => ["/c -> 200 \"headtail\" [8 body bytes seen, 4 lost in gaps at 4..8]", "GapInBody 1"]);
+        // A request body, the same way.
+        let post = "POST /p HTTP/1.1\r\nContent-Length: 6\r\n\r\nab";
+        gaps!([C Ok(post), C Err(2), C Ok("ef"), S Ok(ok1)]
+            => ["/p \"abef\" [4 of 6 body bytes seen, 2 lost in gaps at 2..4] -> 200 \"b\"", "GapInBody 1"]);
+        // --drop-incomplete drops such an exchange, counted as lost to the gap.
+        gaps!([C Ok(&a), S Ok(len10), S Ok("01"), S Err(3), S Ok("56789"), C Ok(&b), S Ok(ok1)], true
+            => ["/b -> 200 \"b\"", "LostToGap 1"]);
     }
 }

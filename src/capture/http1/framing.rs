@@ -39,8 +39,8 @@ fn content_length(headers: &Headers) -> Result<Option<u64>, String> {
                 .trim()
                 .parse()
                 .map_err(|_| format!("bad Content-Length {v:?}"))?;
-            if found.is_some_and(|f| f != n) {
-                return Err(format!("conflicting Content-Length {v:?}"));
+            if let Some(f) = found.filter(|&f| f != n) {
+                return Err(format!("Content-Length {n} conflicts with {f}"));
             }
             found = Some(n);
         }
@@ -57,24 +57,27 @@ pub(super) fn request_framing(headers: &Headers) -> Result<Framing, String> {
     }
 }
 
-/// RFC 9112 §6.3 for responses, given the request method when known.
-pub(super) fn response_framing(method: Option<&str>, status: u16, headers: &Headers) -> Framing {
+/// RFC 9112 §6.3 for responses, given the request method when known. An invalid
+/// Content-Length (§6.3 item 5) is `Err` with why: a user agent must close the connection
+/// and discard the response, so its body has no end a reader could trust. (Reading to the
+/// close, as this did before, took every later response on the connection for its body.)
+pub(super) fn response_framing(
+    method: Option<&str>,
+    status: u16,
+    headers: &Headers,
+) -> Result<Framing, String> {
     let is = |m: &str| method.is_some_and(|x| x.eq_ignore_ascii_case(m));
     if status == 101 || (is("CONNECT") && (200..300).contains(&status)) {
-        return Framing::Stop;
+        return Ok(Framing::Stop);
     }
     if is("HEAD") || (100..200).contains(&status) || status == 204 || status == 304 {
-        return Framing::Empty;
+        return Ok(Framing::Empty);
     }
-    match transfer_coding(headers) {
+    Ok(match transfer_coding(headers) {
         Some(true) => Framing::Chunked,
         Some(false) => Framing::Close,
-        None => match content_length(headers) {
-            Ok(Some(n)) => Framing::Length(n),
-            Ok(None) => Framing::Close,
-            Err(_) => Framing::Close,
-        },
-    }
+        None => content_length(headers)?.map_or(Framing::Close, Framing::Length),
+    })
 }
 
 #[cfg(test)]
@@ -90,7 +93,7 @@ mod tests {
 
     macro_rules! response {
         ($method:expr, $status:expr, [$($f:expr),*] => $want:expr) => {
-            assert_eq!(response_framing($method, $status, &headers(&[$($f),*])), $want)
+            assert_eq!(response_framing($method, $status, &headers(&[$($f),*])), Ok($want))
         };
     }
 
@@ -106,8 +109,15 @@ mod tests {
         response!(Some("CONNECT"), 407, [("Content-Length", "0")] => Framing::Length(0));
         response!(None, 200, [("Transfer-Encoding", "gzip, chunked")] => Framing::Chunked);
         response!(None, 200, [("Transfer-Encoding", "chunked, gzip")] => Framing::Close);
-        response!(None, 200, [("Content-Length", "1, 2")] => Framing::Close);
+        response!(None, 200, [("Content-Length", "2, 2")] => Framing::Length(2));
         response!(None, 200, [] => Framing::Close);
+        // RFC 9112 §6.3 item 5: invalid, not "read to the close".
+        for bad in ["1, 2", "1x8", "18446744073709551616", ""] {
+            let got = response_framing(None, 200, &headers(&[("Content-Length", bad)]));
+            assert!(got.is_err(), "{bad:?}: {got:?}");
+        }
+        // Transfer-Encoding overrides Content-Length (§6.3 item 3), even an invalid one.
+        response!(None, 200, [("Transfer-Encoding", "chunked"), ("Content-Length", "x")] => Framing::Chunked);
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub(crate) use decode::decode_content;
 pub use decode::{Decoded, decode_bodies, decoded_memo};
 pub use framing::Framing;
 pub(in crate::capture) use parser::looks_like_start;
-pub use parser::{Event, Head, MessageParser};
+pub use parser::{Event, GapEffect, Head, MessageParser};
 
 /// Longest message head (request or status line plus header fields) accepted by default
 /// (`--max-head-bytes`); a longer one is skipped to the next message and noted as a limit.

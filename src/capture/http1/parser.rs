@@ -104,8 +104,12 @@ pub enum Event {
         trailers: Headers,
         /// The packet holding the last byte.
         end: Origin,
-        /// Bytes were lost to a gap inside this body.
-        damaged: bool,
+        /// Ranges of the body lost in gaps, as `[start, end)` offsets into the body as sent;
+        /// `body` holds only the bytes that were seen.
+        missing: Vec<[u64; 2]>,
+        /// A gap took the body's framing (a chunk size line, say): where the body ended is
+        /// not known, and `body` is what arrived before it.
+        end_lost: bool,
         /// Bytes past [`MAX_BODY_BYTES`] were discarded.
         truncated: bool,
     },
@@ -114,6 +118,19 @@ pub enum Event {
     /// A head that did not parse, or was over a limit ([`Note::Limit`]); bytes are skipped to
     /// the next message start.
     Unparseable(Note, String, Origin),
+}
+
+/// What a gap did to the message in progress ([`MessageParser::gap`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GapEffect {
+    /// The lost bytes were all inside the body in progress: it goes on, or ended exactly
+    /// with them, marked with the missing range. No message boundary was lost.
+    InBody,
+    /// Message boundaries may have been in the gap (it fell between messages, or went past
+    /// the end of a body): whole messages may be lost, and parsing resynchronises.
+    Boundaries,
+    /// The message whose head was returned was lost with the gap.
+    MessageLost,
 }
 
 /// An incremental HTTP/1.x parser for one direction.
@@ -130,7 +147,12 @@ pub struct MessageParser {
     last: Option<Origin>,
     body: Vec<u8>,
     trailers: Headers,
-    damaged: bool,
+    /// Offset, in the body in progress as sent, of its next byte (gaps counted).
+    sent: u64,
+    /// Ranges of the body in progress lost in gaps (see [`Event::Body`]).
+    missing: Vec<[u64; 2]>,
+    /// A body a gap ended, to hand out at the next poll.
+    ended_by_gap: Option<Event>,
     truncated: bool,
     /// The `Content-Length` of the body in progress, for [`MessageParser::take_cut`].
     length: u64,
@@ -163,7 +185,9 @@ impl MessageParser {
             last: None,
             body: Vec::new(),
             trailers: Headers::new(),
-            damaged: false,
+            sent: 0,
+            missing: Vec::new(),
+            ended_by_gap: None,
             truncated: false,
             length: 0,
             matched: false,
@@ -230,6 +254,7 @@ impl MessageParser {
                 self.truncated = true;
             }
             self.body.extend_from_slice(&data[..take.min(room)]);
+            self.sent += take as u64;
             let rem = rem - take as u64;
             self.phase = match self.phase {
                 Phase::Chunked(_) if rem == 0 => Phase::Chunked(ChunkState::DataEnd),
@@ -252,40 +277,98 @@ impl MessageParser {
         self.buf.extend_from_slice(data);
     }
 
-    /// Bytes were lost. Returns whether the message in progress was lost with them (its head
-    /// was already returned).
-    pub fn gap(&mut self, n: u64) -> bool {
+    /// Bytes were lost. A gap inside a body is kept as a missing range of it (the exchange is
+    /// real: its head and the rest of its body were seen); a gap that takes a body's framing
+    /// ends the body there, marked, and parsing resynchronises at the next message start.
+    pub fn gap(&mut self, n: u64) -> GapEffect {
         self.compact();
+        // Body bytes of known length never wait in `buf` (see `push` and `step`); a chunk
+        // line or head cut by the gap may.
+        let flushed = self.buf.is_empty();
         match self.phase {
-            Phase::Length(rem) if self.buf.is_empty() && n < rem => {
-                self.phase = Phase::Length(rem - n);
-                self.damaged = true;
-                false
+            Phase::Length(rem) | Phase::Chunked(ChunkState::Data(rem)) if n < rem && flushed => {
+                self.note_missing(n);
+                self.phase = match self.phase {
+                    Phase::Length(_) => Phase::Length(rem - n),
+                    _ => Phase::Chunked(ChunkState::Data(rem - n)),
+                };
+                GapEffect::InBody
             }
-            Phase::Chunked(ChunkState::Data(rem)) if self.buf.is_empty() && n < rem => {
-                self.phase = Phase::Chunked(ChunkState::Data(rem - n));
-                self.damaged = true;
-                false
+            Phase::Length(rem) if flushed => {
+                // The body's end was in the gap: it is complete but for the range, and the
+                // next message starts `n - rem` bytes after the gap's start.
+                self.note_missing(rem);
+                self.phase = Phase::Head;
+                self.ended_by_gap = Some(self.body_done(false));
+                if n == rem {
+                    self.base += n;
+                    self.marks.clear();
+                    GapEffect::InBody
+                } else {
+                    self.resync_after(n);
+                    GapEffect::Boundaries
+                }
+            }
+            Phase::Chunked(state) => {
+                // The chunk framing was in the gap: the body's end cannot be found.
+                if let (ChunkState::Data(rem), true) = (state, flushed) {
+                    self.note_missing(rem);
+                }
+                self.ended_by_gap = Some(self.body_done(true));
+                self.resync_after(n);
+                GapEffect::Boundaries
             }
             Phase::Close => {
-                self.damaged = true;
-                false
+                // Everything to the end of the connection is this body.
+                let kept = self.buf.len() - self.pos;
+                self.keep(kept);
+                self.compact();
+                self.note_missing(n);
+                self.base += n;
+                GapEffect::InBody
             }
-            Phase::Stopped => false,
-            phase => {
-                let lost = !matches!(phase, Phase::Head | Phase::Resync);
-                self.base = self
-                    .base
-                    .saturating_add(self.buf.len() as u64)
-                    .saturating_add(n);
-                self.buf.clear();
-                self.pos = 0;
-                self.marks.clear();
-                self.body.clear();
-                self.clear_body_flags();
-                self.phase = Phase::Resync;
-                lost
+            Phase::Stopped => GapEffect::InBody,
+            Phase::Head | Phase::Resync | Phase::AwaitFraming | Phase::Length(_) => {
+                self.lose_to_gap(n)
             }
+        }
+    }
+
+    /// Records `n` bytes of the body in progress as lost at its current offset.
+    fn note_missing(&mut self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let at = self.sent;
+        self.sent += n;
+        match self.missing.last_mut() {
+            Some(last) if last[1] == at => last[1] = at + n,
+            _ => self.missing.push([at, at + n]),
+        }
+    }
+
+    /// Skips past a gap of `n` bytes (and anything unparsed before it) to resynchronise.
+    fn resync_after(&mut self, n: u64) {
+        self.base = self
+            .base
+            .saturating_add(self.buf.len() as u64)
+            .saturating_add(n);
+        self.buf.clear();
+        self.pos = 0;
+        self.marks.clear();
+        self.phase = Phase::Resync;
+    }
+
+    /// A gap outside any body: what was in progress is dropped, and parsing resynchronises.
+    fn lose_to_gap(&mut self, n: u64) -> GapEffect {
+        let lost = !matches!(self.phase, Phase::Head | Phase::Resync);
+        self.resync_after(n);
+        self.body.clear();
+        self.clear_body_flags();
+        if lost {
+            GapEffect::MessageLost
+        } else {
+            GapEffect::Boundaries
         }
     }
 
@@ -295,17 +378,29 @@ impl MessageParser {
         match self.phase {
             Phase::Close => {
                 self.phase = Phase::Stopped;
-                Some(self.body_done())
+                Some(self.body_done(false))
             }
             _ => None,
         }
     }
 
+    /// Gives up on the message whose head was just returned, its body's end unknown (an
+    /// invalid Content-Length), and looks for the next message start.
+    pub fn skip_to_next_message(&mut self) {
+        self.clear_body_flags();
+        self.body.clear();
+        self.phase = Phase::Resync;
+    }
+
     /// Sets how the body after the last head is framed.
     pub fn set_framing(&mut self, framing: Framing) {
         self.phase = match framing {
-            Framing::Empty => Phase::Length(0),
+            Framing::Empty => {
+                self.sent = 0;
+                Phase::Length(0)
+            }
             Framing::Length(n) => {
+                self.sent = 0;
                 self.length = n;
                 // Grown by doubling, a body is copied about once more; a lying length cannot
                 // reserve more than RESERVE_BODY_BYTES.
@@ -313,8 +408,14 @@ impl MessageParser {
                     .reserve_exact(n.min(RESERVE_BODY_BYTES as u64) as usize);
                 Phase::Length(n)
             }
-            Framing::Chunked => Phase::Chunked(ChunkState::Size),
-            Framing::Close => Phase::Close,
+            Framing::Chunked => {
+                self.sent = 0;
+                Phase::Chunked(ChunkState::Size)
+            }
+            Framing::Close => {
+                self.sent = 0;
+                Phase::Close
+            }
             Framing::Stop => {
                 self.stop();
                 Phase::Stopped
@@ -351,14 +452,18 @@ impl MessageParser {
     /// The stream ended inside a body: what arrived of it, with the packet of its last byte.
     /// `None` when no body was in progress (between messages, or inside a head).
     pub fn take_cut(&mut self) -> Option<(Vec<u8>, Cut, Option<Origin>)> {
+        let missing = std::mem::take(&mut self.missing);
+        let lost: u64 = missing.iter().map(|[a, b]| b - a).sum();
         let cut = match self.phase {
             Phase::Length(rem) => Cut {
-                seen: self.length - rem,
+                seen: (self.length - rem).saturating_sub(lost),
                 announced: Some(self.length),
+                missing,
             },
             Phase::Chunked(_) => Cut {
-                seen: self.body.len() as u64,
+                seen: self.sent.saturating_sub(lost),
                 announced: None,
+                missing,
             },
             _ => return None,
         };
@@ -369,17 +474,20 @@ impl MessageParser {
     /// Forgets the trailers and marks of a body given up on.
     fn clear_body_flags(&mut self) {
         self.trailers = Headers::new();
-        self.damaged = false;
+        self.missing.clear();
+        self.sent = 0;
         self.truncated = false;
     }
 
-    fn body_done(&mut self) -> Event {
+    fn body_done(&mut self, end_lost: bool) -> Event {
         let end = self.last.unwrap_or_else(no_origin);
+        self.sent = 0;
         Event::Body {
             body: std::mem::take(&mut self.body),
             trailers: std::mem::take(&mut self.trailers),
             end,
-            damaged: std::mem::take(&mut self.damaged),
+            missing: std::mem::take(&mut self.missing),
+            end_lost,
             truncated: std::mem::take(&mut self.truncated),
         }
     }
@@ -391,11 +499,15 @@ impl MessageParser {
             self.truncated = true;
         }
         self.body.extend_from_slice(&data[..n.min(room)]);
+        self.sent += n as u64;
         self.pos += n;
     }
 
     /// The next event, or `None` when more bytes are needed.
     pub fn poll(&mut self) -> Option<Event> {
+        if let Some(event) = self.ended_by_gap.take() {
+            return Some(event);
+        }
         let event = self.step();
         if event.is_none() {
             self.compact();
@@ -435,7 +547,7 @@ impl MessageParser {
                         return None;
                     }
                     self.phase = Phase::Head;
-                    return Some(self.body_done());
+                    return Some(self.body_done(false));
                 }
                 Phase::Close => {
                     self.keep(avail);
@@ -541,7 +653,7 @@ impl MessageParser {
                 };
                 self.pos += n;
                 self.phase = Phase::Head;
-                Err(Some(self.body_done()))
+                Err(Some(self.body_done(false)))
             }
         }
     }

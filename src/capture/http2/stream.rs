@@ -87,6 +87,7 @@ impl Message {
                 .headers
                 .first("content-length")
                 .and_then(|v| v.trim().parse().ok()),
+            missing: Vec::new(),
         })
     }
 

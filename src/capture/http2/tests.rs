@@ -80,7 +80,7 @@ fn line(r: &Ready) -> String {
     let e = &r.exchange;
     let q = &e.request;
     let head = format!("#{} {} {}{}", r.index, q.method, q.authority(), q.target);
-    let cut = |b: &crate::model::Body| match b.cut {
+    let cut = |b: &crate::model::Body| match &b.cut {
         Some(c) => format!(" (cut: {} of {:?})", c.seen, c.announced),
         None => String::new(),
     };

@@ -105,7 +105,7 @@ impl Wirecap {
         let mut w = Wirecap {
             request_timestamp: req.timestamp.is_none().then_some(None),
             request_decoded_from: undecoded(&req.headers, &req.body),
-            request_body_cut: req.body.cut,
+            request_body_cut: req.body.cut.clone(),
             request_trailers: pairs(&req.trailers),
             flow: ex.source.flow.clone(),
             tls: ex.source.tls.clone(),
@@ -119,7 +119,7 @@ impl Wirecap {
         };
         if let Some(resp) = &ex.response {
             w.response_decoded_from = undecoded(&resp.headers, &resp.body);
-            w.response_body_cut = resp.body.cut;
+            w.response_body_cut = resp.body.cut.clone();
             w.trailers = pairs(&resp.trailers);
             w.interim = resp.interim.clone();
         }

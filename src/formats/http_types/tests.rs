@@ -215,12 +215,14 @@ fn cut_bodies_are_marked_in_meta_and_read_back() {
         cut: Some(Cut {
             seen: 3,
             announced: Some(5000),
+            missing: Vec::new(),
         }),
         ..Body::from("abc")
     };
     ex.response.as_mut().unwrap().body.cut = Some(Cut {
         seen: 2,
         announced: None,
+        missing: Vec::new(),
     });
     let (line, _) = write_one(&ex);
     let json: serde_json::Value = serde_json::from_str(&line).unwrap();

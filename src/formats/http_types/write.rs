@@ -472,8 +472,8 @@ fn to_view<'a>(
         request_decoded_from: req.body.decoded_from.clone(),
         response_decoded_from: resp.body.decoded_from.clone(),
         omitted_bodies: earlier_omissions(&ex.extra),
-        request_body_cut: req.body.cut,
-        response_body_cut: resp.body.cut,
+        request_body_cut: req.body.cut.clone(),
+        response_body_cut: resp.body.cut.clone(),
         flow: ex.source.flow.clone(),
         tls: ex.source.tls.clone(),
     };

@@ -1,6 +1,7 @@
 //! Opening a file of any format to look at it rather than convert it (`count`, `stats`): the
 //! format detected, a Hoverfly document read whole, anything else streamed as exchanges.
 
+use crate::formats::detect::{self, Misnamed};
 use crate::formats::{self, Exchanges, Format, Input, ReadOptions};
 use crate::loss::Losses;
 use crate::meter::ReadMeter;
@@ -14,6 +15,14 @@ pub enum Contents {
     Simulation(Simulation),
     /// Any other format's exchanges, as they are read.
     Exchanges(Exchanges),
+}
+
+/// A file opened for looking.
+pub struct Opened {
+    /// What it holds.
+    pub contents: Contents,
+    /// The note when its name said another format than its content ([`detect::misnamed`]).
+    pub misnamed: Option<Misnamed>,
 }
 
 /// Why a file could not be opened for looking.
@@ -34,24 +43,39 @@ pub enum Error {
     Read(#[from] formats::Error),
 }
 
-/// Opens `name` (`-` for standard input; counting its bytes into `meter`), detects its
-/// format (`from` first) and starts reading it. What a Hoverfly file loses on reading is
-/// not reported: looking needs the pairs only.
-pub fn open(
+/// Opens `name` (`-` for standard input; counting its bytes into `meter`) and detects its
+/// format (`from` first), with the note when the name misled.
+pub fn detect(
     name: &str,
     from: Option<Format>,
-    opts: &ReadOptions,
     meter: Option<&Arc<ReadMeter>>,
-) -> Result<Contents, Error> {
+) -> Result<(Input, Format, Option<Misnamed>), Error> {
     let mut input = Input::open_metered(name, meter).map_err(|source| Error::Open {
         name: name.to_owned(),
         source,
     })?;
     let format = input.detect(from)?;
-    Ok(if format.is_simulation() {
+    let misnamed = from
+        .is_none()
+        .then(|| detect::misnamed(name, format))
+        .flatten();
+    Ok((input, format, misnamed))
+}
+
+/// Opens `name` as [`detect`] does and starts reading it. What a Hoverfly file loses on
+/// reading is not reported: looking needs the pairs only.
+pub fn open(
+    name: &str,
+    from: Option<Format>,
+    opts: &ReadOptions,
+    meter: Option<&Arc<ReadMeter>>,
+) -> Result<Opened, Error> {
+    let (input, format, misnamed) = detect(name, from, meter)?;
+    let contents = if format.is_simulation() {
         let mut losses = Losses::default();
         Contents::Simulation(formats::read_simulation(format, input, opts, &mut losses)?)
     } else {
         Contents::Exchanges(formats::read(format, input, opts)?)
-    })
+    };
+    Ok(Opened { contents, misnamed })
 }

@@ -7,11 +7,12 @@
 //! the writer, or writes the simulation as one document. The loops themselves are
 //! [`crate::convert`]'s.
 
+use super::look;
 use crate::convert::{self, Summary};
 use crate::filter::Filter;
-use crate::formats::detect::{self, Misnamed};
+use crate::formats::detect::Misnamed;
 use crate::formats::hoverfly::WriteOptions;
-use crate::formats::{self, Exchanges, Format, Input, ReadOptions, Writer};
+use crate::formats::{self, Exchanges, Format, ReadOptions, Writer};
 use crate::meter::ReadMeter;
 use crate::model::{Simulation, Timestamp};
 use std::io::{self, Write};
@@ -44,14 +45,8 @@ pub struct Options {
 #[non_exhaustive]
 pub enum Error {
     /// An input could not be opened.
-    #[error("opening {name}")]
-    Open {
-        /// The input as named.
-        name: String,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Open(#[from] look::OpenError),
     /// An input's format could not be told, several inputs are not all captures, reading
     /// failed, or the output format cannot be written.
     #[error(transparent)]
@@ -61,9 +56,9 @@ pub enum Error {
     Collect {
         /// The inputs, as [`Opened::label`] names them.
         label: String,
-        /// The cause.
+        /// The cause (boxed: the variant would otherwise be the largest by far).
         #[source]
-        source: convert::Error,
+        source: Box<convert::Error>,
     },
     /// Exchanges could not be converted into the output (a read or a write failed).
     #[error(transparent)]
@@ -120,15 +115,12 @@ pub fn open(inputs: &[String], opts: &Options, filter: &Filter) -> Result<Opened
     let mut opened = Vec::with_capacity(inputs.len());
     let mut misnamed = Vec::new();
     for name in inputs {
-        let mut input =
-            Input::open_metered(name, opts.meter.as_ref()).map_err(|source| Error::Open {
-                name: name.clone(),
-                source,
+        let (input, format, note) =
+            look::detect(name, opts.from, opts.meter.as_ref()).map_err(|e| match e {
+                look::Error::Open(e) => Error::Open(e),
+                look::Error::Read(e) => Error::Format(e),
             })?;
-        let format = input.detect(opts.from)?;
-        if opts.from.is_none() {
-            misnamed.extend(detect::misnamed(name, format));
-        }
+        misnamed.extend(note);
         opened.push((input, format));
     }
     formats::check_capture_set(&opened)?;
@@ -152,7 +144,7 @@ pub fn open(inputs: &[String], opts: &Options, filter: &Filter) -> Result<Opened
                     convert::collect(exchanges, convert_opts(opts), filter, &mut summary).map_err(
                         |source| Error::Collect {
                             label: label.clone(),
-                            source,
+                            source: Box::new(source),
                         },
                     )?;
                 Source::Simulation(
@@ -269,5 +261,50 @@ fn time_exported(opts: &Options, sim: &Simulation) -> Option<Timestamp> {
         Some(t) => Some(t),
         None if sim.meta.time_exported.is_some() => None,
         None => Some(opts.clock),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(to: Format) -> Options {
+        Options {
+            from: None,
+            to,
+            keep_going: false,
+            read: ReadOptions::default(),
+            write: WriteOptions::default(),
+            clock: Timestamp::from_unix(0, 0),
+            meter: None,
+        }
+    }
+
+    #[test]
+    fn exchanges_stream_into_the_output() {
+        let inputs = ["testdata/http-types/py-recorder.jsonl".to_owned()];
+        let opts = options(Format::HttpTypes);
+        let filter = Filter::default();
+        let mut opened = open(&inputs, &opts, &filter).expect("opened");
+        assert!(!opened.is_whole());
+        let out = opened.write(Vec::new(), &opts, &filter).expect("written");
+        let lines = out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+        assert_eq!((opened.summary.read, opened.summary.written), (7, 7));
+        assert_eq!(lines, 7);
+    }
+
+    #[test]
+    fn a_simulation_is_read_whole_and_misnamed_inputs_are_noted() {
+        let inputs = ["testdata/bad/mixed/hoverfly-named-pcap.pcap".to_owned()];
+        let opts = options(Format::Hoverfly);
+        let filter = Filter::default();
+        let mut opened = open(&inputs, &opts, &filter).expect("opened");
+        assert!(opened.is_whole());
+        assert_eq!(opened.from, Format::Hoverfly);
+        assert_eq!(opened.misnamed.len(), 1);
+        let out = opened.write(Vec::new(), &opts, &filter).expect("written");
+        let doc: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
+        assert_eq!(doc["data"]["pairs"].as_array().map(Vec::len), Some(1));
+        assert_eq!(opened.summary.written, 1);
     }
 }

@@ -60,3 +60,23 @@ fn count_one(name: &str, opts: &Options) -> Result<(Tally, Option<Misnamed>), Er
     };
     Ok((tally, opened.misnamed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_keep_input_order_and_add_up() {
+        let inputs = [
+            "testdata/http-types/py-recorder.jsonl".to_owned(),
+            "testdata/hoverfly/legacy-records.json".to_owned(),
+        ];
+        let counted = run(&inputs, &Options::default()).expect("counted");
+        assert_eq!(counted.files.len(), 2);
+        assert_eq!(counted.files[0].count.all, 7);
+        assert!(counted.files[1].count.templates.is_some());
+        let sum: u64 = counted.files.iter().map(|t| t.count.all).sum();
+        assert_eq!(counted.total.count.all, sum);
+        assert!(counted.misnamed.is_empty());
+    }
+}

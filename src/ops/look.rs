@@ -25,19 +25,24 @@ pub struct Opened {
     pub misnamed: Option<Misnamed>,
 }
 
+/// A file could not be opened; every operation over files says so in these words.
+#[derive(Debug, thiserror::Error)]
+#[error("opening {name}")]
+pub struct OpenError {
+    /// The file as named.
+    pub name: String,
+    /// The cause.
+    #[source]
+    pub source: io::Error,
+}
+
 /// Why a file could not be opened for looking.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The file could not be opened.
-    #[error("opening {name}")]
-    Open {
-        /// The file as named.
-        name: String,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Open(#[from] OpenError),
     /// Its format could not be told, or reading it failed.
     #[error(transparent)]
     Read(#[from] formats::Error),
@@ -50,7 +55,7 @@ pub fn detect(
     from: Option<Format>,
     meter: Option<&Arc<ReadMeter>>,
 ) -> Result<(Input, Format, Option<Misnamed>), Error> {
-    let mut input = Input::open_metered(name, meter).map_err(|source| Error::Open {
+    let mut input = Input::open_metered(name, meter).map_err(|source| OpenError {
         name: name.to_owned(),
         source,
     })?;

@@ -93,14 +93,8 @@ impl Merged {
 #[non_exhaustive]
 pub enum Error {
     /// An input could not be opened.
-    #[error("opening {name}")]
-    Open {
-        /// The input as named.
-        name: String,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Open(#[from] look::OpenError),
     /// An input could not be read, or the output format cannot be written.
     #[error(transparent)]
     Read(#[from] formats::Error),
@@ -146,7 +140,7 @@ fn open(
 ) -> Result<(Input, Format), Error> {
     let (input, format, note) =
         look::detect(name, opts.from, opts.meter.as_ref()).map_err(|e| match e {
-            look::Error::Open { name, source } => Error::Open { name, source },
+            look::Error::Open(e) => Error::Open(e),
             look::Error::Read(e) => Error::Read(e),
         })?;
     misnamed.extend(note);

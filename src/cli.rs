@@ -235,24 +235,17 @@ pub struct ConvertArgs {
     #[arg(short, long, value_name = "OUTPUT")]
     pub output: Option<PathBuf>,
 
-    /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
-    ///
-    /// May be given several times. Secrets in the capture's own pcapng Decryption Secrets
-    /// Blocks are used as well.
-    #[arg(long, value_name = "FILE")]
-    pub keylog: Vec<PathBuf>,
-
-    /// The input format (default: from the extension, then the content).
-    #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
-    pub from: Option<Format>,
+    /// What the inputs are and how to decrypt them.
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// The output format (default: from the output's extension, else http-types).
     #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
     pub to: Option<Format>,
 
-    /// Skip records that do not parse, count them, and go on; the exit status is then 1.
-    #[arg(long)]
-    pub keep_going: bool,
+    /// Whether bad records are skipped.
+    #[command(flatten)]
+    pub keep_going: KeepGoingArg,
 
     /// Treat any loss (something the output format cannot hold) or skip (a record skipped by
     /// --keep-going, part of a capture that did not become an exchange) as an error: nothing is
@@ -260,9 +253,9 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub strict: bool,
 
-    /// The longest JSONL line accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
-    pub max_line_bytes: usize,
+    /// The JSONL line limit.
+    #[command(flatten)]
+    pub max_line_bytes: MaxLineBytesArg,
 
     /// The Hoverfly schemaVersion to write: v1, v2, v3, v4, v5, v5.1, v5.2 or v5.3.
     ///
@@ -281,15 +274,9 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub time_exported: Option<Timestamp>,
 
-    /// Upgrade old Hoverfly files exactly as Hoverfly v1.12.10 does, losses included.
-    ///
-    /// By default wirecap keeps what a v5.x file can express: legacy query strings become
-    /// query maps, v1 delays stay, null fields read as absent, v1 recording headers stay exact.
-    /// With this switch the legacy query and v1 delays are dropped, null v1 fields are
-    /// rejected and every plain header becomes a glob joined by ";", as Hoverfly does; v5.x
-    /// output then has Hoverfly's key order (sorted map keys, labels first).
-    #[arg(long)]
-    pub hoverfly_compat: bool,
+    /// How old Hoverfly files are upgraded.
+    #[command(flatten)]
+    pub hoverfly_compat: HoverflyCompatArg,
 
     /// Do not print the summary (warnings and errors are still printed).
     #[arg(short, long)]
@@ -433,8 +420,8 @@ pub struct StatsArgs {
     pub summary_json: Option<PathBuf>,
 }
 
-/// What the inputs of a many-input command (`merge`, `count`, `stats`) are, and how to
-/// decrypt them.
+/// What the inputs of a reading command (`convert`, `merge`, `count`, `stats`) are, and how
+/// to decrypt them.
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Captures: TLS secrets in the NSS key log format (SSLKEYLOGFILE), to decrypt HTTPS.
@@ -449,6 +436,42 @@ pub struct InputArgs {
     pub from: Option<Format>,
 }
 
+// The reading flags below are each declared once, for every command that takes them, and
+// flattened where each command lists them; `commands::ReadFlags::resolve` turns them into
+// options. They are one struct each, not one for all, so that each command's help keeps its
+// own order of options.
+
+/// `--hoverfly-compat`, for every command that reads Hoverfly files.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct HoverflyCompatArg {
+    /// Upgrade old Hoverfly files exactly as Hoverfly v1.12.10 does, losses included.
+    ///
+    /// By default wirecap keeps what a v5.x file can express: legacy query strings become
+    /// query maps, v1 delays stay, null fields read as absent, v1 recording headers stay exact.
+    /// With this switch the legacy query and v1 delays are dropped, null v1 fields are
+    /// rejected and every plain header becomes a glob joined by ";", as Hoverfly does; v5.x
+    /// output (of convert and merge) then has Hoverfly's key order (sorted map keys, labels
+    /// first).
+    #[arg(long)]
+    pub hoverfly_compat: bool,
+}
+
+/// `--keep-going`, for every command that reads records.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct KeepGoingArg {
+    /// Skip records that do not parse, counting them as invalid; the exit status is then 1.
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+/// `--max-line-bytes`, for every command that reads JSONL.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct MaxLineBytesArg {
+    /// The longest JSONL line accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+}
+
 /// How `count` and `stats` read their inputs, and what they say about it.
 #[derive(Debug, Args)]
 pub struct LookArgs {
@@ -456,17 +479,17 @@ pub struct LookArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Read old Hoverfly files as Hoverfly v1.12.10 upgrades them (see `convert --help`).
-    #[arg(long)]
-    pub hoverfly_compat: bool,
+    /// How old Hoverfly files are upgraded.
+    #[command(flatten)]
+    pub hoverfly_compat: HoverflyCompatArg,
 
-    /// The longest JSONL line accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
-    pub max_line_bytes: usize,
+    /// The JSONL line limit.
+    #[command(flatten)]
+    pub max_line_bytes: MaxLineBytesArg,
 
-    /// Skip records that do not parse and count them as "invalid"; the exit status is then 1.
-    #[arg(long)]
-    pub keep_going: bool,
+    /// Whether bad records are skipped.
+    #[command(flatten)]
+    pub keep_going: KeepGoingArg,
 
     /// Do not show the progress bar (warnings and errors are still printed).
     #[arg(short, long)]
@@ -530,13 +553,13 @@ pub struct MergeArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub time_exported: Option<Timestamp>,
 
-    /// Read old Hoverfly files as Hoverfly v1.12.10 upgrades them (see `convert --help`).
-    #[arg(long)]
-    pub hoverfly_compat: bool,
+    /// How old Hoverfly files are upgraded.
+    #[command(flatten)]
+    pub hoverfly_compat: HoverflyCompatArg,
 
-    /// Skip records that do not parse, count them, and go on; the exit status is then 1.
-    #[arg(long)]
-    pub keep_going: bool,
+    /// Whether bad records are skipped.
+    #[command(flatten)]
+    pub keep_going: KeepGoingArg,
 
     /// Treat any loss (something the output format cannot hold) or skip (a record skipped by
     /// --keep-going, part of a capture that did not become an exchange) as an error: nothing is
@@ -544,9 +567,9 @@ pub struct MergeArgs {
     #[arg(long)]
     pub strict: bool,
 
-    /// The longest JSONL line accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
-    pub max_line_bytes: usize,
+    /// The JSONL line limit.
+    #[command(flatten)]
+    pub max_line_bytes: MaxLineBytesArg,
 
     /// With one input, keep its order instead of sorting (several inputs always keep theirs).
     ///
@@ -635,9 +658,9 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub deny_warnings: bool,
 
-    /// The longest JSONL line accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
-    pub max_line_bytes: usize,
+    /// The JSONL line limit.
+    #[command(flatten)]
+    pub max_line_bytes: MaxLineBytesArg,
 
     /// Build a full JSON value for every http-types line (for benchmarks; same results).
     #[arg(long, hide = true)]

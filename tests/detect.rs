@@ -103,17 +103,26 @@ fn reads(path: &Path) -> bool {
     formats::read(format, input, &opts).is_ok_and(|mut items| items.all(|i| i.is_ok()))
 }
 
-/// Files that one side reads and the other refuses, on purpose.
-const KNOWN: [(&str, &str); 2] = [
+/// Files the readers and `validate` once saw differently (issue 13), and what both make of
+/// each now: the format, and whether validate finds it valid. The readers read every one.
+const ONCE_DIVERGED: [(&str, &str, bool); 4] = [
+    // A UTF-8 byte-order mark: every reader skips it; validate checks what follows and
+    // warns (`utf8-bom`), since Hoverfly refuses it. It once reported "expected value".
     (
         "testdata/bad/hoverfly/v5-utf8-bom.json",
-        "convert skips a UTF-8 byte-order mark; validate reports it, as Hoverfly (Go's JSON \
-         decoder) rejects it",
+        "hoverfly v5.3",
+        true,
     ),
+    ("testdata/bad/http-types/utf8-bom.jsonl", "http-types", true),
+    // Content over a misleading name, both ways: a simulation saved as .pcap was refused by
+    // the readers as a capture without a magic number.
     (
         "testdata/bad/mixed/hoverfly-named-pcap.pcap",
-        "convert goes by the .pcap name and refuses the JSON inside; validate reads the JSON",
+        "hoverfly v5.3",
+        true,
     ),
+    // A capture is read, and validate refuses it as a capture (rule `capture`).
+    ("testdata/bad/mixed/pcap-named-json.json", "pcap", false),
 ];
 
 /// Every file under `dir`, sorted.
@@ -134,7 +143,6 @@ fn files(dir: &str) -> Vec<std::path::PathBuf> {
 fn disagreements(paths: &[std::path::PathBuf]) -> Vec<String> {
     paths
         .iter()
-        .filter(|p| !KNOWN.iter().any(|(k, _)| Path::new(k) == p.as_path()))
         .filter_map(|p| {
             let (read, (validated, errors)) = (as_read(p), as_validated(p));
             let both_refuse = errors && !reads(p);
@@ -147,19 +155,26 @@ fn disagreements(paths: &[std::path::PathBuf]) -> Vec<String> {
 #[test]
 fn issue_13_validate_and_the_readers_agree_on_every_testdata_file() {
     // testdata/bad/ is broken on purpose (cut, corrupt, misnamed): there the two sides
-    // agree, or both refuse the file, or it is one of the KNOWN divergences. What each
-    // command says of each of those files is pinned by tests/bad_inputs.rs.
+    // agree, or both refuse the file. What each command says of each of those files is
+    // pinned by tests/bad_inputs.rs.
     let paths = files("testdata");
     assert!(paths.len() > 200, "only {} files in testdata", paths.len());
     let wrong = disagreements(&paths);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    // The known divergences are still what they say: one side reads, the other refuses
-    // (validate finds errors exactly where the readers read the file).
-    for (known, why) in KNOWN {
-        let path = Path::new(known);
-        if path.exists() {
-            assert_eq!(reads(path), as_validated(path).1, "{known}: {why}");
-        }
+}
+
+#[test]
+fn issue_13_a_byte_order_mark_and_a_misleading_name_are_seen_alike() {
+    for (file, format, valid) in ONCE_DIVERGED {
+        let path = Path::new(file);
+        let (validated, errors) = as_validated(path);
+        assert_eq!(
+            (as_read(path).as_str(), validated.as_str()),
+            (format, format),
+            "{file}"
+        );
+        assert!(reads(path), "{file}");
+        assert_eq!(errors, !valid, "{file}");
     }
 }
 

@@ -1,5 +1,8 @@
 //! `wirecap convert`: one input (or several captures read as one), one output, through the
 //! canonical model.
+//!
+//! The command turns its arguments into [`op::Options`], creates the output, and reports;
+//! the conversion itself is the library's ([`wirecap::ops::convert`]).
 
 use super::{Sink, warn_invalid, warn_losses};
 use crate::cli::ConvertArgs;
@@ -8,10 +11,10 @@ use anyhow::{Context as _, Result};
 use std::path::Path;
 use std::process::ExitCode;
 use wirecap::capture;
-use wirecap::convert::{self, Options, Summary};
-use wirecap::formats::hoverfly::{KeyOrder, WriteOptions};
-use wirecap::formats::{self, Format, Input, ReadOptions, Writer};
-use wirecap::model::{Simulation, Timestamp};
+use wirecap::convert::Summary;
+use wirecap::formats::Format;
+use wirecap::formats::hoverfly::WriteOptions;
+use wirecap::ops::convert::{self as op, Opened};
 
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     // Every output path is checked before the work: a run that cannot write its summary must
@@ -24,64 +27,62 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         || (args.split_by_host.is_none() && progress::streams_to_terminal(args.output.as_deref()));
     super::stdin_once(&args.inputs)?;
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), hide);
-    let mut inputs = Vec::with_capacity(args.inputs.len());
-    for name in &args.inputs {
-        let mut input = Input::open_metered(name, progress.meter())
-            .with_context(|| format!("opening {name}"))?;
-        let from = input.detect(args.from)?;
-        inputs.push((input, from));
-    }
-    formats::check_capture_set(&inputs)?;
-    let from = inputs.first().map_or(Format::HttpTypes, |(_, f)| *f);
     let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
     let to = args
         .to
         .or_else(|| output.and_then(Format::from_extension))
         .unwrap_or(Format::HttpTypes);
-    let read_opts = super::ReadFlags::convert(&args).resolve()?;
+    let reading = super::ReadFlags::convert(&args).resolve()?;
     let filter = super::filter(&args.filter);
-    if from.is_simulation() || to.is_simulation() {
-        return run_simulation(&args, inputs, to, output, &read_opts, progress);
-    }
-    let exchanges = formats::read_inputs(inputs, &read_opts)?;
-    let mut summary = Summary {
-        filter: filter.tally(),
-        ..Summary::default()
+    let opts = op::Options {
+        from: reading.from,
+        to,
+        keep_going: reading.keep_going,
+        read: reading.read,
+        write: WriteOptions {
+            schema_version: args.schema_version,
+            time_exported: args.time_exported.or(super::source_date_epoch()?),
+            key_order: reading.key_order,
+        },
+        clock: super::export_time(args.time_exported)?,
+        meter: progress.meter().cloned(),
     };
-    let opts = Options {
-        keep_going: args.keep_going,
-    };
-    let label = label(&args.inputs);
+    let mut opened = op::open(&args.inputs, &opts, &filter).map_err(unwrap_error)?;
     let inputs: Vec<&Path> = args.inputs.iter().map(Path::new).collect();
-    let (sink, out_name) = if let Some(dir) = &args.split_by_host {
-        let out_name = dir.display().to_string();
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {out_name}"))?;
-        if args.strict {
-            anyhow::bail!("--strict cannot be combined with --split-by-host");
-        }
-        convert::run_split(exchanges, dir, to, &inputs, opts, &filter, &mut summary)
-            .with_context(|| format!("converting {label} into {out_name}"))?;
-        (None, out_name)
-    } else {
-        let sink = Sink::create(output, &inputs)?;
-        let mut writer = Writer::new(to, sink)?;
-        let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
-        convert::run(exchanges, &mut writer, opts, &filter, &mut summary).map_err(|e| match e {
-            // Read errors name their input; a write error is said with the output's name.
-            convert::Error::Write(io) => {
-                anyhow::Error::new(io).context(format!("writing {out_name}"))
+    let (sink, out_name) = match &args.split_by_host {
+        Some(dir) if !opened.is_whole() => {
+            let out_name = dir.display().to_string();
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {out_name}"))?;
+            if args.strict {
+                anyhow::bail!("--strict cannot be combined with --split-by-host");
             }
-            e => e.into(),
-        })?;
-        let sink = writer
-            .finish()
-            .with_context(|| format!("writing {out_name}"))?;
-        (Some(sink), out_name)
+            opened
+                .split_by_host(dir, &inputs, &opts, &filter)
+                .map_err(unwrap_error)
+                .with_context(|| format!("converting {} into {out_name}", opened.label))?;
+            (None, out_name)
+        }
+        _ => {
+            let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
+            let sink = Sink::create(output, &inputs)?;
+            let sink = opened
+                .write(sink, &opts, &filter)
+                .map_err(|e| write_error(e, &opened.label, &out_name))?;
+            (Some(sink), out_name)
+        }
     };
     progress.finish();
+    let Opened {
+        from,
+        label,
+        misnamed,
+        summary,
+        ..
+    } = &opened;
+    super::warn_misnamed(misnamed);
     warn_invalid(&summary.invalid_examples, summary.invalid);
     warn_losses(&summary.losses);
-    warn_empty_capture(&label, &summary);
+    warn_empty_capture(label, summary);
     if super::refused_by_strict(
         args.strict,
         &summary.losses,
@@ -95,16 +96,20 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         sink.commit()
             .with_context(|| format!("writing {out_name}"))?;
     }
-    super::write_summary_json(args.summary_json.as_deref(), &summary)?;
+    super::write_summary_json(args.summary_json.as_deref(), summary)?;
     if !args.quiet {
-        if let Some(stats) = &summary.capture {
-            for line in capture_report(stats) {
-                eprintln!("wirecap: {line}");
-            }
+        // A conversion through a simulation says nothing of the capture it read.
+        let capture = summary.capture.as_ref().filter(|_| !opened.is_whole());
+        for line in capture.map(capture_report).unwrap_or_default() {
+            eprintln!("wirecap: {line}");
         }
+        let read = if from.is_simulation() {
+            super::count_of(summary.read, "pair", "pairs")
+        } else {
+            super::count_of(summary.read, "exchange", "exchanges")
+        };
         eprintln!(
-            "wirecap: {label} ({from}) -> {out_name} ({to}): read {}{}, wrote {}, {} not written, {} skipped",
-            super::count_of(summary.read, "exchange", "exchanges"),
+            "wirecap: {label} ({from}) -> {out_name} ({to}): read {read}{}, wrote {}, {} not written, {} skipped",
             super::filtered_part(&filter, &summary.filter),
             summary.written,
             summary.not_written,
@@ -112,7 +117,34 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         );
         super::report_redacted(&summary.filter);
     }
-    Ok(finished(&summary, from, to))
+    Ok(finished(summary, *from, to))
+}
+
+/// The library's error as the command reports it: the cause itself where the variant only
+/// wraps one, so the message and its chain are what they were when the conversion lived
+/// here.
+fn unwrap_error(e: op::Error) -> anyhow::Error {
+    match e {
+        op::Error::Format(e) => e.into(),
+        op::Error::Convert(e) => e.into(),
+        other => other.into(),
+    }
+}
+
+/// A failure to write the output, said with the output's name (and, for pairs written as
+/// exchanges, the input's); read errors name their input already.
+fn write_error(e: op::Error, label: &str, out_name: &str) -> anyhow::Error {
+    let writing = format!("writing {out_name}");
+    match e {
+        op::Error::Convert(wirecap::convert::Error::Write(io)) | op::Error::Finish(io) => {
+            anyhow::Error::new(io).context(writing)
+        }
+        op::Error::Simulation(e) => anyhow::Error::new(e).context(writing),
+        op::Error::Pairs(e) => {
+            anyhow::Error::new(e).context(format!("converting {label} to {out_name}"))
+        }
+        other => unwrap_error(other),
+    }
 }
 
 /// Says so when a capture held packets but no exchange: with `--quiet` nothing else would
@@ -157,123 +189,6 @@ fn finished(summary: &Summary, from: Format, to: Format) -> ExitCode {
         return ExitCode::from(1);
     }
     super::finished(summary.invalid)
-}
-
-/// `meta.timeExported` when no flag gives it: SOURCE_DATE_EPOCH (reproducible builds), else
-/// the input's own (`None`), else now.
-fn time_exported(args: &ConvertArgs, sim: &Simulation) -> Result<Option<Timestamp>> {
-    let forced = args.time_exported.is_some() || std::env::var_os("SOURCE_DATE_EPOCH").is_some();
-    if !forced && sim.meta.time_exported.is_some() {
-        return Ok(None);
-    }
-    super::export_time(args.time_exported).map(Some)
-}
-
-/// Conversions from or to Hoverfly: through the simulation model, whole-document.
-fn run_simulation(
-    args: &ConvertArgs,
-    mut inputs: Vec<(Input, Format)>,
-    to: Format,
-    output: Option<&Path>,
-    read_opts: &ReadOptions,
-    mut progress: Progress,
-) -> Result<ExitCode> {
-    let filter = &super::filter(&args.filter);
-    let mut summary = Summary {
-        filter: filter.tally(),
-        ..Summary::default()
-    };
-    let opts = Options {
-        keep_going: args.keep_going,
-    };
-    let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
-    let label = label(&args.inputs);
-    let from = inputs.first().map_or(Format::HttpTypes, |(_, f)| *f);
-    // Several inputs are all captures (checked on opening), so a simulation is read alone.
-    let mut sim = match inputs.pop() {
-        Some((input, from)) if from.is_simulation() => {
-            formats::read_simulation(from, input, read_opts, &mut summary.losses)?
-        }
-        last => {
-            inputs.extend(last);
-            let exchanges = formats::read_inputs(inputs, read_opts)?;
-            let exchanges = convert::collect(exchanges, opts, filter, &mut summary)
-                .with_context(|| format!("reading {label}"))?;
-            Simulation::from_exchanges(exchanges, &mut summary.losses)
-        }
-    };
-    let paths: Vec<&Path> = args.inputs.iter().map(Path::new).collect();
-    let mut sink = Sink::create(output, &paths)?;
-    if to.is_simulation() {
-        if from.is_simulation() {
-            summary.read = sim.pairs.len() as u64;
-            filter.simulation(&mut sim, &mut summary.filter);
-        }
-        let wopts = WriteOptions {
-            schema_version: args.schema_version,
-            time_exported: time_exported(args, &sim)?,
-            key_order: if args.hoverfly_compat {
-                KeyOrder::Hoverfly
-            } else {
-                KeyOrder::AsRead
-            },
-        };
-        let n = formats::write_simulation(to, &sim, &wopts, &mut sink, &mut summary.losses)
-            .with_context(|| format!("writing {out_name}"))?;
-        summary.written = n as u64;
-        summary.not_written = summary
-            .read
-            .saturating_sub(summary.filter.selection.filtered_out + n as u64);
-    } else {
-        let mut writer = Writer::new(to, sink)?;
-        convert::run_pairs(&sim, &label, filter, &mut writer, &mut summary)
-            .with_context(|| format!("converting {label} to {out_name}"))?;
-        sink = writer
-            .finish()
-            .with_context(|| format!("writing {out_name}"))?;
-    }
-    progress.finish();
-    warn_invalid(&summary.invalid_examples, summary.invalid);
-    warn_losses(&summary.losses);
-    warn_empty_capture(&label, &summary);
-    if super::refused_by_strict(
-        args.strict,
-        &summary.losses,
-        summary.invalid,
-        summary.capture.as_ref(),
-    ) {
-        drop(sink);
-        return Ok(ExitCode::from(1));
-    }
-    sink.commit()
-        .with_context(|| format!("writing {out_name}"))?;
-    super::write_summary_json(args.summary_json.as_deref(), &summary)?;
-    if !args.quiet {
-        let read = if from.is_simulation() {
-            super::count_of(summary.read, "pair", "pairs")
-        } else {
-            super::count_of(summary.read, "exchange", "exchanges")
-        };
-        eprintln!(
-            "wirecap: {label} ({from}) -> {out_name} ({to}): read {read}{}, wrote {}, {} not written, {} skipped",
-            super::filtered_part(filter, &summary.filter),
-            summary.written,
-            summary.not_written,
-            super::count_of(summary.invalid, "invalid record", "invalid records"),
-        );
-        super::report_redacted(&summary.filter);
-    }
-    Ok(finished(&summary, from, to))
-}
-
-/// The inputs as messages name them: the one input, or the first of several captures and how
-/// many more.
-fn label(inputs: &[String]) -> String {
-    match inputs {
-        [one] => one.clone(),
-        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
-        [] => "-".to_owned(),
-    }
 }
 
 /// The capture summary printed on stderr: one line per topic, then one per note. Timings are

@@ -1,15 +1,15 @@
-//! `wirecap count`: tallies per file, in parallel across files, printed in input order.
+//! `wirecap count`: the arguments as [`op::Options`], the count itself the library's
+//! ([`wirecap::ops::count`]), and the tallies printed in input order.
 
 use crate::cli::{CountArgs, CountBy, CountFormat};
 use crate::progress::Progress;
 use anyhow::Result;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use wirecap::count::{self, By, Tally};
-use wirecap::ops::look::Contents;
+use wirecap::count::{By, Tally};
+use wirecap::ops::count as op;
 
 #[derive(Serialize)]
 struct FileTally<'a> {
@@ -26,23 +26,6 @@ struct Report<'a> {
     files: Vec<FileTally<'a>>,
 }
 
-fn count_one(
-    name: &str,
-    args: &CountArgs,
-    by: Option<By>,
-    opts: &wirecap::formats::ReadOptions,
-    meter: Option<&std::sync::Arc<wirecap::meter::ReadMeter>>,
-) -> Result<Tally> {
-    Ok(
-        match super::read_contents(name, args.read.input.from, opts, meter)? {
-            Contents::Simulation(sim) => count::count_simulation(&sim, by),
-            Contents::Exchanges(exchanges) => {
-                count::count_exchanges(exchanges, by, args.read.keep_going)?
-            }
-        },
-    )
-}
-
 pub fn run(args: CountArgs) -> Result<ExitCode> {
     let by = args.by.map(|b| match b {
         CountBy::Host => By::Host,
@@ -50,18 +33,23 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         CountBy::Status => By::Status,
     });
     super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
-    let opts = super::ReadFlags::look(&args.read).resolve()?;
+    let reading = super::ReadFlags::look(&args.read).resolve()?;
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
-    let tallies: Vec<Tally> = args
-        .inputs
-        .par_iter()
-        .map(|name| count_one(name, &args, by, &opts, progress.meter()))
-        .collect::<Result<_>>()?;
+    let opts = op::Options {
+        from: reading.from,
+        by,
+        keep_going: reading.keep_going,
+        read: reading.read,
+        meter: progress.meter().cloned(),
+    };
+    let counted = op::run(&args.inputs, &opts).map_err(super::look_error);
     progress.finish();
-    let mut total = Tally::default();
-    for t in &tallies {
-        total.add(t);
-    }
+    let op::Counted {
+        files: tallies,
+        total,
+        misnamed,
+    } = counted?;
+    super::warn_misnamed(&misnamed);
     let files = if tallies.len() > 1 {
         args.inputs
             .iter()

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use wirecap::filter::Filter;
 use wirecap::formats::Format;
-use wirecap::formats::hoverfly::{KeyOrder, WriteOptions};
+use wirecap::formats::hoverfly::WriteOptions;
 use wirecap::loss::Losses;
 use wirecap::merge::{self, OnConflict};
 use wirecap::ops::merge::{self as op, Merged};
@@ -34,7 +34,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         OnConflictArg::KeepAll => OnConflict::KeepAll,
         OnConflictArg::Error => OnConflict::Error,
     };
-    let read = super::ReadFlags::merge(&args).resolve()?;
+    let reading = super::ReadFlags::merge(&args).resolve()?;
     let filter = super::filter(&args.filter);
     let inputs: Vec<&Path> = args.inputs.iter().map(Path::new).collect();
     let hide = args.quiet || progress::streams_to_terminal(output);
@@ -43,13 +43,13 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     let sink = Sink::create(output, &inputs)?;
     let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
     let opts = op::Options {
-        from: args.input.from,
+        from: reading.from,
         to,
         on_conflict: policy,
         sort: args.inputs.len() == 1 && !args.keep_order,
         provenance: args.provenance,
-        keep_going: args.keep_going,
-        read,
+        keep_going: reading.keep_going,
+        read: reading.read,
         write: WriteOptions {
             schema_version: args.schema_version,
             time_exported: if to.is_simulation() {
@@ -57,11 +57,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
             } else {
                 None
             },
-            key_order: if args.hoverfly_compat {
-                KeyOrder::Hoverfly
-            } else {
-                KeyOrder::AsRead
-            },
+            key_order: reading.key_order,
         },
         meter: progress.meter().cloned(),
     };
@@ -75,6 +71,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         }
         Err(e) => return Err(unwrap_error(e, &out_name)),
     };
+    super::warn_misnamed(&run.misnamed);
     warn_invalid(&run.summary.invalid_examples, run.summary.invalid);
     warn_losses(&run.summary.losses);
     for c in run

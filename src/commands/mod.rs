@@ -10,7 +10,10 @@ mod schema;
 mod stats;
 mod validate;
 
-use crate::cli::{Cli, Command, FilterArgs};
+use crate::cli::{
+    Cli, Command, FilterArgs, HoverflyCompatArg, InputArgs, KeepGoingArg, LimitArgs,
+    MaxLineBytesArg,
+};
 use anyhow::{Context as _, Result};
 use std::io::{self, BufWriter, Stdout, Write};
 use std::path::Path;
@@ -144,97 +147,126 @@ fn write_summary_json(path: Option<&Path>, summary: &impl serde::Serialize) -> R
     Ok(file.commit()?)
 }
 
-/// The flags that shape reading, taken from whichever `*Args` a command has. They become
-/// [`ReadOptions`](wirecap::formats::ReadOptions) in one place, [`ReadFlags::resolve`], as
+/// The flags that shape reading, each declared once in `cli.rs` and flattened into every
+/// reading command's `*Args`. They become options in one place, [`ReadFlags::resolve`], as
 /// ripgrep turns its `LowArgs` into `HiArgs`.
 struct ReadFlags<'a> {
-    /// `--keylog` files.
-    keylog: &'a [std::path::PathBuf],
-    /// `--max-line-bytes`.
-    max_line_bytes: usize,
+    /// `--keylog` and `--from`.
+    input: &'a InputArgs,
     /// `--hoverfly-compat`.
-    hoverfly_compat: bool,
+    hoverfly_compat: HoverflyCompatArg,
+    /// `--keep-going`.
+    keep_going: KeepGoingArg,
+    /// `--max-line-bytes`.
+    max_line_bytes: MaxLineBytesArg,
+    /// Captures: the `--max-*` resource limits.
+    limits: &'a LimitArgs,
     /// Captures: keep bodies as sent (`convert --keep-encoding`; always so for `count` and
     /// `stats`, since looking needs heads and sizes only and undoing gzip would be most of
     /// the time).
     keep_encoding: bool,
     /// Captures: leave out requests without a response (`convert --drop-incomplete`).
     drop_incomplete: bool,
-    /// Captures: the `--max-*` resource limits.
-    limits: wirecap::limits::Limits,
+}
+
+/// What the reading flags resolve to.
+struct Reading {
+    /// The input format for every input; `None`: detected per input.
+    from: Option<wirecap::formats::Format>,
+    /// Skip records that do not parse, and count them.
+    keep_going: bool,
+    /// How inputs are read (the key logs loaded).
+    read: wirecap::formats::ReadOptions,
+    /// How a Hoverfly output orders its keys (`--hoverfly-compat`: as Hoverfly does).
+    key_order: wirecap::formats::hoverfly::KeyOrder,
 }
 
 impl<'a> ReadFlags<'a> {
     /// `convert`'s reading flags.
     fn convert(args: &'a crate::cli::ConvertArgs) -> Self {
         Self {
-            keylog: &args.keylog,
-            max_line_bytes: args.max_line_bytes,
+            input: &args.input,
             hoverfly_compat: args.hoverfly_compat,
+            keep_going: args.keep_going,
+            max_line_bytes: args.max_line_bytes,
+            limits: &args.limits,
             keep_encoding: args.keep_encoding,
             drop_incomplete: args.drop_incomplete,
-            limits: args.limits.to_limits(),
         }
     }
 
     /// `merge`'s reading flags.
     fn merge(args: &'a crate::cli::MergeArgs) -> Self {
         Self {
-            keylog: &args.input.keylog,
-            max_line_bytes: args.max_line_bytes,
+            input: &args.input,
             hoverfly_compat: args.hoverfly_compat,
+            keep_going: args.keep_going,
+            max_line_bytes: args.max_line_bytes,
+            limits: &args.limits,
             keep_encoding: false,
             drop_incomplete: false,
-            limits: args.limits.to_limits(),
         }
     }
 
     /// The reading flags of `count` and `stats`, which look at files rather than convert them.
     fn look(args: &'a crate::cli::LookArgs) -> Self {
         Self {
-            keylog: &args.input.keylog,
-            max_line_bytes: args.max_line_bytes,
+            input: &args.input,
             hoverfly_compat: args.hoverfly_compat,
+            keep_going: args.keep_going,
+            max_line_bytes: args.max_line_bytes,
+            limits: &args.limits,
             keep_encoding: true,
             drop_incomplete: false,
-            limits: args.limits.to_limits(),
         }
     }
 
-    /// The read options the flags ask for (reading the key logs).
-    fn resolve(&self) -> Result<wirecap::formats::ReadOptions> {
-        use wirecap::formats::hoverfly::Upgrade;
-        Ok(wirecap::formats::ReadOptions {
-            max_line_bytes: self.max_line_bytes,
-            hoverfly_upgrade: if self.hoverfly_compat {
-                Upgrade::HoverflyCompat
-            } else {
-                Upgrade::Faithful
+    /// The options the flags ask for (reading the key logs).
+    fn resolve(&self) -> Result<Reading> {
+        use wirecap::formats::hoverfly::{KeyOrder, Upgrade};
+        let compat = self.hoverfly_compat.hoverfly_compat;
+        Ok(Reading {
+            from: self.input.from,
+            keep_going: self.keep_going.keep_going,
+            read: wirecap::formats::ReadOptions {
+                max_line_bytes: self.max_line_bytes.max_line_bytes,
+                hoverfly_upgrade: if compat {
+                    Upgrade::HoverflyCompat
+                } else {
+                    Upgrade::Faithful
+                },
+                capture: wirecap::capture::Options {
+                    keep_encoding: self.keep_encoding,
+                    drop_incomplete: self.drop_incomplete,
+                    keys: load_keylog(&self.input.keylog)?,
+                    limits: self.limits.to_limits(),
+                    ..wirecap::capture::Options::default()
+                },
             },
-            capture: wirecap::capture::Options {
-                keep_encoding: self.keep_encoding,
-                drop_incomplete: self.drop_incomplete,
-                keys: load_keylog(self.keylog)?,
-                limits: self.limits,
-                ..wirecap::capture::Options::default()
+            key_order: if compat {
+                KeyOrder::Hoverfly
+            } else {
+                KeyOrder::AsRead
             },
         })
     }
 }
 
-/// Opens `name` for `count` and `stats` ([`wirecap::ops::look::open`]), with the errors
-/// worded as the commands report them.
-fn read_contents(
-    name: &str,
-    from: Option<wirecap::formats::Format>,
-    opts: &wirecap::formats::ReadOptions,
-    meter: Option<&std::sync::Arc<wirecap::meter::ReadMeter>>,
-) -> Result<wirecap::ops::look::Contents> {
-    use wirecap::ops::look;
-    look::open(name, from, opts, meter).map_err(|e| match e {
-        look::Error::Read(e) => e.into(),
+/// A failure to open or read a file for `count` and `stats` ([`wirecap::ops::look`]), worded
+/// as the commands report it: a read error as itself, not wrapped.
+fn look_error(e: wirecap::ops::look::Error) -> anyhow::Error {
+    match e {
+        wirecap::ops::look::Error::Read(e) => e.into(),
         other => other.into(),
-    })
+    }
+}
+
+/// Prints a warning for each input whose content was read as another format than its name
+/// says.
+fn warn_misnamed(notes: &[wirecap::formats::detect::Misnamed]) {
+    for note in notes {
+        eprintln!("wirecap: warning: {note}");
+    }
 }
 
 /// Prints rows as a table: the first column left-aligned, the others right-aligned, two

@@ -10,21 +10,24 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use wirecap::loss::Losses;
-use wirecap::ops::look::Contents;
+use wirecap::ops::look::{self, Contents};
 use wirecap::stats::{Gathered, Latency, Ranked, Report, Sizes};
 
 /// Runs `wirecap stats`.
 pub fn run(args: StatsArgs) -> Result<ExitCode> {
     super::stdin_once(&args.inputs)?;
     super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
-    let opts = super::ReadFlags::look(&args.read).resolve()?;
+    let reading = super::ReadFlags::look(&args.read).resolve()?;
+    let opts = reading.read;
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
-    let each: Vec<Gathered> = args
+    let each: Vec<(Gathered, _)> = args
         .inputs
         .par_iter()
         .map(|name| {
             let mut g = Gathered::default();
-            match super::read_contents(name, args.read.input.from, &opts, progress.meter())? {
+            let opened = look::open(name, reading.from, &opts, progress.meter())
+                .map_err(super::look_error)?;
+            match opened.contents {
                 Contents::Simulation(sim) => {
                     for pair in &sim.pairs {
                         match pair.to_exchange(&mut Losses::default()) {
@@ -34,16 +37,17 @@ pub fn run(args: StatsArgs) -> Result<ExitCode> {
                     }
                 }
                 Contents::Exchanges(exchanges) => {
-                    wirecap::stats::gather_exchanges(exchanges, args.read.keep_going, &mut g)?
+                    wirecap::stats::gather_exchanges(exchanges, reading.keep_going, &mut g)?
                 }
             }
-            Ok(g)
+            Ok((g, opened.misnamed))
         })
         .collect::<Result<_>>()?;
     progress.finish();
     let mut all = Gathered::default();
-    for g in each {
+    for (g, misnamed) in each {
         all.add(g);
+        super::warn_misnamed(misnamed.as_slice());
     }
     let report = all.report(args.top);
     super::write_summary_json(args.summary_json.as_deref(), &report)?;

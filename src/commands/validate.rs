@@ -38,7 +38,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
             ValidateProfile::Strict => Profile::Strict,
             ValidateProfile::Schema => Profile::Schema,
         },
-        max_line_bytes: args.max_line_bytes,
+        max_line_bytes: args.max_line_bytes.max_line_bytes,
         fast_path: !args.no_fast_path,
         meter: progress.meter().cloned(),
     };

@@ -7,10 +7,85 @@
 //! document is. `validate` asks the same two functions which schema to check a file against,
 //! so a file is never read as one thing and validated as another. Callers word the failures
 //! themselves ([`Undetected`] says only what is missing), since each reports in its own terms.
+//!
+//! Two things about a file's first bytes are decided here for every command:
+//! - A UTF-8 byte-order mark ([`UTF8_BOM`]) is skipped: every reader reads past it
+//!   ([`after_bom`]), and `validate` checks what follows it and warns (rule `utf8-bom`),
+//!   because the tools the files are for refuse it.
+//! - Content wins over a misleading name: a capture's magic number over a `.json` name, and a
+//!   JSON document's first key over a `.pcap` name. The readers' commands print the
+//!   [`Misnamed`] note [`misnamed`] gives, and `validate` reports it as a warning.
 
 use super::Format;
 use serde_json::Value;
+use std::fmt;
 use std::path::Path;
+
+/// The UTF-8 byte-order mark (U+FEFF encoded), which Notepad and PowerShell's `Out-File` write
+/// before UTF-8 text. RFC 8259 §8.1 lets a parser ignore it, and wirecap does. Hoverfly (Go's
+/// `encoding/json`: "invalid character 'ï' looking for beginning of value") and py-http-types
+/// (Python's `json.loads`: "Unexpected UTF-8 BOM") refuse a file that starts with one, which
+/// is why `validate` warns.
+pub const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// `bytes` past a leading [`UTF8_BOM`], if there is one.
+pub fn after_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)
+}
+
+/// An input whose name says one format and whose content another. The content decides (see
+/// [`input`]); this is the note that says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Misnamed {
+    /// The input's display name.
+    pub file: String,
+    /// Its extension, lowercase, as it names a format: `.pcap`, `.json.gz`.
+    pub extension: String,
+    /// The format that extension names.
+    pub named: Format,
+    /// The format its content is, and is read as.
+    pub holds: Format,
+}
+
+impl fmt::Display for Misnamed {
+    /// `FILE: a .pcap name, but the content is hoverfly; read as hoverfly`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Misnamed {
+            file,
+            extension,
+            holds,
+            ..
+        } = self;
+        write!(
+            f,
+            "{file}: a {extension} name, but the content is {holds}; read as {holds}"
+        )
+    }
+}
+
+/// The note for an input named `name` that [`input`] found to be `format`, when its name says
+/// otherwise: a capture named like a JSON file, or a JSON file named like a capture. A `.json`
+/// name on http-types or HAR content is no mistake (both are saved so), and gets no note.
+pub fn misnamed(name: &str, format: Format) -> Option<Misnamed> {
+    let path = Path::new(name);
+    let named = Format::from_extension(path)?;
+    if (named == Format::Pcap) == (format == Format::Pcap) {
+        return None;
+    }
+    // from_extension found one, so the name has a final part and an extension.
+    let file_name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let (stem, gz) = match file_name.strip_suffix(".gz") {
+        Some(stem) => (stem, ".gz"),
+        None => (file_name.as_str(), ""),
+    };
+    let ext = stem.rsplit_once('.')?.1;
+    Some(Misnamed {
+        file: name.to_owned(),
+        extension: format!(".{ext}{gz}"),
+        named,
+        holds: format,
+    })
+}
 
 /// Which legacy Hoverfly admin API body a document is (Hoverfly v0.5–v0.12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,20 +197,24 @@ pub fn read_as(version: &str) -> Option<&'static str> {
 
 /// The format of an input named `name` whose first bytes are `head`: a capture's magic
 /// number first (it cannot be mistaken for text, so it wins over any name), then the
-/// extension, where `.json` (Hoverfly's) yields to a first key only http-types or HAR use,
-/// then the content alone ([`sniff`]).
+/// extension, where `.json` (Hoverfly's) yields to a first key only http-types or HAR use and
+/// a capture's name yields to any format's first key, then the content alone ([`sniff`]).
+/// Where the content overrode the name, [`misnamed`] says so.
 pub fn input(name: &str, head: &[u8]) -> Option<Format> {
     if capture_magic(head) {
         return Some(Format::Pcap);
     }
+    let by_key = || sniff_first_key(head).or_else(|| array_first_key(head));
     match Format::from_extension(Path::new(name)) {
         // http-types recordings and HAR files are saved as `.json` too.
-        Some(Format::Hoverfly) => Some(
-            match sniff_first_key(head).or_else(|| array_first_key(head)) {
-                Some(f @ (Format::HttpTypes | Format::Har)) => f,
-                _ => Format::Hoverfly,
-            },
-        ),
+        Some(Format::Hoverfly) => Some(match by_key() {
+            Some(f @ (Format::HttpTypes | Format::Har)) => f,
+            _ => Format::Hoverfly,
+        }),
+        // A JSON document saved under a capture's name (a simulation as `sim.pcap`) is read as
+        // what it is. Anything else stays a capture, for the pcap reader to say what is wrong
+        // with its header.
+        Some(Format::Pcap) => Some(by_key().unwrap_or(Format::Pcap)),
         Some(by_name) => Some(by_name),
         None => sniff(head),
     }
@@ -193,10 +272,6 @@ pub fn holds_http_types(head: &[u8]) -> bool {
     sniff_first_key(head).or_else(|| array_first_key(head)) == Some(Format::HttpTypes)
 }
 
-fn after_bom(head: &[u8]) -> &[u8] {
-    head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head)
-}
-
 /// The format the first key of the first JSON object names, when only one format uses
 /// that key: `request`/`response` (http-types), `log` (HAR), `data`/`meta` (Hoverfly).
 fn sniff_first_key(head: &[u8]) -> Option<Format> {
@@ -241,6 +316,39 @@ mod tests {
         assert_eq!(sniff(b"  {\n \"data\": {"), Some(Format::Hoverfly));
         assert_eq!(sniff(b"{\"log\":{}}"), Some(Format::Har));
         assert_eq!(sniff(b"hello"), None);
+    }
+
+    #[test]
+    fn issue_13_content_wins_over_a_misleading_name() {
+        let sim = b"{\"data\": {}, \"meta\": {\"schemaVersion\": \"v5\"}}";
+        assert_eq!(input("sim.pcap", sim), Some(Format::Hoverfly));
+        assert_eq!(
+            input("rec.pcapng.gz", b"{\"request\":{}}\n"),
+            Some(Format::HttpTypes)
+        );
+        assert_eq!(input("cut.pcap", b"\xd4\xc3"), Some(Format::Pcap));
+        assert_eq!(input("text.pcap", b"hello"), Some(Format::Pcap));
+        let note = misnamed("sim.pcap", Format::Hoverfly).expect("a note");
+        assert_eq!(
+            note.to_string(),
+            "sim.pcap: a .pcap name, but the content is hoverfly; read as hoverfly"
+        );
+        let note = misnamed("dir.d/Cap.JSON.gz", Format::Pcap).expect("a note");
+        assert_eq!(
+            (note.extension.as_str(), note.named),
+            (".json.gz", Format::Hoverfly)
+        );
+        assert!(misnamed("cap.pcap", Format::Pcap).is_none());
+        assert!(misnamed("rec.json", Format::HttpTypes).is_none());
+        assert!(misnamed("-", Format::Hoverfly).is_none());
+    }
+
+    #[test]
+    fn issue_13_a_byte_order_mark_is_read_past() {
+        let sim = b"\xef\xbb\xbf{\"data\": {}}";
+        assert_eq!(input("sim", sim), Some(Format::Hoverfly));
+        assert_eq!(after_bom(sim), &sim[3..]);
+        assert_eq!(after_bom(b"{}"), b"{}");
     }
 
     #[test]

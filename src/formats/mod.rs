@@ -368,8 +368,8 @@ pub fn read(format: Format, mut input: Input, opts: &ReadOptions) -> Result<Exch
                 return read_http_types_document(input, opts.max_line_bytes);
             }
             // A byte-order mark before line 1 (Notepad's UTF-8), as the other readers allow.
-            if head.starts_with(b"\xef\xbb\xbf") {
-                input.reader.consume(3);
+            if head.starts_with(detect::UTF8_BOM) {
+                input.reader.consume(detect::UTF8_BOM.len());
             }
             Ok(Exchanges::new(
                 http_types::Reader::new(input.reader, input.name, opts.max_line_bytes)

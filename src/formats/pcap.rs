@@ -113,7 +113,7 @@ pub fn describe_head(head: &[u8]) -> String {
             };
         }
     }
-    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let text = super::detect::after_bom(head);
     match text.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b @ (b'{' | b'[')) => format!(
             "starts with `{}` like a JSON document; expected a pcap or pcapng magic number",

@@ -1,6 +1,7 @@
 //! Opening a file of any format to look at it rather than convert it (`count`, `stats`): the
 //! format detected, a Hoverfly document read whole, anything else streamed as exchanges.
 
+use crate::formats::detect::{self, Misnamed};
 use crate::formats::{self, Exchanges, Format, Input, ReadOptions};
 use crate::loss::Losses;
 use crate::meter::ReadMeter;
@@ -16,42 +17,70 @@ pub enum Contents {
     Exchanges(Exchanges),
 }
 
+/// A file opened for looking.
+pub struct Opened {
+    /// What it holds.
+    pub contents: Contents,
+    /// The note when its name said another format than its content ([`detect::misnamed`]).
+    pub misnamed: Option<Misnamed>,
+}
+
+/// A file could not be opened; every operation over files says so in these words.
+#[derive(Debug, thiserror::Error)]
+#[error("opening {name}")]
+pub struct OpenError {
+    /// The file as named.
+    pub name: String,
+    /// The cause.
+    #[source]
+    pub source: io::Error,
+}
+
 /// Why a file could not be opened for looking.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The file could not be opened.
-    #[error("opening {name}")]
-    Open {
-        /// The file as named.
-        name: String,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Open(#[from] OpenError),
     /// Its format could not be told, or reading it failed.
     #[error(transparent)]
     Read(#[from] formats::Error),
 }
 
-/// Opens `name` (`-` for standard input; counting its bytes into `meter`), detects its
-/// format (`from` first) and starts reading it. What a Hoverfly file loses on reading is
-/// not reported: looking needs the pairs only.
+/// Opens `name` (`-` for standard input; counting its bytes into `meter`) and detects its
+/// format (`from` first), with the note when the name misled.
+pub fn detect(
+    name: &str,
+    from: Option<Format>,
+    meter: Option<&Arc<ReadMeter>>,
+) -> Result<(Input, Format, Option<Misnamed>), Error> {
+    let mut input = Input::open_metered(name, meter).map_err(|source| OpenError {
+        name: name.to_owned(),
+        source,
+    })?;
+    let format = input.detect(from)?;
+    let misnamed = from
+        .is_none()
+        .then(|| detect::misnamed(name, format))
+        .flatten();
+    Ok((input, format, misnamed))
+}
+
+/// Opens `name` as [`detect`] does and starts reading it. What a Hoverfly file loses on
+/// reading is not reported: looking needs the pairs only.
 pub fn open(
     name: &str,
     from: Option<Format>,
     opts: &ReadOptions,
     meter: Option<&Arc<ReadMeter>>,
-) -> Result<Contents, Error> {
-    let mut input = Input::open_metered(name, meter).map_err(|source| Error::Open {
-        name: name.to_owned(),
-        source,
-    })?;
-    let format = input.detect(from)?;
-    Ok(if format.is_simulation() {
+) -> Result<Opened, Error> {
+    let (input, format, misnamed) = detect(name, from, meter)?;
+    let contents = if format.is_simulation() {
         let mut losses = Losses::default();
         Contents::Simulation(formats::read_simulation(format, input, opts, &mut losses)?)
     } else {
         Contents::Exchanges(formats::read(format, input, opts)?)
-    })
+    };
+    Ok(Opened { contents, misnamed })
 }

@@ -11,8 +11,10 @@
 //! exchange, as sorting needs them all. Several inputs keep the order given, so that path
 //! stays bounded. The deduplication itself is [`crate::merge`]'s.
 
+use super::look;
 use crate::convert::{self, Summary};
 use crate::filter::Filter;
+use crate::formats::detect::Misnamed;
 use crate::formats::hoverfly::WriteOptions;
 use crate::formats::{self, Format, Input, ReadOptions, Writer};
 use crate::loss::Losses;
@@ -64,6 +66,8 @@ pub struct Merged {
     pub written: u64,
     /// Items kept but not written (the output format cannot hold them).
     pub not_written: u64,
+    /// Inputs whose name said another format than their content, in input order.
+    pub misnamed: Vec<Misnamed>,
 }
 
 impl Merged {
@@ -79,6 +83,7 @@ impl Merged {
             unpairable: 0,
             written: 0,
             not_written: 0,
+            misnamed: Vec::new(),
         }
     }
 }
@@ -88,14 +93,8 @@ impl Merged {
 #[non_exhaustive]
 pub enum Error {
     /// An input could not be opened.
-    #[error("opening {name}")]
-    Open {
-        /// The input as named.
-        name: String,
-        /// The cause.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Open(#[from] look::OpenError),
     /// An input could not be read, or the output format cannot be written.
     #[error(transparent)]
     Read(#[from] formats::Error),
@@ -132,19 +131,31 @@ pub fn run<W: Write + Send>(
     }
 }
 
-fn open(name: &str, opts: &Options) -> Result<(Input, Format), Error> {
-    let mut input =
-        Input::open_metered(name, opts.meter.as_ref()).map_err(|source| Error::Open {
-            name: name.to_owned(),
-            source,
+/// Opens and detects one input ([`look::detect`]); the note when its name misled goes into
+/// `misnamed`.
+fn open(
+    name: &str,
+    opts: &Options,
+    misnamed: &mut Vec<Misnamed>,
+) -> Result<(Input, Format), Error> {
+    let (input, format, note) =
+        look::detect(name, opts.from, opts.meter.as_ref()).map_err(|e| match e {
+            look::Error::Open(e) => Error::Open(e),
+            look::Error::Read(e) => Error::Read(e),
         })?;
-    let format = input.detect(opts.from)?;
+    misnamed.extend(note);
     Ok((input, format))
 }
 
-/// One input read whole into a simulation, with its own tallies.
-fn read_whole(name: &str, opts: &Options, filter: &Filter) -> Result<(Simulation, Summary), Error> {
-    let (input, format) = open(name, opts)?;
+/// One input read whole into a simulation, with its own tallies (and the note when its
+/// name misled).
+fn read_whole(
+    name: &str,
+    opts: &Options,
+    filter: &Filter,
+) -> Result<(Simulation, Summary, Vec<Misnamed>), Error> {
+    let mut misnamed = Vec::new();
+    let (input, format) = open(name, opts, &mut misnamed)?;
     let mut summary = Summary::default();
     let sim = if format.is_simulation() {
         let mut sim = formats::read_simulation(format, input, &opts.read, &mut summary.losses)?;
@@ -159,7 +170,7 @@ fn read_whole(name: &str, opts: &Options, filter: &Filter) -> Result<(Simulation
         let exchanges = convert::collect(exchanges, convert_opts, filter, &mut summary)?;
         Simulation::from_exchanges(exchanges, &mut summary.losses)
     };
-    Ok((sim, summary))
+    Ok((sim, summary, misnamed))
 }
 
 fn into_simulation<W: Write + Send>(
@@ -169,12 +180,13 @@ fn into_simulation<W: Write + Send>(
     run: &mut Merged,
     mut out: W,
 ) -> Result<W, Error> {
-    let read: Vec<(Simulation, Summary)> = inputs
+    let read: Vec<(Simulation, Summary, Vec<Misnamed>)> = inputs
         .par_iter()
         .map(|name| read_whole(name, opts, filter))
         .collect::<Result<_, _>>()?;
     let mut sims = Vec::with_capacity(read.len());
-    for ((sim, summary), name) in read.into_iter().zip(inputs) {
+    for ((sim, summary, misnamed), name) in read.into_iter().zip(inputs) {
+        run.misnamed.extend(misnamed);
         // Exchanges that did not become pairs (no response, say) were noted as losses.
         let filtered = summary.filter.selection.filtered_out;
         run.unpairable += summary
@@ -260,7 +272,7 @@ fn streaming<W: Write + Send>(
         provenance: opts.provenance,
     };
     for name in inputs {
-        let (input, format) = open(name, opts)?;
+        let (input, format) = open(name, opts, &mut out.run.misnamed)?;
         if format.is_simulation() {
             stream_simulation(name, input, format, opts, filter, &mut out)?;
         } else {

@@ -2,9 +2,12 @@
 //! Commands parse arguments, open outputs, print and set exit codes; the work is here, where
 //! tests can call it directly.
 //!
-//! [`merge`] is the `merge` command's run over its inputs; [`look`] opens a file of any
-//! format for `count` and `stats`. `convert` and `count` were library operations already
-//! ([`crate::convert`], [`crate::count`]).
+//! [`convert`] reads inputs into one output, [`merge`] many into one with each request
+//! answered once, and [`count`] counts files of any format, which [`look`] opens (for `stats`
+//! too). They are built on the loops and tallies of [`crate::convert`], [`crate::merge`] and
+//! [`crate::count`].
 
+pub mod convert;
+pub mod count;
 pub mod look;
 pub mod merge;

@@ -326,11 +326,29 @@ pub fn validate_reader(
                  this and writes JSONL",
         ));
     }
+    let head = reader.fill_buf().map_err(io_err)?;
     let jsonl = match opts.schema {
         Some(s) => s.format.starts_with("http-types"),
-        None => detect::is_jsonl(name, reader.fill_buf().map_err(io_err)?),
+        None => detect::is_jsonl(name, head),
     };
     let mut counter = Counter::new(sink);
+    // What the readers make of the file, where its name says otherwise (the content decides).
+    let misnamed = detect::input(name, head).and_then(|f| detect::misnamed(name, f));
+    if let Some(m) = misnamed.filter(|_| opts.schema.is_none()) {
+        let message = format!(
+            "a {} name, but the content is {}: validated as what it holds",
+            m.extension, m.holds
+        );
+        counter.emit(at_start(Severity::Warning, "misnamed", message));
+    }
+    if head.starts_with(detect::UTF8_BOM) {
+        reader.consume(detect::UTF8_BOM.len());
+        if opts.profile.rules() {
+            let message = "a UTF-8 byte-order mark: wirecap reads past it, but Hoverfly and \
+                           py-http-types refuse the file; save it as UTF-8 without one";
+            counter.emit(at_start(Severity::Warning, "utf8-bom", message.to_owned()));
+        }
+    }
     if jsonl {
         let schema = opts
             .schema
@@ -362,12 +380,17 @@ pub fn validate_reader(
 fn whole_file(sink: &mut dyn FnMut(Problem), rule: &'static str, message: &str) -> Summary {
     let mut counter = Counter::new(sink);
     counter.summary.documents = 1;
-    counter.emit(Problem {
+    counter.emit(at_start(Severity::Error, rule, message.to_owned()));
+    counter.summary
+}
+
+/// A problem with the file as a whole, at 1:1.
+fn at_start(severity: Severity, rule: &'static str, message: String) -> Problem {
+    Problem {
         line: 1,
         column: 1,
-        finding: finding(Severity::Error, rule, "", message.to_owned()),
-    });
-    counter.summary
+        finding: finding(severity, rule, "", message),
+    }
 }
 
 /// The http-types schema for `profile`.

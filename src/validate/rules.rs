@@ -14,6 +14,14 @@ use std::collections::{HashMap, HashSet};
 pub const RULES: &[(&str, &str)] = &[
     ("json-syntax", "the file or line is not JSON"),
     (
+        "utf8-bom",
+        "a UTF-8 byte-order mark first, which wirecap reads past and Hoverfly refuses",
+    ),
+    (
+        "misnamed",
+        "the file's name says one format and its content another (the content decides)",
+    ),
+    (
         "capture",
         "a pcap or pcapng capture, which is converted, not validated",
     ),

@@ -38,8 +38,8 @@ pub fn read(mut input: Input) -> Result<Exchanges, formats::Error> {
             file: file.clone(),
             source,
         })?;
-    if head.starts_with(b"\xef\xbb\xbf") {
-        input.reader.consume(3);
+    if head.starts_with(formats::detect::UTF8_BOM) {
+        input.reader.consume(formats::detect::UTF8_BOM.len());
     }
     let (tx, rx) = sync_channel(IN_FLIGHT);
     std::thread::Builder::new()

@@ -167,7 +167,7 @@ pub fn parse_document(reader: impl io::Read, file: &str) -> Result<Value, Error>
             format!("document larger than {MAX_DOCUMENT_BYTES} bytes"),
         ));
     }
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    let bytes = crate::formats::detect::after_bom(&bytes);
     crate::codec::json::from_slice::<Value>(bytes).map_err(|error| Error::Syntax {
         file: file.to_owned(),
         error,

@@ -186,7 +186,7 @@ pub fn parse_exchange(bytes: &[u8], source: Source) -> Result<Exchange, JsonErro
 /// JSON array of exchanges, or one exchange pretty-printed over several lines (what people
 /// paste from logs and docs), whose first line is a lone `{`.
 pub fn is_document(head: &[u8]) -> bool {
-    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let head = crate::formats::detect::after_bom(head);
     let Some(start) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
         return false;
     };
@@ -210,7 +210,7 @@ pub fn read_document(bytes: &[u8], file: &str) -> Vec<Result<Exchange, Error>> {
         line: line as u64,
         error,
     };
-    let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let text = crate::formats::detect::after_bom(bytes);
     let first = text.iter().position(|b| !b.is_ascii_whitespace());
     if first.and_then(|i| text.get(i)) != Some(&b'[') {
         let source = Source {

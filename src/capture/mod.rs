@@ -369,8 +369,14 @@ impl Pipeline {
         let file = &self.file;
         let http = self.http;
         let keys = &self.keys;
+        // Largest flows first, so that the batch does not end with one core working through a
+        // big flow that started last while the other waits; back in flow order afterwards.
+        let bytes = |segs: &[Seg]| segs.iter().map(|s| s.len).sum::<usize>();
+        work.sort_by_cached_key(|(flow, segs)| (std::cmp::Reverse(bytes(segs)), flow.ordinal));
         work.par_iter_mut()
+            .with_max_len(1)
             .for_each(|(flow, segs)| flow.process(segs, buffers, file, http, keys));
+        work.sort_by_key(|(flow, _)| flow.ordinal);
         self.arena.clear();
         let mut waiting = Vec::new();
         for (mut flow, _) in work {

@@ -347,12 +347,11 @@ fn write_body(
     match body {
         None => {}
         Some(BodyOut::Text(text)) => write_optional(out, "body", Some(text)),
-        Some(BodyOut::Escaped(escaped)) => {
-            if escaped.is_some() {
-                out.extend_from_slice(b",\"body\":");
-                shared.push((out.len(), escaped.clone()));
-            }
+        Some(BodyOut::Escaped(escaped)) if escaped.is_some() => {
+            out.extend_from_slice(b",\"body\":");
+            shared.push((out.len(), escaped.clone()));
         }
+        Some(BodyOut::Escaped(_)) => {}
     }
 }
 

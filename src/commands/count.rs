@@ -35,14 +35,8 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
     super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
     let reading = super::ReadFlags::look(&args.read).resolve()?;
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
-    let opts = op::Options {
-        from: reading.from,
-        by,
-        keep_going: reading.keep_going,
-        read: reading.read,
-        meter: progress.meter().cloned(),
-    };
-    let counted = op::run(&args.inputs, &opts).map_err(super::look_error);
+    let opts = reading.look(progress.meter());
+    let counted = op::run(&args.inputs, by, &opts).map_err(super::look_error);
     progress.finish();
     let op::Counted {
         files: tallies,

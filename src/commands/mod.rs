@@ -181,6 +181,21 @@ struct Reading {
     key_order: wirecap::formats::hoverfly::KeyOrder,
 }
 
+impl Reading {
+    /// The options of `count` and `stats`, counting the bytes read into `meter`.
+    fn look(
+        self,
+        meter: Option<&std::sync::Arc<wirecap::meter::ReadMeter>>,
+    ) -> wirecap::ops::look::Options {
+        wirecap::ops::look::Options {
+            from: self.from,
+            keep_going: self.keep_going,
+            read: self.read,
+            meter: meter.cloned(),
+        }
+    }
+}
+
 impl<'a> ReadFlags<'a> {
     /// `convert`'s reading flags.
     fn convert(args: &'a crate::cli::ConvertArgs) -> Self {

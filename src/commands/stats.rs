@@ -1,55 +1,28 @@
-//! `wirecap stats`: files gathered in parallel, summarised together, printed as tables (and
-//! as JSON with `--summary-json`).
+//! `wirecap stats`: the files gathered by the library ([`wirecap::ops::stats`]), summarised
+//! together, printed as tables (and as JSON with `--summary-json`).
 
 use super::count_of;
 use crate::cli::StatsArgs;
 use crate::progress::Progress;
 use anyhow::Result;
-use rayon::prelude::*;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use wirecap::loss::Losses;
-use wirecap::ops::look::{self, Contents};
-use wirecap::stats::{Gathered, Latency, Ranked, Report, Sizes};
+use wirecap::ops::stats as op;
+use wirecap::stats::{Latency, Ranked, Report, Sizes};
 
 /// Runs `wirecap stats`.
 pub fn run(args: StatsArgs) -> Result<ExitCode> {
     super::stdin_once(&args.inputs)?;
     super::check_summary_json(args.summary_json.as_deref(), &args.inputs)?;
     let reading = super::ReadFlags::look(&args.read).resolve()?;
-    let opts = reading.read;
     let mut progress = Progress::start(args.inputs.iter().map(Path::new), args.read.quiet);
-    let each: Vec<(Gathered, _)> = args
-        .inputs
-        .par_iter()
-        .map(|name| {
-            let mut g = Gathered::default();
-            let opened = look::open(name, reading.from, &opts, progress.meter())
-                .map_err(super::look_error)?;
-            match opened.contents {
-                Contents::Simulation(sim) => {
-                    for pair in &sim.pairs {
-                        match pair.to_exchange(&mut Losses::default()) {
-                            Some(ex) => g.exchange(&ex),
-                            None => g.not_measured(),
-                        }
-                    }
-                }
-                Contents::Exchanges(exchanges) => {
-                    wirecap::stats::gather_exchanges(exchanges, reading.keep_going, &mut g)?
-                }
-            }
-            Ok((g, opened.misnamed))
-        })
-        .collect::<Result<_>>()?;
+    let opts = reading.look(progress.meter());
+    let looked = op::run(&args.inputs, &opts).map_err(super::look_error);
     progress.finish();
-    let mut all = Gathered::default();
-    for (g, misnamed) in each {
-        all.add(g);
-        super::warn_misnamed(misnamed.as_slice());
-    }
-    let report = all.report(args.top);
+    let op::Looked { gathered, misnamed } = looked?;
+    super::warn_misnamed(&misnamed);
+    let report = gathered.report(args.top);
     super::write_summary_json(args.summary_json.as_deref(), &report)?;
     let mut out = std::io::stdout().lock();
     write_report(&mut out, args.inputs.len(), &report)?;

@@ -268,8 +268,9 @@ fn time_exported(opts: &Options, sim: &Simulation) -> Option<Timestamp> {
 mod tests {
     use super::*;
 
-    fn options(to: Format) -> Options {
-        Options {
+    /// `file` converted to `to` in memory, with no selection: what was opened, and the output.
+    fn convert(file: &str, to: Format) -> (Opened, Vec<u8>) {
+        let opts = Options {
             from: None,
             to,
             keep_going: false,
@@ -277,17 +278,17 @@ mod tests {
             write: WriteOptions::default(),
             clock: Timestamp::from_unix(0, 0),
             meter: None,
-        }
+        };
+        let filter = Filter::default();
+        let mut opened = open(&[file.to_owned()], &opts, &filter).expect("opened");
+        let out = opened.write(Vec::new(), &opts, &filter).expect("written");
+        (opened, out)
     }
 
     #[test]
     fn exchanges_stream_into_the_output() {
-        let inputs = ["testdata/http-types/py-recorder.jsonl".to_owned()];
-        let opts = options(Format::HttpTypes);
-        let filter = Filter::default();
-        let mut opened = open(&inputs, &opts, &filter).expect("opened");
+        let (opened, out) = convert("testdata/http-types/py-recorder.jsonl", Format::HttpTypes);
         assert!(!opened.is_whole());
-        let out = opened.write(Vec::new(), &opts, &filter).expect("written");
         let lines = out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
         assert_eq!((opened.summary.read, opened.summary.written), (7, 7));
         assert_eq!(lines, 7);
@@ -295,14 +296,11 @@ mod tests {
 
     #[test]
     fn a_simulation_is_read_whole_and_misnamed_inputs_are_noted() {
-        let inputs = ["testdata/bad/mixed/hoverfly-named-pcap.pcap".to_owned()];
-        let opts = options(Format::Hoverfly);
-        let filter = Filter::default();
-        let mut opened = open(&inputs, &opts, &filter).expect("opened");
+        let file = "testdata/bad/mixed/hoverfly-named-pcap.pcap";
+        let (opened, out) = convert(file, Format::Hoverfly);
         assert!(opened.is_whole());
         assert_eq!(opened.from, Format::Hoverfly);
         assert_eq!(opened.misnamed.len(), 1);
-        let out = opened.write(Vec::new(), &opts, &filter).expect("written");
         let doc: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
         assert_eq!(doc["data"]["pairs"].as_array().map(Vec::len), Some(1));
         assert_eq!(opened.summary.written, 1);

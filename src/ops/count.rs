@@ -1,28 +1,10 @@
 //! The `count` operation: each input opened ([`look::open`]) and counted, in parallel across
 //! files (rayon, indexed, so the tallies keep input order), and the total.
 
-use super::look::{self, Contents, Error};
+use super::look::{self, Contents, Error, Options};
 use crate::count::{self, By, Tally};
 use crate::formats::detect::Misnamed;
-use crate::formats::{Format, ReadOptions};
-use crate::meter::ReadMeter;
 use rayon::prelude::*;
-use std::sync::Arc;
-
-/// How a count reads and what it breaks down by.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// The input format, for every input (`None`: detected per file).
-    pub from: Option<Format>,
-    /// Break the count down by this key.
-    pub by: Option<By>,
-    /// Skip records that do not parse, and count them as invalid.
-    pub keep_going: bool,
-    /// How inputs are read.
-    pub read: ReadOptions,
-    /// Where inputs count the bytes they read, for a progress display.
-    pub meter: Option<Arc<ReadMeter>>,
-}
 
 /// What a count found.
 #[derive(Debug, Clone, Default)]
@@ -35,11 +17,12 @@ pub struct Counted {
     pub misnamed: Vec<Misnamed>,
 }
 
-/// Counts `inputs` (paths, `-` for standard input) as `opts` says.
-pub fn run(inputs: &[String], opts: &Options) -> Result<Counted, Error> {
+/// Counts `inputs` (paths, `-` for standard input), read as `opts` says, broken down `by`
+/// a key when one is given.
+pub fn run(inputs: &[String], by: Option<By>, opts: &Options) -> Result<Counted, Error> {
     let each: Vec<(Tally, Option<Misnamed>)> = inputs
         .par_iter()
-        .map(|name| count_one(name, opts))
+        .map(|name| count_one(name, by, opts))
         .collect::<Result<_, _>>()?;
     let mut counted = Counted::default();
     for (tally, misnamed) in each {
@@ -50,13 +33,15 @@ pub fn run(inputs: &[String], opts: &Options) -> Result<Counted, Error> {
     Ok(counted)
 }
 
-fn count_one(name: &str, opts: &Options) -> Result<(Tally, Option<Misnamed>), Error> {
+fn count_one(
+    name: &str,
+    by: Option<By>,
+    opts: &Options,
+) -> Result<(Tally, Option<Misnamed>), Error> {
     let opened = look::open(name, opts.from, &opts.read, opts.meter.as_ref())?;
     let tally = match opened.contents {
-        Contents::Simulation(sim) => count::count_simulation(&sim, opts.by),
-        Contents::Exchanges(exchanges) => {
-            count::count_exchanges(exchanges, opts.by, opts.keep_going)?
-        }
+        Contents::Simulation(sim) => count::count_simulation(&sim, by),
+        Contents::Exchanges(exchanges) => count::count_exchanges(exchanges, by, opts.keep_going)?,
     };
     Ok((tally, opened.misnamed))
 }
@@ -71,7 +56,7 @@ mod tests {
             "testdata/http-types/py-recorder.jsonl".to_owned(),
             "testdata/hoverfly/legacy-records.json".to_owned(),
         ];
-        let counted = run(&inputs, &Options::default()).expect("counted");
+        let counted = run(&inputs, None, &Options::default()).expect("counted");
         assert_eq!(counted.files.len(), 2);
         assert_eq!(counted.files[0].count.all, 7);
         assert!(counted.files[1].count.templates.is_some());

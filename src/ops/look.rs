@@ -1,5 +1,6 @@
-//! Opening a file of any format to look at it rather than convert it (`count`, `stats`): the
-//! format detected, a Hoverfly document read whole, anything else streamed as exchanges.
+//! Opening a file of any format to look at it rather than convert it ([`super::count`],
+//! [`super::stats`]): the format detected, a Hoverfly document read whole, anything else
+//! streamed as exchanges.
 
 use crate::formats::detect::{self, Misnamed};
 use crate::formats::{self, Exchanges, Format, Input, ReadOptions};
@@ -8,6 +9,19 @@ use crate::meter::ReadMeter;
 use crate::model::Simulation;
 use std::io;
 use std::sync::Arc;
+
+/// How `count` and `stats` read their inputs.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The input format, for every input (`None`: detected per file).
+    pub from: Option<Format>,
+    /// Skip records that do not parse, and count them as invalid.
+    pub keep_going: bool,
+    /// How inputs are read.
+    pub read: ReadOptions,
+    /// Where inputs count the bytes they read, for a progress display.
+    pub meter: Option<Arc<ReadMeter>>,
+}
 
 /// What a file of any format holds.
 pub enum Contents {

@@ -94,8 +94,8 @@ pub struct Finding {
     /// Error or warning.
     pub severity: Severity,
     /// The object keys a schema `required` or `additionalProperties` finding is about (the
-    /// missing property, the unexpected ones), to match it with the reader's stop
-    /// ([`stop`]); empty for every other finding.
+    /// missing property, the unexpected ones), to match it with the place where `convert`'s
+    /// reader stops (`validate/stop.rs`); empty for every other finding.
     pub keys: Vec<String>,
 }
 

@@ -108,7 +108,7 @@ const CASES: &[Case] = &[
     case!("http-types/timestamp-no-offset.jsonl", Strict, 2, 167, "/request/timestamp", "schema/format"),
     case!("http-types/timestamp-number.jsonl", Strict, 2, 167, "/request/timestamp", "schema/type"),
     case!("http-types/timestamp-word.jsonl", Strict, 2, 310, "/response/timestamp", "schema/format"),
-    case!("http-types/top-level-extra-key.jsonl", Strict, 2, 1, "", "schema/additionalProperties"),
+    case!("http-types/top-level-extra-key.jsonl", Strict, 2, 347, "/extra", "schema/additionalProperties"),
     case!("http-types/truncated-line.jsonl", Strict, 2, 40, "/request/protocol", "json-syntax"),
     case!("http-types/url-field.jsonl", Strict, 2, 12, "/request", "schema/additionalProperties"),
     case!("other/array.json", Strict, 1, 1, "", "unknown-format"),

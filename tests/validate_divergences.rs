@@ -83,3 +83,80 @@ fn issue_16_query_against_path_is_a_warning_unless_denied() {
         Some(1)
     );
 }
+
+/// What `wirecap convert FILE` stops with, without `wirecap: error: FILE[:LINE]: `: the pointer
+/// and the reader's words; `None` when it reads the file.
+fn convert_stop(file: &str, from: Option<&str>) -> Option<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_wirecap"))
+        .current_dir("testdata")
+        .arg("convert")
+        .args(from.map(|f| ["--from", f]).into_iter().flatten())
+        .args([file, "-o", "-"])
+        .output()
+        .expect("wirecap runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rest = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("wirecap: error: "))?
+        .strip_prefix(file)?
+        .strip_prefix(':')?;
+    // `:LINE: /pointer: message` or ` /pointer: message`.
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    Some(rest.trim_start_matches(':').trim_start().to_owned())
+}
+
+#[test]
+fn issue_14_where_convert_stops_validate_says_the_same() {
+    // (file, the format convert is told when it cannot tell by itself)
+    let cases = [
+        ("http-types/reader-stops.jsonl", None),
+        ("invalid/http-types/no-path-no-pathname.jsonl", None),
+        ("invalid/http-types/top-level-extra-key.jsonl", None),
+        ("invalid/http-types/header-value-integer.jsonl", None),
+        ("invalid/hoverfly-status-string.json", None),
+        (
+            "invalid/hoverfly-simulation/v5.2-variable-without-function.json",
+            None,
+        ),
+        ("invalid/hoverfly-simulation/v5-meta-not-object.json", None),
+        (
+            "invalid/hoverfly-simulation/schema-version-number.json",
+            None,
+        ),
+        ("invalid/hoverfly-simulation/meta-missing.json", None),
+        ("invalid/hoverfly-simulation/schema-version-v6.json", None),
+        (
+            "invalid/hoverfly-simulation/v5-matchers-not-array.json",
+            None,
+        ),
+        (
+            "invalid/hoverfly-records/status-string.json",
+            Some("hoverfly-v1-records"),
+        ),
+        (
+            "invalid/hoverfly-delays/delay-string.json",
+            Some("hoverfly-v1-delays"),
+        ),
+        ("invalid/other/array.json", None),
+        ("invalid/other/no-data-no-meta.json", None),
+        ("bad/http-types/hoverfly-document-on-line-2.jsonl", None),
+        ("bad/hoverfly/v5-pairs-object.json", None),
+        ("bad/hoverfly/v5-status-negative.json", None),
+        ("bad/har/status-string.har", None),
+        ("bad/har/url-relative.har", None),
+    ];
+    for (file, from) in cases {
+        let stop = convert_stop(file, from).unwrap_or_else(|| panic!("convert reads {file}"));
+        let (code, out) = validate(&[file]);
+        assert_eq!(code, Some(1), "{file}: {out}");
+        let said = out.lines().any(|l| {
+            l.strip_prefix(file)
+                .and_then(|r| r.split_once(": "))
+                .is_some_and(|(_, r)| r.starts_with(&stop) && r[stop.len()..].starts_with(" ["))
+        });
+        assert!(
+            said,
+            "{file}: convert stops with {stop:?}; validate says:\n{out}"
+        );
+    }
+}

@@ -19,12 +19,21 @@ pub struct JsonError {
 
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pointer = if self.pointer.is_empty() {
-            "/"
-        } else {
-            &self.pointer
-        };
-        write!(f, "{pointer}: {}", self.message)
+        Located(&self.pointer, &self.message).fmt(f)
+    }
+}
+
+/// `pointer: message`, with `/` for the whole document: how every command shows a problem
+/// inside a JSON document (`convert`'s readers after the file and line, `validate` after
+/// line and column), so the same problem reads the same everywhere.
+#[derive(Debug, Clone, Copy)]
+pub struct Located<'a>(pub &'a str, pub &'a str);
+
+impl fmt::Display for Located<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Located(pointer, message) = *self;
+        let pointer = if pointer.is_empty() { "/" } else { pointer };
+        write!(f, "{pointer}: {message}")
     }
 }
 

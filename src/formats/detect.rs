@@ -5,8 +5,9 @@
 //! [`Input::detect`](super::Input::detect)) which reader to open, and
 //! [`read_simulation`](super::read_simulation) asks [`document`] which Hoverfly body a
 //! document is. `validate` asks the same two functions which schema to check a file against,
-//! so a file is never read as one thing and validated as another. Callers word the failures
-//! themselves ([`Undetected`] says only what is missing), since each reports in its own terms.
+//! so a file is never read as one thing and validated as another. The failures are worded
+//! here too ([`Undetected`]'s pointer and `Display`, [`unsupported_version`]), so both
+//! commands say the same of the same document (issue 14).
 //!
 //! Two things about a file's first bytes are decided here for every command:
 //! - A UTF-8 byte-order mark ([`UTF8_BOM`]) is skipped: every reader reads past it
@@ -149,6 +150,54 @@ pub enum Undetected<'a> {
     VersionNotString(&'a Value),
     /// A `meta` object without `schemaVersion`.
     MissingVersion,
+}
+
+impl Undetected<'_> {
+    /// Where the document falls short: an RFC 6901 pointer, empty for the whole document.
+    pub fn pointer(&self) -> &'static str {
+        match self {
+            Undetected::NotObject | Undetected::NoDataOrMeta | Undetected::MissingMeta => "",
+            Undetected::MetaNotObject | Undetected::MissingVersion => "/meta",
+            Undetected::VersionNotString(_) => "/meta/schemaVersion",
+        }
+    }
+}
+
+impl std::fmt::Display for Undetected<'_> {
+    /// What is missing, for `convert`'s error and `validate`'s finding alike.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Undetected::NotObject => f.write_str(
+                "expected a JSON object: a Hoverfly simulation or legacy body, or http-types lines",
+            ),
+            Undetected::NoDataOrMeta => {
+                f.write_str("no \"data\" or \"meta\": not a Hoverfly simulation or legacy body")
+            }
+            Undetected::MissingMeta => {
+                f.write_str("missing \"meta\" object: Hoverfly cannot tell the schemaVersion")
+            }
+            Undetected::MetaNotObject => {
+                f.write_str("meta must be an object holding schemaVersion")
+            }
+            Undetected::VersionNotString(v) => {
+                let found = match v {
+                    Value::Null => "null".to_owned(),
+                    Value::Bool(b) => format!("boolean `{b}`"),
+                    Value::Number(n) => format!("number {n}"),
+                    Value::Array(_) => "an array".to_owned(),
+                    Value::Object(_) => "an object".to_owned(),
+                    Value::String(s) => format!("string {s:?}"),
+                };
+                write!(f, "meta.schemaVersion must be a string, found {found}")
+            }
+            Undetected::MissingVersion => f.write_str("missing meta.schemaVersion"),
+        }
+    }
+}
+
+/// Why a simulation whose `meta.schemaVersion` is `version` cannot be read (see [`read_as`]).
+pub fn unsupported_version(version: &str) -> String {
+    format!("schema version {version:?} is not supported by Hoverfly (v1, v2, v3, v4 and v5.x are)")
 }
 
 /// What a parsed JSON document is, from its shape: legacy bodies by their first entry, and

@@ -3,8 +3,8 @@
 
 use super::schemas::Schema;
 use super::{
-    Counter, Error, Finding, Options, Problem, Profile, Severity, fast, finding, locate,
-    locate_all, rules, schema_findings, syntax_problem,
+    Counter, Error, Finding, Options, Problem, Profile, Severity, fast, finding, in_readers_words,
+    locate, locate_all, rules, schema_findings, syntax_problem,
 };
 use crate::model::Timestamp;
 use rayon::prelude::*;
@@ -124,31 +124,14 @@ pub(super) fn check_line_full(
     let times = Times::of(&value);
     let mut out = Vec::new();
     schema_findings(schema, &value, &mut out);
-    if !out.is_empty() {
-        reader_words(bytes, &mut out);
-    }
     if profile.rules() {
         rules::http_types(&value, &mut out);
     }
+    in_readers_words(schema.format, bytes, &value, &mut out);
     if out.is_empty() {
         return (Vec::new(), times);
     }
     (locate_all(bytes, line, out), times)
-}
-
-/// A schema type finding at the place where `convert`'s reader stops on the line takes the reader's
-/// words, so the two commands say the same of the same bad line (`string "200", expected an
-/// integer status code` rather than jsonschema's `"200" is not of type "integer"`).
-fn reader_words(bytes: &[u8], findings: &mut [Finding]) {
-    let Err(e) = crate::formats::http_types::parse_exchange(bytes, Default::default()) else {
-        return;
-    };
-    for f in findings
-        .iter_mut()
-        .filter(|f| f.rule == "schema/type" && f.pointer == e.pointer)
-    {
-        f.message.clone_from(&e.message);
-    }
 }
 
 /// Appends to `buf` from `reader` until it holds `target` bytes or the input ends; returns

@@ -19,9 +19,11 @@ pub mod locate;
 pub mod render;
 pub mod rules;
 pub mod schemas;
+mod stop;
 
 use crate::formats::detect::{self, Document, Legacy, Undetected};
 use jsonl::jsonl_stream;
+use jsonschema::error::ValidationErrorKind;
 use schemas::Schema;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -91,6 +93,10 @@ pub struct Finding {
     pub rule: Cow<'static, str>,
     /// Error or warning.
     pub severity: Severity,
+    /// The object keys a schema `required` or `additionalProperties` finding is about (the
+    /// missing property, the unexpected ones), to match it with the place where `convert`'s
+    /// reader stops (`validate/stop.rs`); empty for every other finding.
+    pub keys: Vec<String>,
 }
 
 /// A located problem in a file.
@@ -108,20 +114,12 @@ impl fmt::Display for Problem {
     /// `LINE:COLUMN: /pointer: [warning: ]message [rule]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = &self.finding;
-        let pointer = if p.pointer.is_empty() {
-            "/"
-        } else {
-            &p.pointer
+        let message = match p.severity {
+            Severity::Error => Cow::Borrowed(p.message.as_str()),
+            Severity::Warning => Cow::Owned(format!("warning: {}", p.message)),
         };
-        let sev = match p.severity {
-            Severity::Error => "",
-            Severity::Warning => "warning: ",
-        };
-        write!(
-            f,
-            "{}:{}: {pointer}: {sev}{} [{}]",
-            self.line, self.column, p.message, p.rule
-        )
+        let at = crate::codec::json::Located(&p.pointer, &message);
+        write!(f, "{}:{}: {at} [{}]", self.line, self.column, p.rule)
     }
 }
 
@@ -447,6 +445,7 @@ fn finding(severity: Severity, rule: &'static str, pointer: &str, message: Strin
         message,
         rule: rule.into(),
         severity,
+        keys: Vec::new(),
     }
 }
 
@@ -481,11 +480,19 @@ fn schema_findings(schema: &'static Schema, value: &Value, out: &mut Vec<Finding
         if message.chars().count() > MAX_MESSAGE_CHARS {
             message = message.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
         }
+        let keys = match e.kind() {
+            ValidationErrorKind::Required { property } => {
+                property.as_str().map(str::to_owned).into_iter().collect()
+            }
+            ValidationErrorKind::AdditionalProperties { unexpected } => unexpected.clone(),
+            _ => Vec::new(),
+        };
         out.push(Finding {
             pointer: e.instance_path().as_str().to_owned(),
             message,
             rule: format!("schema/{}", e.kind().keyword()).into(),
             severity: Severity::Error,
+            keys,
         });
     }
 }
@@ -501,8 +508,22 @@ pub fn check_document(
         Ok(v) => v,
         Err(e) => return (None, vec![syntax_problem(bytes, &e, 1)]),
     };
-    let (schema, findings) = check_value(&value, forced, profile);
+    let (schema, mut findings) = check_value(&value, forced, profile);
+    if let Some(schema) = schema {
+        in_readers_words(schema.format, bytes, &value, &mut findings);
+    }
     (schema, locate_all(bytes, 1, findings))
+}
+
+/// When `findings` hold an error, the one where `convert`'s reader stops on the document
+/// takes the reader's pointer and words ([`stop`]).
+fn in_readers_words(format: &str, bytes: &[u8], value: &Value, findings: &mut Vec<Finding>) {
+    if !findings.iter().any(|f| f.severity == Severity::Error) {
+        return;
+    }
+    if let Some(at) = stop::reader_stop(format, bytes, value) {
+        stop::reword(findings, &at);
+    }
 }
 
 fn check_value(
@@ -542,14 +563,6 @@ fn detect_document(
     profile: Profile,
     out: &mut Vec<Finding>,
 ) -> Option<&'static Schema> {
-    let schema_version = |pointer: &str, message: &str| {
-        finding(
-            Severity::Error,
-            "schema-version",
-            pointer,
-            message.to_owned(),
-        )
-    };
     let version = match detect::document(value) {
         Ok(Document::Legacy(Legacy::Records)) => return schemas::find("hoverfly-records/v1"),
         Ok(Document::Legacy(Legacy::Templates)) => return schemas::find("hoverfly-templates/v1"),
@@ -558,35 +571,16 @@ fn detect_document(
         Ok(Document::HttpTypes) => return Some(http_types_schema(profile)),
         Ok(Document::Simulation(version)) => version,
         Err(why) => {
-            out.push(match why {
-                Undetected::NotObject => finding(
-                    Severity::Error,
-                    "unknown-format",
-                    "",
-                    "expected a JSON object: a Hoverfly simulation or legacy body, or http-types lines"
-                        .into(),
-                ),
-                Undetected::NoDataOrMeta => finding(
-                    Severity::Error,
-                    "unknown-format",
-                    "",
-                    "no \"data\" or \"meta\": not a Hoverfly simulation or legacy body".into(),
-                ),
-                Undetected::MissingMeta => schema_version(
-                    "",
-                    "missing \"meta\" object: Hoverfly cannot tell the schemaVersion",
-                ),
-                Undetected::MetaNotObject => {
-                    schema_version("/meta", "meta must be an object holding schemaVersion")
-                }
-                Undetected::VersionNotString(_) => schema_version(
-                    "/meta/schemaVersion",
-                    "meta.schemaVersion must be a string",
-                ),
-                Undetected::MissingVersion => {
-                    schema_version("/meta", "missing meta.schemaVersion")
-                }
-            });
+            let rule = match why {
+                Undetected::NotObject | Undetected::NoDataOrMeta => "unknown-format",
+                _ => "schema-version",
+            };
+            out.push(finding(
+                Severity::Error,
+                rule,
+                why.pointer(),
+                why.to_string(),
+            ));
             return None;
         }
     };
@@ -602,11 +596,11 @@ fn detect_document(
             schemas::lookup("hoverfly-simulation", newest)
         }
         None => {
-            out.push(schema_version(
+            out.push(finding(
+                Severity::Error,
+                "schema-version",
                 "/meta/schemaVersion",
-                &format!(
-                    "schema version {version:?} is not supported by Hoverfly (v1, v2, v3, v4 and v5.x are)"
-                ),
+                detect::unsupported_version(version),
             ));
             None
         }

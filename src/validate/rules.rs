@@ -115,10 +115,12 @@ fn push(out: &mut Vec<Finding>, sev: Severity, rule: &'static str, ptr: String, 
         message: msg,
         rule: rule.into(),
         severity: sev,
+        keys: Vec::new(),
     });
 }
 
-fn esc(key: &str) -> String {
+/// `key` as a JSON pointer segment (RFC 6901: `~` as `~0`, `/` as `~1`).
+pub(super) fn esc(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
@@ -284,10 +286,7 @@ fn hoverfly_response(resp: &Value, ptr: &str, out: &mut Vec<Finding>) {
                     Severity::Error,
                     "encoded-body",
                     format!("{ptr}/body"),
-                    format!(
-                        "encodedBody is true but the body is not base64 ({}); Hoverfly would serve an empty body",
-                        e.to_string().trim_end_matches('.').to_lowercase()
-                    ),
+                    crate::formats::hoverfly::not_base64(&e),
                 );
             }
         }

@@ -173,14 +173,3 @@ pub fn parse_document(reader: impl io::Read, file: &str) -> Result<Value, Error>
         error,
     })
 }
-
-pub(super) fn describe(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("boolean `{b}`"),
-        Value::Number(n) => format!("number {n}"),
-        Value::String(s) => format!("string {s:?}"),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
-    }
-}

@@ -30,7 +30,7 @@ pub use write::v4::write_v4;
 pub use write::v5::write_v5;
 pub use write::{KeyOrder, WriteOptions, detect_content_type, needs_base64};
 
-use crate::codec::json::JsonError;
+use crate::codec::json::{JsonError, Located};
 use std::io;
 
 /// The largest Hoverfly document read, in bytes. A simulation is one JSON document parsed
@@ -50,18 +50,19 @@ pub enum Error {
         error: JsonError,
     },
     /// Valid JSON of the wrong shape, located by a JSON pointer.
-    #[error("{file}: {pointer}: {message}")]
+    #[error("{file}: {}", Located(pointer, message))]
     Shape {
         /// The input's display name.
         file: String,
-        /// RFC 6901 pointer.
+        /// RFC 6901 pointer, empty for the whole document (shown as `/`).
         pointer: String,
         /// What was expected.
         message: String,
     },
     /// A `schemaVersion` no Hoverfly ever accepted.
     #[error(
-        "{file}: /meta/schemaVersion: schema version {version:?} is not supported (Hoverfly files are v1, v2, v3, v4 or v5.x)"
+        "{file}: /meta/schemaVersion: {}",
+        crate::formats::detect::unsupported_version(version)
     )]
     UnsupportedVersion {
         /// The input's display name.
@@ -86,17 +87,21 @@ impl Error {
         pointer: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        let pointer = pointer.into();
         Error::Shape {
             file: file.to_owned(),
-            pointer: if pointer.is_empty() {
-                "/".into()
-            } else {
-                pointer
-            },
+            pointer: pointer.into(),
             message: message.into(),
         }
     }
+}
+
+/// Why a body marked `encodedBody` is refused, for `convert`'s reader and `validate`'s
+/// `encoded-body` rule alike.
+pub fn not_base64(e: &base64::DecodeError) -> String {
+    format!(
+        "encodedBody is true but the body is not base64 ({}); Hoverfly would serve an empty body",
+        e.to_string().trim_end_matches('.').to_lowercase()
+    )
 }
 
 /// How older versions are upgraded into the model.

@@ -60,13 +60,7 @@ impl ResponseView {
         let body = if self.encoded_body == Some(true) {
             base64::engine::general_purpose::STANDARD
                 .decode(text.as_bytes())
-                .map_err(|e| {
-                    Error::shape(
-                        file,
-                        format!("{pointer}/body"),
-                        format!("encodedBody is true but the body is not base64 ({e})"),
-                    )
-                })?
+                .map_err(|e| Error::shape(file, format!("{pointer}/body"), super::not_base64(&e)))?
         } else {
             text.into_bytes()
         };

@@ -34,9 +34,9 @@ fn errors_name_the_file_and_pointer() {
     read_err!(r#"{"data":{"pairs":[{"response":{"status":1000}}]},"meta":{"schemaVersion":"v5"}}"#
         => "sim.json: /data/pairs/0/response/status: invalid value: integer `1000`, expected a status code from 0 to 999");
     read_err!(r#"{"data":{},"meta":{"schemaVersion":"v6"}}"#
-        => r#"sim.json: /meta/schemaVersion: schema version "v6" is not supported (Hoverfly files are v1, v2, v3, v4 or v5.x)"#);
-    read_err!(r#"{"data":{}}"# => r#"sim.json: /: missing "meta" object (a simulation needs meta.schemaVersion)"#);
-    read_err!(r#"{"data":{},"meta":{"schemaVersion":5}}"# => "sim.json: /meta/schemaVersion: number 5, expected a string");
+        => r#"sim.json: /meta/schemaVersion: schema version "v6" is not supported by Hoverfly (v1, v2, v3, v4 and v5.x are)"#);
+    read_err!(r#"{"data":{}}"# => r#"sim.json: /: missing "meta" object: Hoverfly cannot tell the schemaVersion"#);
+    read_err!(r#"{"data":{},"meta":{"schemaVersion":5}}"# => "sim.json: /meta/schemaVersion: meta.schemaVersion must be a string, found number 5");
 }
 
 #[test]

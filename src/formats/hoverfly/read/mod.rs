@@ -7,7 +7,6 @@ mod v1;
 mod v4;
 mod v5;
 
-use super::de::describe;
 use super::shared::Ctx;
 use super::{Error, Upgrade};
 use crate::loss::Losses;
@@ -31,20 +30,11 @@ pub fn read_value(
     upgrade: Upgrade,
     losses: &mut Losses,
 ) -> Result<Simulation, Error> {
-    use crate::formats::detect::{self, Document, Undetected};
+    use crate::formats::detect::{self, Document};
     let version = match detect::document(doc) {
         Ok(Document::Simulation(v)) => v.to_owned(),
-        Err(Undetected::VersionNotString(other)) => {
-            return Err(Error::shape(
-                file,
-                "/meta/schemaVersion",
-                format!("{}, expected a string", describe(other)),
-            ));
-        }
-        Err(Undetected::MetaNotObject | Undetected::MissingVersion) => {
-            return Err(Error::shape(file, "/meta", "missing field `schemaVersion`"));
-        }
-        Ok(_) | Err(_) => {
+        Err(why) => return Err(Error::shape(file, why.pointer(), why.to_string())),
+        Ok(_) => {
             return Err(Error::shape(
                 file,
                 "",

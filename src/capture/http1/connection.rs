@@ -1043,6 +1043,47 @@ mod tests {
         };
     }
 
+    /// Issue 16: wherever a gap falls in a Content-Length body, split however, the exchange is
+    /// kept, its bytes are the body's without the missing range, and seen + missing is the
+    /// announced length; the next exchange is unharmed when the gap ends inside the body.
+    #[test]
+    fn issue_16_a_gap_anywhere_in_a_body_keeps_exactly_the_bytes_seen() {
+        let body = b"0123456789abcdef";
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+        let next = "HTTP/1.1 204 No Content\r\n\r\n";
+        for at in 0..body.len() {
+            for n in 1..=body.len() - at {
+                for split in [0, 1, 3] {
+                    let mut c = conn();
+                    let gets = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+                    c.feed(C, Chunk::Data(gets.as_bytes(), origin(1)));
+                    let before = &body[..at];
+                    let (b1, b2) = before.split_at(split.min(before.len()));
+                    let mut first = head.clone().into_bytes();
+                    first.extend_from_slice(b1);
+                    c.feed(S, Chunk::Data(&first, origin(2)));
+                    c.feed(S, Chunk::Data(b2, origin(3)));
+                    c.feed(S, Chunk::Gap(n as u64));
+                    let mut rest = body[at + n..].to_vec();
+                    rest.extend_from_slice(next.as_bytes());
+                    c.feed(S, Chunk::Data(&rest, origin(4)));
+                    c.finish();
+                    let case = format!("gap of {n} at {at}, split {split}");
+                    assert_eq!(c.ready.len(), 2, "{case}");
+                    let resp = c.ready[0].exchange.response.as_ref().expect("kept");
+                    let mut want = body[..at].to_vec();
+                    want.extend_from_slice(&body[at + n..]);
+                    assert_eq!(&resp.body.bytes[..], &want[..], "{case}");
+                    let cut = resp.body.cut.as_ref().expect("marked");
+                    assert_eq!(cut.missing, [[at as u64, (at + n) as u64]], "{case}");
+                    assert_eq!(cut.seen + cut.missing_bytes(), body.len() as u64, "{case}");
+                    let second = c.ready[1].exchange.response.as_ref().map(|r| r.status);
+                    assert_eq!(second, Some(204), "{case}");
+                }
+            }
+        }
+    }
+
     /// Issue 16: a response whose Content-Length is invalid (RFC 9112 §6.3 item 5) has no
     /// body end to trust: it is counted as malformed, its request stays without a response,
     /// and the next response is found and paired, instead of being read as its body.

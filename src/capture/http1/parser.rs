@@ -254,7 +254,7 @@ impl MessageParser {
                 self.truncated = true;
             }
             self.body.extend_from_slice(&data[..take.min(room)]);
-            self.sent += take as u64;
+            self.sent = self.sent.saturating_add(take as u64);
             let rem = rem - take as u64;
             self.phase = match self.phase {
                 Phase::Chunked(_) if rem == 0 => Phase::Chunked(ChunkState::DataEnd),
@@ -301,7 +301,7 @@ impl MessageParser {
                 self.phase = Phase::Head;
                 self.ended_by_gap = Some(self.body_done(false));
                 if n == rem {
-                    self.base += n;
+                    self.base = self.base.saturating_add(n);
                     self.marks.clear();
                     GapEffect::InBody
                 } else {
@@ -324,7 +324,7 @@ impl MessageParser {
                 self.keep(kept);
                 self.compact();
                 self.note_missing(n);
-                self.base += n;
+                self.base = self.base.saturating_add(n);
                 GapEffect::InBody
             }
             Phase::Stopped => GapEffect::InBody,
@@ -340,10 +340,10 @@ impl MessageParser {
             return;
         }
         let at = self.sent;
-        self.sent += n;
+        self.sent = at.saturating_add(n);
         match self.missing.last_mut() {
-            Some(last) if last[1] == at => last[1] = at + n,
-            _ => self.missing.push([at, at + n]),
+            Some(last) if last[1] == at => last[1] = self.sent,
+            _ => self.missing.push([at, self.sent]),
         }
     }
 
@@ -499,7 +499,7 @@ impl MessageParser {
             self.truncated = true;
         }
         self.body.extend_from_slice(&data[..n.min(room)]);
-        self.sent += n as u64;
+        self.sent = self.sent.saturating_add(n as u64);
         self.pos += n;
     }
 

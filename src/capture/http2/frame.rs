@@ -156,6 +156,14 @@ pub enum Event<'a> {
         /// The bytes.
         bytes: &'a [u8],
     },
+    /// Content bytes of a DATA frame lost in a gap; the frame's framing (its length and
+    /// padding) is known, so the stream goes on with a hole in its body.
+    DataLost {
+        /// The stream.
+        stream: u32,
+        /// How many content bytes.
+        bytes: u64,
+    },
     /// A DATA frame ended.
     DataEnd {
         /// The header.
@@ -465,7 +473,15 @@ impl FrameParser {
             self.stop();
             return false;
         }
-        self.damaged = true;
+        // Inside DATA content whose padding is known, the hole is only in the body.
+        match (self.state, self.current) {
+            (State::Data { data, .. }, Some(head)) if data > 0 => out(Event::DataLost {
+                stream: head.stream,
+                bytes: n.min(data) as u64,
+            }),
+            (State::Data { .. }, _) => {}
+            _ => self.damaged = true,
+        }
         self.state = match self.state {
             State::Payload { left, keep } => State::Payload {
                 left: left - n,
@@ -620,6 +636,7 @@ pub(crate) mod tests {
                     format!("data:{stream} {:?}", String::from_utf8_lossy(bytes))
                 }
                 Event::DataEnd { head, .. } => format!("end:{} flags {}", head.stream, head.flags),
+                Event::DataLost { stream, bytes } => format!("data lost:{stream} {bytes}"),
                 Event::Lost(head) => format!("lost {}:{}", head.kind, head.stream),
                 Event::Malformed(head, why) => format!("malformed {}: {why}", head.kind),
                 Event::NotHttp2 => "not http/2".to_string(),
@@ -712,7 +729,16 @@ pub(crate) mod tests {
             "a gap at a frame boundary loses the framing"
         );
         assert!(p.stopped());
-        assert_eq!(got, ["Data { strea", "Lost(Head { ", "Frame { head"]);
+        assert_eq!(
+            got,
+            [
+                "Data { strea",
+                "DataLost { s",
+                "Data { strea",
+                "DataEnd { he",
+                "Frame { head"
+            ]
+        );
     }
 
     #[test]

@@ -322,6 +322,14 @@ impl Connection {
                 end: _,
             } => self.on_frame(role, head, payload, promised, cut, start),
             Event::Data { stream, bytes } => self.on_data(role, stream, bytes),
+            Event::DataLost { stream, bytes } => {
+                if let Some(s) = self.streams.get_mut(&stream) {
+                    match role {
+                        Role::Request => s.request.lose_body(bytes),
+                        Role::Response => s.response.lose_body(bytes),
+                    }
+                }
+            }
             Event::DataEnd { head, end } => {
                 if head.has(flag::END_STREAM) {
                     self.end_message(role, head.stream, end);
@@ -800,6 +808,33 @@ impl Connection {
             }
             Some(Dropped::Counted) => return,
             None => {}
+        }
+        if !(s.request.missing.is_empty() && s.response.missing.is_empty()) {
+            // Issue 16: kept with the hole marked, as HTTP/1 does, unless --drop-incomplete.
+            let what = s.describe();
+            let mark = match s.response.cut().filter(|c| !c.missing.is_empty()) {
+                Some(cut) => format!("response body {cut}"),
+                None => s
+                    .request
+                    .cut()
+                    .map_or_else(String::new, |cut| format!("request body {cut}")),
+            };
+            let drop = self.opts.drop_incomplete;
+            let note = if drop {
+                Note::LostToGap
+            } else {
+                Note::GapInBody
+            };
+            self.notes.record(note, || {
+                format!(
+                    "{label}: packet {}: {what}: {mark}{}",
+                    s.start.packet,
+                    if drop { " (--drop-incomplete)" } else { "" }
+                )
+            });
+            if drop {
+                return;
+            }
         }
         if !s.request.head {
             return;

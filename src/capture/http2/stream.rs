@@ -76,19 +76,34 @@ pub struct Message {
     pub reset_early: bool,
     /// Content past [`crate::capture::http1::MAX_BODY_BYTES`] was discarded.
     pub truncated: bool,
+    /// Offset of the next content byte in the body as sent (gaps counted).
+    pub sent: u64,
+    /// Ranges of the body lost in gaps (see [`Cut::missing`]).
+    pub missing: Vec<[u64; 2]>,
 }
 
 impl Message {
     /// What arrived of a body that did not reach END_STREAM, or that the body limit cut.
     pub fn cut(&self) -> Option<Cut> {
-        (!self.ended || self.reset_early || self.truncated).then(|| Cut {
+        let whole = self.ended && !self.reset_early && !self.truncated && self.missing.is_empty();
+        (!whole).then(|| Cut {
             seen: self.body.len() as u64,
             announced: self
                 .headers
                 .first("content-length")
                 .and_then(|v| v.trim().parse().ok()),
-            missing: Vec::new(),
+            missing: self.missing.clone(),
         })
+    }
+
+    /// `n` content bytes were lost in a gap at the current offset.
+    pub fn lose_body(&mut self, n: u64) {
+        let at = self.sent;
+        self.sent = at.saturating_add(n);
+        match self.missing.last_mut() {
+            Some(last) if last[1] == at => last[1] = self.sent,
+            _ => self.missing.push([at, self.sent]),
+        }
     }
 
     /// Appends DATA content; returns `true` the first time the body limit (`limit` bytes,
@@ -105,6 +120,7 @@ impl Message {
                 self.body.reserve_exact(n.min(RESERVE_BODY_BYTES));
             }
         }
+        self.sent = self.sent.saturating_add(bytes.len() as u64);
         let room = limit.saturating_sub(self.body.len());
         let take = room.min(bytes.len());
         self.body.extend_from_slice(&bytes[..take]);

@@ -405,11 +405,40 @@ fn a_gap_across_a_frame_header_ends_the_direction() {
     assert_eq!(c.notes.count(Note::LostToGap), 1);
 }
 
+/// Issue 16: a gap inside DATA content, the frame's length and padding known, keeps the
+/// stream: its body holds the bytes seen and is marked with the missing range, as HTTP/1
+/// does; `--drop-incomplete` drops it, counted as lost to the gap.
 #[test]
-fn a_gap_inside_data_loses_only_that_stream() {
+fn issue_16_a_gap_inside_data_keeps_the_stream_marked() {
+    for drop_incomplete in [false, true] {
+        let opts = HttpOptions {
+            drop_incomplete,
+            ..HttpOptions::default()
+        };
+        let (got, missing, notes) = gap_inside_data(opts);
+        if drop_incomplete {
+            assert_eq!(got, ["#1 GET a.test:8080/b -> 200 \"b\""]);
+            assert_eq!(notes, (0, 1));
+        } else {
+            assert_eq!(
+                got,
+                [
+                    "#0 GET a.test:8080/a -> 200 \"012789\" (cut: 6 of None)",
+                    "#1 GET a.test:8080/b -> 200 \"b\""
+                ]
+            );
+            assert_eq!(missing, [[3, 7]]);
+            assert_eq!(notes, (1, 0));
+        }
+    }
+}
+
+/// Stream 1's DATA loses 4 of its 10 content bytes; returns the exchanges, stream 1's
+/// missing ranges, and the (gap-in-body, lost-to-gap) counts.
+fn gap_inside_data(opts: HttpOptions) -> (Vec<String>, Vec<[u64; 2]>, (u64, u64)) {
     let mut w = Wire::new();
     let body = data(1, "0123456789", true);
-    let mut c = Connection::new(info(), HttpOptions::default(), true);
+    let mut c = Connection::new(info(), opts, true);
     c.feed(
         C,
         Chunk::Data(
@@ -434,8 +463,18 @@ fn a_gap_inside_data_loses_only_that_stream() {
         ),
     );
     let got = run_on(&mut c, &[]);
-    assert_eq!(got, ["#1 GET a.test:8080/b -> 200 \"b\""]);
-    assert_eq!(c.notes.count(Note::LostToGap), 1);
+    let missing = c
+        .ready
+        .iter()
+        .find(|r| r.exchange.request.target == "/a")
+        .and_then(|r| r.exchange.response.as_ref()?.body.cut.clone())
+        .map(|cut| cut.missing)
+        .unwrap_or_default();
+    let notes = (
+        c.notes.count(Note::GapInBody),
+        c.notes.count(Note::LostToGap),
+    );
+    (got, missing, notes)
 }
 
 #[test]

@@ -207,15 +207,28 @@ impl Connection {
                 self.server.expect_http();
                 let framing = request_framing(&headers);
                 let framing = match framing {
-                    Ok(f) => f,
+                    Ok(f) => Some(f),
                     Err(why) => {
                         self.notes.record(Note::UnparseableHead, || {
-                            format!("{}: packet {}: {why}", self.info.label, start.packet)
+                            format!(
+                                "{}: packet {}: {why}, so the request's body is unknown (RFC 9112 §6.3); skipped to the next request",
+                                self.info.label, start.packet
+                            )
                         });
-                        Framing::Empty
+                        None
                     }
                 };
-                let request = self.build_request(method, target, version, headers, start);
+                let mut request = self.build_request(method, target, version, headers, start);
+                if framing.is_none() {
+                    // The head is real; where its body ends is not known, so it is kept with
+                    // a body marked as cut before its first byte, not as an empty one.
+                    let cut = Cut {
+                        seen: 0,
+                        announced: None,
+                        missing: Vec::new(),
+                    };
+                    request.body = cut_body(Vec::new(), cut);
+                }
                 if self.slots.len() >= MAX_PIPELINED {
                     self.notes.record(Note::Limit, || {
                         format!(
@@ -235,13 +248,16 @@ impl Connection {
                 self.slots.push_back(Slot {
                     request,
                     start,
-                    done: false,
+                    done: framing.is_none(),
                     damaged: false,
                     gapped: false,
                     response: None,
                     interim: Vec::new(),
                 });
-                self.client.set_framing(framing);
+                match framing {
+                    Some(framing) => self.client.set_framing(framing),
+                    None => self.client.skip_to_next_message(),
+                }
             }
             Event::Body {
                 body,
@@ -1082,6 +1098,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Issue 16: a request whose Content-Length is invalid is kept (its head is real) with a
+    /// body marked as cut before its first byte, and the next request is found after it; its
+    /// response pairs with it.
+    #[test]
+    fn issue_16_a_request_with_an_invalid_content_length_is_kept_marked() {
+        let mut c = conn();
+        let post =
+            "POST /p HTTP/1.1\r\nContent-Length: 1x\r\n\r\n{\"a\": 1}\r\nGET /b HTTP/1.1\r\n\r\n";
+        let answers = "HTTP/1.1 400 Bad\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb";
+        c.feed(C, Chunk::Data(post.as_bytes(), origin(1)));
+        c.feed(S, Chunk::Data(answers.as_bytes(), origin(2)));
+        c.finish();
+        let got: Vec<(String, Option<Cut>, Option<u16>)> = c
+            .ready
+            .iter()
+            .map(|r| {
+                let e = &r.exchange;
+                (
+                    e.request.target.clone(),
+                    e.request.body.cut.clone(),
+                    e.response.as_ref().map(|p| p.status),
+                )
+            })
+            .collect();
+        let unknown = Cut {
+            seen: 0,
+            announced: None,
+            missing: Vec::new(),
+        };
+        assert_eq!(
+            got,
+            [
+                ("/p".to_owned(), Some(unknown), Some(400)),
+                ("/b".to_owned(), None, Some(200))
+            ]
+        );
+        assert_eq!(c.notes.count(Note::UnparseableHead), 1);
     }
 
     /// Issue 16: a response whose Content-Length is invalid (RFC 9112 §6.3 item 5) has no

@@ -28,6 +28,7 @@
 mod connection;
 mod decode;
 mod framing;
+mod head;
 mod parser;
 
 pub use crate::capture::connection::{FlowInfo, HttpOptions, Ready, Role};
@@ -35,7 +36,7 @@ pub use connection::{Connection, H2cUpgrade};
 pub(crate) use decode::decode_content;
 pub use decode::{Decoded, decode_bodies, decoded_memo};
 pub use framing::Framing;
-pub(in crate::capture) use parser::looks_like_start;
+pub(in crate::capture) use head::looks_like_start;
 pub use parser::{Event, GapEffect, Head, MessageParser};
 
 /// Longest message head (request or status line plus header fields) accepted by default

@@ -39,6 +39,7 @@
 //! SETTINGS_MAX_HEADER_LIST_SIZE and the other settings are not checked, only
 //! SETTINGS_HEADER_TABLE_SIZE is used.
 
+mod emit;
 pub mod frame;
 pub mod hpack;
 pub mod huffman;
@@ -779,122 +780,6 @@ impl Connection {
             for k in refused {
                 self.close(k);
             }
-        }
-    }
-
-    /// Removes a stream and writes out its exchange.
-    fn close(&mut self, id: u32) {
-        self.emit(id, false);
-        self.streams.remove(&id);
-    }
-
-    /// Writes out stream `id`'s exchange once; `tunnel` when a CONNECT got its 2xx.
-    fn emit(&mut self, id: u32, tunnel: bool) {
-        let label = &self.info.label;
-        let Some(s) = self.streams.get_mut(&id) else {
-            return;
-        };
-        if s.emitted {
-            return;
-        }
-        s.emitted = true;
-        match s.dropped {
-            Some(Dropped::Gap) => {
-                let what = s.describe();
-                self.notes.record(Note::LostToGap, || {
-                    format!("{label}: packet {}: {what}", s.start.packet)
-                });
-                return;
-            }
-            Some(Dropped::Counted) => return,
-            None => {}
-        }
-        if !(s.request.missing.is_empty() && s.response.missing.is_empty()) {
-            // Issue 16: kept with the hole marked, as HTTP/1 does, unless --drop-incomplete.
-            let what = s.describe();
-            let mark = match s.response.cut().filter(|c| !c.missing.is_empty()) {
-                Some(cut) => format!("response body {cut}"),
-                None => s
-                    .request
-                    .cut()
-                    .map_or_else(String::new, |cut| format!("request body {cut}")),
-            };
-            let drop = self.opts.drop_incomplete;
-            let note = if drop {
-                Note::LostToGap
-            } else {
-                Note::GapInBody
-            };
-            self.notes.record(note, || {
-                format!(
-                    "{label}: packet {}: {what}: {mark}{}",
-                    s.start.packet,
-                    if drop { " (--drop-incomplete)" } else { "" }
-                )
-            });
-            if drop {
-                return;
-            }
-        }
-        if !s.request.head {
-            return;
-        }
-        // A response that began and was cut is kept, its body marked as cut.
-        let complete = s.response.head && (s.response.ended || tunnel);
-        if !complete {
-            let what = s.describe();
-            if s.reset {
-                self.notes
-                    .record(Note::Http2Reset, || format!("{label}: stream {id}: {what}"));
-            }
-            if !s.response.head {
-                self.notes.record(Note::Incomplete, || {
-                    format!("{label}: packet {}: {what}", s.start.packet)
-                });
-                if self.opts.drop_incomplete {
-                    return;
-                }
-            }
-        }
-        let exchange = s.to_exchange(&self.info);
-        self.ready.push(Ready {
-            ts: s.start.ts,
-            index: s.index,
-            exchange,
-        });
-    }
-
-    /// The connection ended: writes out every stream still open, in creation order.
-    pub fn finish(&mut self) {
-        for role in [Role::Request, Role::Response] {
-            let h = &mut self.halves[side(role)];
-            if h.block.take().is_some() || h.frames.in_frame() {
-                self.notes.record(Note::Truncated, || {
-                    format!("{}: {} frame cut off", self.info.label, role.direction())
-                });
-            }
-            h.frames.stop();
-        }
-        let mut open: Vec<(u64, u32)> = self.streams.iter().map(|(&k, s)| (s.index, k)).collect();
-        open.sort_unstable();
-        for (_, id) in open {
-            if let Some(s) = self.streams.get(&id) {
-                let cut = |m: &stream::Message| m.head && !m.ended;
-                let which = if cut(&s.request) {
-                    Some("request")
-                } else if cut(&s.response) {
-                    Some("response")
-                } else {
-                    None
-                };
-                if let (Some(which), None, false) = (which, s.dropped, s.emitted) {
-                    let what = s.describe();
-                    self.notes.record(Note::Truncated, || {
-                        format!("{}: stream {id}: {which} cut off: {what}", self.info.label)
-                    });
-                }
-            }
-            self.close(id);
         }
     }
 }

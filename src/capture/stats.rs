@@ -76,6 +76,16 @@ pub enum Note {
 }
 
 impl Note {
+    /// What an exchange with body bytes lost in a gap is noted as: dropped under
+    /// `--drop-incomplete`, else kept with its body marked.
+    pub fn for_gap_in_body(dropped: bool) -> Self {
+        if dropped {
+            Note::LostToGap
+        } else {
+            Note::GapInBody
+        }
+    }
+
     /// A phrase for the summary.
     pub fn describe(self) -> &'static str {
         match self {

@@ -605,11 +605,7 @@ impl Connection {
         }
         if slot.gapped {
             let drop = self.opts.drop_incomplete;
-            let note = if drop {
-                Note::LostToGap
-            } else {
-                Note::GapInBody
-            };
+            let note = Note::for_gap_in_body(drop);
             self.notes.record(note, || {
                 let (which, cut) = match slot.response.as_ref().and_then(|r| r.body.cut.as_ref()) {
                     Some(cut) => ("response", Some(cut)),

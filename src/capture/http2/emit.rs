@@ -43,11 +43,7 @@ impl Connection {
                     .map_or_else(String::new, |cut| format!("request body {cut}")),
             };
             let drop = self.opts.drop_incomplete;
-            let note = if drop {
-                Note::LostToGap
-            } else {
-                Note::GapInBody
-            };
+            let note = Note::for_gap_in_body(drop);
             self.notes.record(note, || {
                 format!(
                     "{label}: packet {}: {what}: {mark}{}",

@@ -150,6 +150,11 @@ impl Lines {
     }
 
     fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
+        if self.shared.is_empty() {
+            // One plain write: merge and --split-by-host write lines one at a time, and most
+            // have no remembered body to build a slice list for.
+            return out.write_all(&self.bytes);
+        }
         let mut slices = Vec::with_capacity(2 * self.shared.len() + 1);
         let mut at = 0;
         for (offset, body) in &self.shared {

@@ -1,15 +1,12 @@
 //! Handshake messages: reassembled from records of one direction, and read for what
 //! decryption and provenance need (randoms, version, suite, SNI, ALPN, resumption).
 //!
-//! ClientHello and ServerHello are parsed by tls-parser; EncryptedExtensions (TLS 1.3, which
-//! carries the server's ALPN answer) is not in its message enum, so only its extension list
-//! is handed to it. Messages may span records and records may hold several messages
-//! (RFC 8446 §5.1), hence the buffer.
+//! Messages may span records and records may hold several messages (RFC 8446 §5.1), hence
+//! the buffer. The hellos are read by hand (`hello.rs`): wirecap needs a dozen fields of them,
+//! and tls-parser, which read them before, brought some 25 crates into the build (nom 7,
+//! syn 1, a TOML parser for a derive macro) for that.
 
-use tls_parser::{
-    TlsExtension, TlsMessage, TlsMessageHandshake, parse_tls_extensions,
-    parse_tls_message_handshake, parse_tls_server_hello_extensions,
-};
+use super::hello::{self, Extensions};
 
 /// Largest handshake message kept for parsing (certificate chains are the big ones and are
 /// skipped without being kept).
@@ -18,47 +15,7 @@ pub const MAX_HANDSHAKE_MESSAGE_BYTES: usize = 1 << 16;
 /// `supported_versions` value of TLS 1.3.
 pub const TLS13: u16 = 0x0304;
 
-/// The random of a HelloRetryRequest (RFC 8446 §4.1.3): SHA-256 of "HelloRetryRequest".
-const HELLO_RETRY_RANDOM: [u8; 32] = [
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
-];
-
-/// What a ClientHello says.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientHello {
-    /// The 32-byte random: the key log's index.
-    pub random: Vec<u8>,
-    /// The legacy session id (TLS 1.2 resumption offers it).
-    pub session_id: Vec<u8>,
-    /// `server_name`.
-    pub sni: Option<String>,
-    /// Offers a session ticket or a TLS 1.3 pre-shared key.
-    pub offers_resumption: bool,
-    /// Sends early data (0-RTT).
-    pub early_data: bool,
-    /// The session ticket offered (RFC 5077), empty when none.
-    pub ticket: Vec<u8>,
-}
-
-/// What a ServerHello says.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServerHello {
-    /// The 32-byte random.
-    pub random: Vec<u8>,
-    /// The negotiated version (`supported_versions` when present).
-    pub version: u16,
-    /// The chosen suite.
-    pub suite: u16,
-    /// The echoed session id.
-    pub session_id: Vec<u8>,
-    /// ALPN (TLS 1.2; in TLS 1.3 it comes in EncryptedExtensions).
-    pub alpn: Option<String>,
-    /// A TLS 1.3 pre-shared key was accepted (a resumed session).
-    pub psk: bool,
-    /// This is a HelloRetryRequest: another ClientHello and ServerHello follow.
-    pub retry: bool,
-}
+pub use super::hello::{ClientHello, ServerHello};
 
 /// A handshake message of interest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,71 +85,14 @@ impl Reassembler {
 }
 
 fn parse(ty: u8, msg: &[u8]) -> Message {
+    let body = &msg[4..];
     match ty {
-        1 | 2 => match parse_tls_message_handshake(msg) {
-            Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(c)))) => {
-                let mut hello = ClientHello {
-                    random: c.random.to_vec(),
-                    session_id: c.session_id.unwrap_or_default().to_vec(),
-                    ..ClientHello::default()
-                };
-                for ext in extensions(c.ext, false) {
-                    match ext {
-                        TlsExtension::SNI(names) => {
-                            hello.sni = names
-                                .iter()
-                                .find(|(t, _)| t.0 == 0)
-                                .and_then(|(_, n)| std::str::from_utf8(n).ok())
-                                .map(str::to_owned);
-                        }
-                        TlsExtension::SessionTicket(t) if !t.is_empty() => {
-                            hello.offers_resumption = true;
-                            hello.ticket = t.to_vec();
-                        }
-                        TlsExtension::PreSharedKey(_) => hello.offers_resumption = true,
-                        TlsExtension::EarlyData(_) => hello.early_data = true,
-                        _ => {}
-                    }
-                }
-                Message::ClientHello(hello)
-            }
-            Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(s)))) => {
-                let mut hello = ServerHello {
-                    random: s.random.to_vec(),
-                    version: s.version.0,
-                    suite: s.cipher.0,
-                    session_id: s.session_id.unwrap_or_default().to_vec(),
-                    retry: s.random == HELLO_RETRY_RANDOM,
-                    ..ServerHello::default()
-                };
-                for ext in extensions(s.ext, true) {
-                    match ext {
-                        TlsExtension::SupportedVersions(v) => {
-                            if let Some(v) = v.first() {
-                                hello.version = v.0;
-                            }
-                        }
-                        TlsExtension::ALPN(p) => hello.alpn = first_protocol(&p),
-                        TlsExtension::PreSharedKey(_) => hello.psk = true,
-                        _ => {}
-                    }
-                }
-                Message::ServerHello(hello)
-            }
-            _ => Message::Other,
+        1 => hello::client(body).map_or(Message::Other, Message::ClientHello),
+        2 => hello::server(body).map_or(Message::Other, Message::ServerHello),
+        // EncryptedExtensions: the extension block and nothing else.
+        8 => Message::EncryptedExtensions {
+            alpn: Extensions::of_block(body).find_map(|e| e.alpn()),
         },
-        8 => {
-            // EncryptedExtensions: a 2-byte length, then extensions.
-            let alpn = msg.get(6..).and_then(|exts| {
-                extensions(Some(exts), false)
-                    .into_iter()
-                    .find_map(|e| match e {
-                        TlsExtension::ALPN(p) => first_protocol(&p),
-                        _ => None,
-                    })
-            });
-            Message::EncryptedExtensions { alpn }
-        }
         // A 4-byte lifetime hint, then the ticket with a 2-byte length.
         4 => match msg.get(8..10) {
             Some(&[hi, lo]) => msg
@@ -204,22 +104,6 @@ fn parse(ty: u8, msg: &[u8]) -> Message {
         24 => Message::KeyUpdate,
         _ => Message::Other,
     }
-}
-
-fn extensions(ext: Option<&[u8]>, server: bool) -> Vec<TlsExtension<'_>> {
-    let Some(ext) = ext else { return Vec::new() };
-    let parsed = if server {
-        parse_tls_server_hello_extensions(ext)
-    } else {
-        parse_tls_extensions(ext)
-    };
-    parsed.map(|(_, v)| v).unwrap_or_default()
-}
-
-fn first_protocol(p: &[&[u8]]) -> Option<String> {
-    p.first()
-        .and_then(|p| std::str::from_utf8(p).ok())
-        .map(str::to_owned)
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ mod ahead;
 mod failure;
 mod half;
 pub mod handshake;
+mod hello;
 pub mod keylog;
 pub mod keys;
 

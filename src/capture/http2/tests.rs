@@ -659,3 +659,62 @@ fn hostile_frames_never_panic() {
         c.finish();
     }
 }
+
+/// Issue 16: a body cut off, by RST_STREAM or by the end of the connection before
+/// END_STREAM, a response's or a request's, is kept marked as cut; `--drop-incomplete` drops
+/// each such exchange, counted with its reason.
+#[test]
+fn issue_16_drop_incomplete_drops_streams_whose_bodies_were_cut_off() {
+    let rst = |id| frame(kind::RST_STREAM, 0, id, b"\0\0\0\x08");
+    let parts = |w: &mut Wire| {
+        let post = [
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":authority", "a.test:8080"),
+            (":path", "/d"),
+        ];
+        let client = [
+            preface(),
+            w.get(1, "/a"),
+            w.get(3, "/b"),
+            w.get(5, "/c"),
+            w.headers(C, 7, &post, false),
+            data(7, "up", false),
+        ];
+        let server = [
+            settings(),
+            w.ok(1, "200", "a"),
+            w.headers(S, 3, &[(":status", "200")], false),
+            data(3, "bb", false),
+            rst(3),
+            w.ok(7, "413", ""),
+            w.headers(S, 5, &[(":status", "200")], false),
+            data(5, "cc", false),
+        ];
+        [(C, client.concat()), (S, server.concat())]
+    };
+    let (got, c) = run(&parts(&mut Wire::new()));
+    assert_eq!(
+        got,
+        [
+            "#0 GET a.test:8080/a -> 200 \"a\"",
+            "#1 GET a.test:8080/b -> 200 \"bb\" (cut: 2 of None)",
+            "#2 GET a.test:8080/c -> 200 \"cc\" (cut: 2 of None)",
+            "#3 POST a.test:8080/d [up] (cut: 2 of None) -> 413 \"\""
+        ]
+    );
+    assert_eq!(c.notes.count(Note::DroppedCutBody), 0);
+    let opts = HttpOptions {
+        drop_incomplete: true,
+        ..HttpOptions::default()
+    };
+    let mut c = Connection::new(info(), opts, true);
+    let got = run_on(&mut c, &parts(&mut Wire::new()));
+    assert_eq!(got, ["#0 GET a.test:8080/a -> 200 \"a\""]);
+    assert_eq!(c.notes.count(Note::DroppedCutBody), 3);
+    let first = c.notes.iter().find(|(n, _)| *n == Note::DroppedCutBody);
+    assert_eq!(
+        first.map(|(_, n)| n.first.as_str()),
+        Some("c -> s: packet 1: GET /b: response body after 2 body bytes (--drop-incomplete)")
+    );
+}

@@ -77,7 +77,8 @@ pub enum Note {
     /// An HTTP/2 header block not decoded because it refers to HPACK dynamic-table entries
     /// whose insertion was not captured (or is malformed); its stream is dropped.
     HpackLost,
-    /// An HTTP/2 direction abandoned because a gap took its frame boundaries.
+    /// An HTTP/2 direction read no further because a gap took its frame boundaries; its open
+    /// streams are kept with their body cut at the gap when their head had come.
     Http2FramingLost,
 }
 
@@ -125,7 +126,9 @@ impl Note {
             Note::Http2GoAway => "HTTP/2 connections closed by GOAWAY with an error",
             Note::Http2PushPromise => "HTTP/2 server pushes (requests the client never sent)",
             Note::HpackLost => "HTTP/2 header blocks lost to HPACK (table entries not captured)",
-            Note::Http2FramingLost => "HTTP/2 directions abandoned after a gap (frames lost)",
+            Note::Http2FramingLost => {
+                "HTTP/2 directions read no further after a gap took a frame header (open streams cut there)"
+            }
         }
     }
 }

@@ -44,7 +44,7 @@ impl Connection {
             self.notes
                 .record(Note::Http2Reset, || format!("{label}: stream {id}: {what}"));
         }
-        let gapped = !(s.request.missing.is_empty() && s.response.missing.is_empty());
+        let gapped = s.request.gapped() || s.response.gapped();
         let exchange = s.to_exchange(&self.info);
         let at = || format!("{label}: packet {}: {what}", s.start.packet);
         let (response, drop) = (exchange.response.as_ref(), self.opts.drop_incomplete);

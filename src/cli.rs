@@ -286,8 +286,10 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub keep_encoding: bool,
 
-    /// Captures: leave out requests that got no response, and exchanges with a body that lost
-    /// bytes in a TCP gap (by default both are kept, the body marked with its missing ranges).
+    /// Captures: leave out every exchange that is not whole: a request without a response, a
+    /// body with bytes lost in a TCP gap, a body cut off by a reset, by the end of the capture
+    /// or by --max-body-bytes (by default all are kept, each body marked as cut or with its
+    /// missing ranges). The summary counts each kind dropped.
     #[arg(long)]
     pub drop_incomplete: bool,
 

@@ -867,7 +867,7 @@ use std::path::{Path, PathBuf};
 /// capture its view must be contained in ours rather than equal to it; nor does it show the
 /// two exchanges cut by a reset whole (it lists the 413 without its POST and the GET without
 /// its response).
-const REAL: [(&str, bool); 6] = [
+const REAL: [(&str, bool); 7] = [
     ("curl-keepalive.pcap", true),
     ("http10-any.pcapng", true),
     ("pipelined-nano.pcap", false),
@@ -877,6 +877,9 @@ const REAL: [(&str, bool); 6] = [
     // A body segment taken out (testdata/make_gap_captures.sh): tshark lists 18 of the 19
     // responses, not the one with the gap.
     ("gap-in-body.pcap", false),
+    // The same connection's first 53 packets (testdata/make_cut_at_end_captures.sh): tshark
+    // lists the last request without its response, cut by the end of the capture.
+    ("cut-at-end.pcap", false),
 ];
 
 fn testdata() -> PathBuf {

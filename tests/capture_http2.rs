@@ -96,6 +96,9 @@ fn h2c_captures_agree_with_tshark() {
         ("curl-h2c-prior-knowledge", 3),
         ("python-h2c-prior-knowledge", 1),
         ("curl-h2c-upgrade", 1),
+        // Cut at its end after the last response's HEADERS (make_cut_at_end_captures.sh):
+        // both show the 201 with an empty body; ours is marked as cut.
+        ("cut-h2c-at-end", 1),
     ] {
         let (got, stats) = ours(case);
         assert_eq!(got, tshark(case), "{case}");
@@ -154,4 +157,40 @@ fn a_capture_joined_mid_connection_loses_blocks_but_invents_nothing() {
     assert_eq!(stats.notes.count(Note::HpackLost), 3);
     assert_eq!(stats.http.responses, 3, "the server's blocks still decode");
     assert_eq!(stats.notes.count(Note::NonHttpFlow), 0);
+}
+
+/// Issue 16, on a real capture (testdata/make_gap_captures.sh: python-h2c-prior-knowledge
+/// without the server segment holding stream 3's whole DATA frame, header included). Where
+/// the server's next frame starts is lost with that header, so nothing more of its direction
+/// is read; what had begun is kept: stream 3's response head with its body marked as lost from
+/// the gap, and the POST of stream 5, whose response came after the gap, without a response.
+/// tshark 4.0.17 shows the same three requests and two responses (it stops at the gap too).
+#[test]
+fn a_gap_over_a_frame_header_keeps_what_it_cut() {
+    let case = "gap-h2c-over-frame-header";
+    let (got, stats) = ours(case);
+    assert_eq!(got, tshark(case));
+    assert_eq!(got.requests.len(), 3);
+    let count = |n| stats.notes.count(n);
+    let notes = [
+        Note::Http2FramingLost,
+        Note::GapInBody,
+        Note::Incomplete,
+        Note::LostToGap,
+    ];
+    assert_eq!(notes.map(count), [1, 1, 1, 0]);
+    let bytes = std::fs::read(testdata().join(format!("pcap/tls/{case}.pcap"))).expect("capture");
+    let input = Input {
+        name: case.into(),
+        reader: Box::new(Cursor::new(bytes)),
+    };
+    let cut: Vec<String> = formats::read(Format::Pcap, input, &ReadOptions::default())
+        .expect("opens")
+        .filter_map(|e| {
+            let e = e.expect("reads");
+            let c = e.response?.body.cut?;
+            Some(format!("{}: {c}", e.request.target))
+        })
+        .collect();
+    assert_eq!(cut, ["/data/items.json: after 0 body bytes"]);
 }

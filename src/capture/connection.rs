@@ -126,8 +126,8 @@ impl FlowInfo {
 pub struct HttpOptions {
     /// Keep content-encoded bodies as sent.
     pub keep_encoding: bool,
-    /// Leave out requests that got no response, and HTTP/1 exchanges with a body that lost
-    /// bytes in a gap.
+    /// Leave out every exchange that is not whole: no response, or a body with bytes lost in
+    /// a gap or cut off (see [`crate::capture::settle_incomplete`]).
     pub drop_incomplete: bool,
     /// Header, head and body limits in force.
     pub limits: crate::limits::Limits,

@@ -35,6 +35,7 @@ use rayon::prelude::*;
 use session::Session;
 pub use stats::{
     Http2Stats, HttpStats, Note, NoteCount, Notes, Protocols, Stats, TcpStats, Timings,
+    settle_incomplete,
 };
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -87,8 +88,8 @@ pub const MAX_HELD_EXCHANGES: usize = 50_000;
 pub struct Options {
     /// Keep content-encoded bodies as sent.
     pub keep_encoding: bool,
-    /// Leave out requests without a response, and HTTP/1 exchanges with a body that lost
-    /// bytes in a gap.
+    /// Leave out every exchange that is not whole: no response, or a body with bytes lost in
+    /// a gap or cut off (see [`crate::capture::settle_incomplete`]).
     pub drop_incomplete: bool,
     /// Seconds of silence after which a flow is flushed.
     pub idle_timeout_secs: u64,

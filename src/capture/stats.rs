@@ -2,6 +2,7 @@
 //! and the [`Notes`] on everything that did not become an exchange.
 
 use super::tls;
+use crate::model::{Request, Response};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -19,6 +20,11 @@ pub enum Note {
     /// An exchange kept with bytes of a body lost in a gap, the body marked with the missing
     /// ranges (dropped instead, as [`Note::LostToGap`], under `--drop-incomplete`).
     GapInBody,
+    /// An exchange dropped by `--drop-incomplete` because a body of it was cut off before its
+    /// end (a reset, the end of the connection or capture, the body limit), no byte of it in
+    /// a gap. Kept by default, the body marked as cut; where it was cut is noted apart
+    /// ([`Note::Truncated`], [`Note::Http2Reset`], [`Note::Limit`]).
+    DroppedCutBody,
     /// A message head that did not parse.
     UnparseableHead,
     /// A response head kept by a lenient reading: a space before a colon, a folded line.
@@ -71,21 +77,12 @@ pub enum Note {
     /// An HTTP/2 header block not decoded because it refers to HPACK dynamic-table entries
     /// whose insertion was not captured (or is malformed); its stream is dropped.
     HpackLost,
-    /// An HTTP/2 direction abandoned because a gap took its frame boundaries.
+    /// An HTTP/2 direction read no further because a gap took its frame boundaries; its open
+    /// streams are kept with their body cut at the gap when their head had come.
     Http2FramingLost,
 }
 
 impl Note {
-    /// What an exchange with body bytes lost in a gap is noted as: dropped under
-    /// `--drop-incomplete`, else kept with its body marked.
-    pub fn for_gap_in_body(dropped: bool) -> Self {
-        if dropped {
-            Note::LostToGap
-        } else {
-            Note::GapInBody
-        }
-    }
-
     /// A phrase for the summary.
     pub fn describe(self) -> &'static str {
         match self {
@@ -94,6 +91,9 @@ impl Note {
             Note::LostToGap => "exchanges dropped because part of them was in a gap",
             Note::GapInBody => {
                 "exchanges kept with body bytes lost in a gap (body marked incomplete; --drop-incomplete drops them)"
+            }
+            Note::DroppedCutBody => {
+                "exchanges dropped because a body was cut off (reset, end of connection or capture, body limit; --drop-incomplete)"
             }
             Note::UnparseableHead => "message heads that did not parse",
             Note::LenientHead => {
@@ -126,9 +126,68 @@ impl Note {
             Note::Http2GoAway => "HTTP/2 connections closed by GOAWAY with an error",
             Note::Http2PushPromise => "HTTP/2 server pushes (requests the client never sent)",
             Note::HpackLost => "HTTP/2 header blocks lost to HPACK (table entries not captured)",
-            Note::Http2FramingLost => "HTTP/2 directions abandoned after a gap (frames lost)",
+            Note::Http2FramingLost => {
+                "HTTP/2 directions read no further after a gap took a frame header (open streams cut there)"
+            }
         }
     }
+}
+
+/// What becomes of an exchange that is not whole: the one place HTTP/1 and HTTP/2 decide it.
+///
+/// Kept by default, with the notes that say what it lacks: [`Note::GapInBody`] when body bytes
+/// were lost in a gap, [`Note::Incomplete`] without a response; a body cut off is noted where
+/// it was cut. Under `--drop-incomplete` (`drop`) every exchange whose bodies are not both
+/// whole, or that has no response, is dropped and counted under one reason, the first that
+/// applies: [`Note::LostToGap`], [`Note::Incomplete`], [`Note::DroppedCutBody`].
+///
+/// `gapped` says bytes of a body were lost in a gap, as only the connection knows (a body
+/// whose end was lost in one has no missing range to show it). `at` names the exchange
+/// (`label: packet N: GET /x`); the cut body is named after it. Returns whether it is kept.
+pub fn settle_incomplete(
+    notes: &mut Notes,
+    request: &Request,
+    response: Option<&Response>,
+    gapped: bool,
+    drop: bool,
+    at: impl FnOnce() -> String,
+) -> bool {
+    let cuts = [
+        ("response", response.and_then(|r| r.body.cut.as_ref())),
+        ("request", request.body.cut.as_ref()),
+    ];
+    let cuts = cuts.iter().filter_map(|&(which, c)| Some((which, c?)));
+    let cut = (cuts.clone())
+        .find(|(_, c)| gapped && !c.missing.is_empty())
+        .or_else(|| cuts.clone().next());
+    let body = |at: String| match cut {
+        Some((which, c)) => format!("{at}: {which} body {c}"),
+        None => at,
+    };
+    let dropped = " (--drop-incomplete)";
+    if drop {
+        let (note, at) = if gapped {
+            (Note::LostToGap, format!("{}{dropped}", body(at())))
+        } else if response.is_none() {
+            (Note::Incomplete, at())
+        } else if cut.is_some() {
+            (Note::DroppedCutBody, format!("{}{dropped}", body(at())))
+        } else {
+            return true;
+        };
+        notes.record(note, || at);
+        return false;
+    }
+    if gapped || response.is_none() {
+        let at = at();
+        if gapped {
+            notes.record(Note::GapInBody, || body(at.clone()));
+        }
+        if response.is_none() {
+            notes.record(Note::Incomplete, || at);
+        }
+    }
+    true
 }
 
 /// One note's tally and first example.

@@ -8,7 +8,7 @@ use super::{
     Role,
 };
 use crate::capture::tcp_reassembly::{Chunk, Origin};
-use crate::capture::{Note, Notes};
+use crate::capture::{Note, Notes, settle_incomplete};
 use crate::model::{Body, Cut, Exchange, Headers, Request, Response};
 use std::collections::VecDeque;
 
@@ -603,38 +603,21 @@ impl Connection {
             });
             return;
         }
-        if slot.gapped {
-            let drop = self.opts.drop_incomplete;
-            let note = Note::for_gap_in_body(drop);
-            self.notes.record(note, || {
-                let (which, cut) = match slot.response.as_ref().and_then(|r| r.body.cut.as_ref()) {
-                    Some(cut) => ("response", Some(cut)),
-                    None => ("request", slot.request.body.cut.as_ref()),
-                };
-                format!(
-                    "{}: packet {}: {} {}: {which} body {}{}",
-                    self.info.label,
-                    slot.start.packet,
-                    slot.request.method,
-                    slot.request.target,
-                    cut.map_or_else(String::new, ToString::to_string),
-                    if drop { " (--drop-incomplete)" } else { "" }
-                )
-            });
-            if drop {
-                return;
-            }
-        }
-        if slot.response.is_none() {
-            self.notes.record(Note::Incomplete, || {
-                format!(
-                    "{}: packet {}: {} {}",
-                    self.info.label, slot.start.packet, slot.request.method, slot.request.target
-                )
-            });
-            if self.opts.drop_incomplete {
-                return;
-            }
+        let (label, packet) = (&self.info.label, slot.start.packet);
+        let at = || {
+            let r = &slot.request;
+            format!("{label}: packet {packet}: {} {}", r.method, r.target)
+        };
+        let (response, drop) = (slot.response.as_ref(), self.opts.drop_incomplete);
+        if !settle_incomplete(
+            &mut self.notes,
+            &slot.request,
+            response,
+            slot.gapped,
+            drop,
+            at,
+        ) {
+            return;
         }
         // Most connections carry one exchange: room for one, not the four a first push makes
         // (a million open flows held 2.8 KB each that way). Later pushes grow by doubling.
@@ -1035,7 +1018,7 @@ mod tests {
                 }
             })
             .collect();
-        for note in [Note::GapInBody, Note::LostToGap] {
+        for note in [Note::GapInBody, Note::LostToGap, Note::DroppedCutBody] {
             if c.notes.count(note) > 0 {
                 out.push(format!("{note:?} {}", c.notes.count(note)));
             }
@@ -1205,5 +1188,28 @@ mod tests {
         // --drop-incomplete drops such an exchange, counted as lost to the gap.
         gaps!([C Ok(&a), S Ok(len10), S Ok("01"), S Err(3), S Ok("56789"), C Ok(&b), S Ok(ok1)], true
             => ["/b -> 200 \"b\"", "LostToGap 1"]);
+    }
+
+    /// Issue 16: a body cut off by the end of the connection (a reset, the capture's end) is
+    /// kept, marked as cut; `--drop-incomplete` drops the exchange, counted with its reason,
+    /// whichever body it is and however it was framed.
+    #[test]
+    fn issue_16_drop_incomplete_drops_bodies_cut_off_by_the_end_of_the_connection() {
+        let get = |t: &str| format!("GET {t} HTTP/1.1\r\nHost: h\r\n\r\n");
+        let (a, b) = (get("/a"), get("/b"));
+        let ok1 = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb";
+        let len10 = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123";
+        gaps!([C Ok(&a), S Ok(ok1), C Ok(&b), S Ok(len10)]
+            => ["/a -> 200 \"b\"", "/b -> 200 \"0123\" [after 4 of 10 body bytes]"]);
+        gaps!([C Ok(&a), S Ok(ok1), C Ok(&b), S Ok(len10)], true
+            => ["/a -> 200 \"b\"", "DroppedCutBody 1"]);
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n";
+        gaps!([C Ok(&a), S Ok(chunked)], true => ["DroppedCutBody 1"]);
+        // A request cut off after the server answered it early (a 413 to an upload).
+        let post = "POST /p HTTP/1.1\r\nContent-Length: 6\r\n\r\nab";
+        let early = "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n";
+        gaps!([C Ok(post), S Ok(early)]
+            => ["/p \"ab\" [after 2 of 6 body bytes] -> 413 \"\""]);
+        gaps!([C Ok(post), S Ok(early)], true => ["DroppedCutBody 1"]);
     }
 }

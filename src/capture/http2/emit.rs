@@ -3,6 +3,7 @@
 
 use super::stream::{self, Dropped};
 use super::{Connection, Note, Ready, Role, side};
+use crate::capture::settle_incomplete;
 
 impl Connection {
     /// Removes a stream and writes out its exchange.
@@ -32,50 +33,31 @@ impl Connection {
             Some(Dropped::Counted) => return,
             None => {}
         }
-        if !(s.request.missing.is_empty() && s.response.missing.is_empty()) {
-            // Issue 16: kept with the hole marked, as HTTP/1 does, unless --drop-incomplete.
-            let what = s.describe();
-            let mark = match s.response.cut().filter(|c| !c.missing.is_empty()) {
-                Some(cut) => format!("response body {cut}"),
-                None => s
-                    .request
-                    .cut()
-                    .map_or_else(String::new, |cut| format!("request body {cut}")),
-            };
-            let drop = self.opts.drop_incomplete;
-            let note = Note::for_gap_in_body(drop);
-            self.notes.record(note, || {
-                format!(
-                    "{label}: packet {}: {what}: {mark}{}",
-                    s.start.packet,
-                    if drop { " (--drop-incomplete)" } else { "" }
-                )
-            });
-            if drop {
-                return;
-            }
-        }
         if !s.request.head {
             return;
         }
-        // A response that began and was cut is kept, its body marked as cut.
+        // A response that began and was cut is kept, its body marked as cut, unless
+        // --drop-incomplete.
         let complete = s.response.head && (s.response.ended || tunnel);
-        if !complete {
-            let what = s.describe();
-            if s.reset {
-                self.notes
-                    .record(Note::Http2Reset, || format!("{label}: stream {id}: {what}"));
-            }
-            if !s.response.head {
-                self.notes.record(Note::Incomplete, || {
-                    format!("{label}: packet {}: {what}", s.start.packet)
-                });
-                if self.opts.drop_incomplete {
-                    return;
-                }
-            }
+        let what = s.describe();
+        if !complete && s.reset {
+            self.notes
+                .record(Note::Http2Reset, || format!("{label}: stream {id}: {what}"));
         }
+        let gapped = s.request.gapped() || s.response.gapped();
         let exchange = s.to_exchange(&self.info);
+        let at = || format!("{label}: packet {}: {what}", s.start.packet);
+        let (response, drop) = (exchange.response.as_ref(), self.opts.drop_incomplete);
+        if !settle_incomplete(
+            &mut self.notes,
+            &exchange.request,
+            response,
+            gapped,
+            drop,
+            at,
+        ) {
+            return;
+        }
         self.ready.push(Ready {
             ts: s.start.ts,
             index: s.index,

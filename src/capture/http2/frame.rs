@@ -164,6 +164,13 @@ pub enum Event<'a> {
         /// How many content bytes.
         bytes: u64,
     },
+    /// The content of a DATA frame from here to its end was lost in a gap that took its pad
+    /// length byte: how much of the rest is content is unknown, but where the frame ends is
+    /// known, so parsing goes on at the next frame and the stream with its body cut here.
+    DataRestLost {
+        /// The stream.
+        stream: u32,
+    },
     /// A DATA frame ended.
     DataEnd {
         /// The header.
@@ -473,13 +480,17 @@ impl FrameParser {
             self.stop();
             return false;
         }
-        // Inside DATA content whose padding is known, the hole is only in the body.
+        // Inside DATA content whose padding is known, the hole is only in the body; over its
+        // pad length, the body is cut there.
         match (self.state, self.current) {
             (State::Data { data, .. }, Some(head)) if data > 0 => out(Event::DataLost {
                 stream: head.stream,
                 bytes: n.min(data) as u64,
             }),
             (State::Data { .. }, _) => {}
+            (State::PadLength { .. }, Some(head)) => out(Event::DataRestLost {
+                stream: head.stream,
+            }),
             _ => self.damaged = true,
         }
         self.state = match self.state {
@@ -488,7 +499,7 @@ impl FrameParser {
                 keep,
             },
             // The pad length byte itself was lost: how much is padding is unknown, but the
-            // frame's end is known. Everything left is skipped.
+            // frame's end is known. Everything left is skipped, and the frame ends as usual.
             State::PadLength { left } => State::Data {
                 data: 0,
                 pad: left - n,
@@ -637,6 +648,7 @@ pub(crate) mod tests {
                 }
                 Event::DataEnd { head, .. } => format!("end:{} flags {}", head.stream, head.flags),
                 Event::DataLost { stream, bytes } => format!("data lost:{stream} {bytes}"),
+                Event::DataRestLost { stream } => format!("data rest lost:{stream}"),
                 Event::Lost(head) => format!("lost {}:{}", head.kind, head.stream),
                 Event::Malformed(head, why) => format!("malformed {}: {why}", head.kind),
                 Event::NotHttp2 => "not http/2".to_string(),
@@ -739,6 +751,30 @@ pub(crate) mod tests {
                 "Frame { head"
             ]
         );
+    }
+
+    /// Issue 16: a gap over a padded DATA frame's pad length byte: how much of the rest is
+    /// content is unknown, but the frame's end is, so the next frame is read, and the frame
+    /// still ends (with its END_STREAM) instead of being lost.
+    #[test]
+    fn a_gap_over_the_pad_length_cuts_the_body_and_keeps_the_framing() {
+        let mut p = FrameParser::new(false);
+        let mut got = Vec::new();
+        let mut out = |e: Event<'_>| {
+            got.push(match e {
+                Event::DataRestLost { stream } => format!("rest lost:{stream}"),
+                Event::DataEnd { head, .. } => format!("end:{} flags {}", head.stream, head.flags),
+                Event::Frame { head, .. } => format!("frame {}", head.kind),
+                other => format!("{other:?}"),
+            })
+        };
+        let padded = [&[3u8][..], b"abcdef", &[0, 0, 0]].concat();
+        let data = frame(kind::DATA, flag::PADDED | flag::END_STREAM, 1, &padded);
+        p.push(&data[..9], origin(1), &mut out);
+        assert!(p.gap(4, &mut out));
+        p.push(&data[13..], origin(2), &mut out);
+        p.push(&frame(kind::PING, 0, 0, b"12345678"), origin(3), &mut out);
+        assert_eq!(got, ["rest lost:1", "end:1 flags 9", "frame 6"]);
     }
 
     #[test]

@@ -20,9 +20,13 @@
 //!   and the decoder starts over when the block inserted entries. Headers are never made up:
 //!   see [`hpack`] for the rule and why it holds.
 //! - **Gaps.** A gap that ends inside a frame's payload keeps the framing (the length says
-//!   where the next frame starts): a DATA frame's stream is lost, a header block is lost and
-//!   its direction's HPACK state with it. A gap that reaches a frame header ends parsing of
-//!   that direction ([`Note::Http2FramingLost`]); streams waiting on it are lost.
+//!   where the next frame starts): DATA content lost is marked missing in its stream's body
+//!   (from the gap to the frame's end when the pad length byte was lost), a header block is
+//!   lost and its direction's HPACK state with it. A gap that reaches a frame header ends
+//!   parsing of that direction ([`Note::Http2FramingLost`]: resynchronising on bytes that
+//!   look like a frame header could take body bytes for frames): open streams whose head had
+//!   come are kept with their body cut at the gap, and requests still waiting for their
+//!   response head, or sent later, are kept without one.
 //! - **Server push.** A PUSH_PROMISE becomes an exchange: its header block is the request
 //!   (stamped with the PUSH_PROMISE's packet), the promised stream's HEADERS and DATA the
 //!   response. The client never sent that request, so each push is also counted
@@ -280,34 +284,71 @@ impl Connection {
             Chunk::Gap(n) => {
                 self.info.note_gap(&mut self.notes, role, n);
                 if !frames.stopped() && !frames.gap(n, &mut |e| self.on_event(role, e)) {
-                    self.framing_lost(role);
+                    let why = format!("a gap of {n} bytes took a frame header");
+                    self.framing_lost(role, &why);
                 }
             }
         }
         self.halves[i].frames = frames;
     }
 
-    /// A gap took the frame boundaries of `role`'s direction.
-    fn framing_lost(&mut self, role: Role) {
-        self.notes.record(Note::Http2FramingLost, || {
-            format!("{}: {}", self.info.label, role.direction())
-        });
+    /// `role`'s direction can be read no further: a gap took its frame boundaries, or its
+    /// first frame header did not read as one (`why`). Streams that completed were written
+    /// already. An open stream whose message in that direction had its head keeps it, the
+    /// body cut where the direction stopped and marked as lost in a gap; one still waiting for
+    /// its response head is kept without a response, as are later requests (a stream id pairs
+    /// them exactly, so nothing is paired wrongly; whether the head was in the gap or after
+    /// it is not known).
+    fn framing_lost(&mut self, role: Role, why: &str) {
         self.halves[side(role)].block = None;
-        for s in self.streams.values_mut() {
-            let waiting = match role {
-                Role::Request => !s.request.ended,
-                Role::Response => !s.response.ended,
-            };
-            if waiting {
-                s.drop_for(Dropped::Gap);
+        let (mut kept, mut unanswered, mut closed) = (0, 0, Vec::new());
+        for (&id, s) in &mut self.streams {
+            if s.dropped.is_some() || s.emitted {
+                continue;
             }
+            let m = match role {
+                Role::Request => &mut s.request,
+                Role::Response => &mut s.response,
+            };
+            if m.ended {
+                continue;
+            }
+            if m.head {
+                m.lose_rest();
+                kept += 1;
+            } else {
+                // Only a response can lack its head here (a stream opens at its request's).
+                unanswered += 1;
+            }
+            m.ended = true;
+            if role == Role::Response {
+                s.end = Some(self.at);
+            }
+            if s.closed() {
+                closed.push(id);
+            }
+        }
+        let later = match role {
+            Role::Request => "later requests are not read",
+            Role::Response => "later requests are kept without a response",
+        };
+        self.notes.record(Note::Http2FramingLost, || {
+            format!(
+                "{}: {} after packet {}: {why}; {kept} open streams kept with their body cut there, {unanswered} without a response; {later}",
+                self.info.label,
+                role.direction(),
+                self.at.packet,
+            )
+        });
+        for id in closed {
+            self.close(id);
         }
     }
 
     fn on_event(&mut self, role: Role, event: Event<'_>) {
         match event {
             Event::Preface => self.preface = true,
-            Event::Unsynced => self.framing_lost(role),
+            Event::Unsynced => self.framing_lost(role, "its first bytes are not a frame header"),
             Event::NotHttp2 => {
                 self.not_http2 = true;
                 for h in &mut self.halves {
@@ -328,6 +369,14 @@ impl Connection {
                     match role {
                         Role::Request => s.request.lose_body(bytes),
                         Role::Response => s.response.lose_body(bytes),
+                    }
+                }
+            }
+            Event::DataRestLost { stream } => {
+                if let Some(s) = self.streams.get_mut(&stream) {
+                    match role {
+                        Role::Request => s.request.lose_rest(),
+                        Role::Response => s.response.lose_rest(),
                     }
                 }
             }
@@ -557,12 +606,9 @@ impl Connection {
         let index = self.next_index;
         self.next_index += 1;
         self.stats.streams += 1;
-        let mut s = Stream::new(index, start);
-        if self.halves[1].frames.stopped() {
-            // No response can be read any more.
-            s.drop_for(Dropped::Gap);
-        }
-        self.streams.entry(id).or_insert(s);
+        self.streams
+            .entry(id)
+            .or_insert_with(|| Stream::new(index, start));
     }
 
     fn on_request_block(&mut self, block: &Block, fields: Result<Vec<hpack::Field>, Dropped>) {
@@ -729,7 +775,8 @@ impl Connection {
                 s.end = Some(end);
             }
         }
-        if s.closed() {
+        // With the responses unreadable, a whole request is written out at once, without one.
+        if s.closed() || (role == Role::Request && self.halves[1].frames.stopped()) {
             self.close(id);
         }
     }

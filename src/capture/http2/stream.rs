@@ -80,24 +80,49 @@ pub struct Message {
     pub sent: u64,
     /// Ranges of the body lost in gaps (see [`Cut::missing`]).
     pub missing: Vec<[u64; 2]>,
+    /// The body from offset `sent` on was lost in a gap that took its framing (a frame
+    /// header or a pad length): later content cannot be placed, so none is kept.
+    pub end_lost: bool,
 }
 
 impl Message {
     /// What arrived of a body that did not reach END_STREAM, or that the body limit cut.
     pub fn cut(&self) -> Option<Cut> {
-        let whole = self.ended && !self.reset_early && !self.truncated && self.missing.is_empty();
-        (!whole).then(|| Cut {
+        let whole = self.ended && !self.reset_early && !self.truncated && !self.gapped();
+        if whole {
+            return None;
+        }
+        let announced: Option<u64> = self
+            .headers
+            .first("content-length")
+            .and_then(|v| v.trim().parse().ok());
+        let mut missing = self.missing.clone();
+        // As HTTP/1 does: a lost end is a range only when the length was announced.
+        if let Some(n) = announced.filter(|&n| self.end_lost && n > self.sent) {
+            missing.push([self.sent, n]);
+        }
+        Some(Cut {
             seen: self.body.len() as u64,
-            announced: self
-                .headers
-                .first("content-length")
-                .and_then(|v| v.trim().parse().ok()),
-            missing: self.missing.clone(),
+            announced,
+            missing,
         })
+    }
+
+    /// Bytes of the body were lost in a gap.
+    pub fn gapped(&self) -> bool {
+        !self.missing.is_empty() || self.end_lost
+    }
+
+    /// The rest of the body was lost in a gap, its length unknown.
+    pub fn lose_rest(&mut self) {
+        self.end_lost = true;
     }
 
     /// `n` content bytes were lost in a gap at the current offset.
     pub fn lose_body(&mut self, n: u64) {
+        if self.end_lost {
+            return;
+        }
         let at = self.sent;
         self.sent = at.saturating_add(n);
         match self.missing.last_mut() {
@@ -109,6 +134,9 @@ impl Message {
     /// Appends DATA content; returns `true` the first time the body limit (`limit` bytes,
     /// [`crate::capture::http1::MAX_BODY_BYTES`] by default) cuts it.
     pub fn push_body(&mut self, bytes: &[u8], limit: usize) -> bool {
+        if self.end_lost {
+            return false;
+        }
         if self.body.capacity() == 0 {
             // As HTTP/1 does: grown by doubling, a body is copied about once more and faults
             // in twice its pages; a lying length reserves at most RESERVE_BODY_BYTES.

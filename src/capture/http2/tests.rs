@@ -400,9 +400,140 @@ fn a_gap_across_a_frame_header_ends_the_direction() {
     c.feed(S, Chunk::Data(&w.ok(3, "200", "b"), origin(3)));
     assert!(!c.stopped(), "the client side still parses");
     let got = run_on(&mut c, &[]);
-    assert_eq!(got, ["#0 GET a.test:8080/a -> 200 \"a\""]);
+    // Issue 16: /b's response is not read, but its request is kept.
+    assert_eq!(
+        got,
+        [
+            "#0 GET a.test:8080/a -> 200 \"a\"",
+            "#1 GET a.test:8080/b -> none"
+        ]
+    );
     assert_eq!(c.notes.count(Note::Http2FramingLost), 1);
-    assert_eq!(c.notes.count(Note::LostToGap), 1);
+    assert_eq!(c.notes.count(Note::LostToGap), 0);
+    assert_eq!(c.notes.count(Note::Incomplete), 1);
+}
+
+/// Issue 16: after a gap over a frame header nothing more of that direction can be read, but
+/// what it had begun is kept: a response whose head came keeps the body that arrived, marked
+/// as lost in a gap from there; a stream still waiting for its response head, and a request
+/// sent after the gap, are kept without a response.
+#[test]
+fn issue_16_a_gap_over_a_frame_header_keeps_the_streams_it_cut() {
+    let mut w = Wire::new();
+    let mut c = Connection::new(info(), HttpOptions::default(), true);
+    let clen = [(":status", "200"), ("content-length", "10")];
+    let (a, b) = (w.get(1, "/a"), w.get(3, "/b"));
+    c.feed(C, Chunk::Data(&[preface(), a, b].concat(), origin(1)));
+    let head1 = w.headers(S, 1, &clen, false);
+    let server = [settings(), head1, data(1, "0123", false)].concat();
+    c.feed(S, Chunk::Data(&server, origin(2)));
+    c.feed(S, Chunk::Gap(20));
+    c.feed(S, Chunk::Data(&w.ok(3, "200", "b"), origin(3)));
+    let got = run_on(&mut c, &[(C, w.get(5, "/c"))]);
+    assert_eq!(
+        got,
+        [
+            "#0 GET a.test:8080/a -> 200 \"0123\" (cut: 4 of Some(10))",
+            "#1 GET a.test:8080/b -> none",
+            "#2 GET a.test:8080/c -> none"
+        ]
+    );
+    let cut = c.ready[0]
+        .exchange
+        .response
+        .as_ref()
+        .unwrap()
+        .body
+        .cut
+        .clone();
+    assert_eq!(cut.map(|c| c.missing), Some(vec![[4, 10]]));
+    let count = |n| c.notes.count(n);
+    assert_eq!(
+        [
+            Note::Http2FramingLost,
+            Note::GapInBody,
+            Note::LostToGap,
+            Note::Incomplete
+        ]
+        .map(count),
+        [1, 1, 0, 2]
+    );
+    let why = c.notes.iter().find(|(n, _)| *n == Note::Http2FramingLost);
+    assert_eq!(
+        why.map(|(_, n)| n.first.as_str()),
+        Some(
+            "c -> s: server to client after packet 2: a gap of 20 bytes took a frame header; 1 open streams kept with their body cut there, 1 without a response; later requests are kept without a response"
+        )
+    );
+    // The client's side: an upload cut at the gap, answered.
+    let mut w = Wire::new();
+    let post = [
+        (":method", "POST"),
+        (":path", "/u"),
+        (":authority", "a.test"),
+    ];
+    let mut c = Connection::new(info(), HttpOptions::default(), true);
+    let upload = [
+        preface(),
+        w.headers(C, 1, &post, false),
+        data(1, "up", false),
+    ];
+    c.feed(C, Chunk::Data(&upload.concat(), origin(1)));
+    c.feed(C, Chunk::Gap(30));
+    let got = run_on(&mut c, &[(S, [settings(), w.ok(1, "413", "")].concat())]);
+    assert_eq!(got, ["#0 POST a.test/u [up] (cut: 2 of None) -> 413 \"\""]);
+    assert_eq!(c.notes.count(Note::GapInBody), 1);
+}
+
+/// Issue 16: a gap over a padded DATA frame's pad length byte keeps the stream, its body cut
+/// there (with the lost range when the length was announced), and the frames after it.
+#[test]
+fn issue_16_a_gap_over_a_pad_length_keeps_the_stream_cut_there() {
+    let mut w = Wire::new();
+    let mut c = Connection::new(info(), HttpOptions::default(), true);
+    c.feed(
+        C,
+        Chunk::Data(
+            &[preface(), w.get(1, "/a"), w.get(3, "/b")].concat(),
+            origin(1),
+        ),
+    );
+    let clen = [(":status", "200"), ("content-length", "9")];
+    let head1 = w.headers(S, 1, &clen, false);
+    let padded = frame(
+        kind::DATA,
+        flag::PADDED | flag::END_STREAM,
+        1,
+        &[&[2u8][..], b"56789", &[0, 0]].concat(),
+    );
+    let server = [
+        settings(),
+        head1,
+        data(1, "01234", false),
+        padded[..9].to_vec(),
+    ];
+    c.feed(S, Chunk::Data(&server.concat(), origin(2)));
+    c.feed(S, Chunk::Gap(2));
+    let rest = [padded[11..].to_vec(), w.ok(3, "200", "b")].concat();
+    let got = run_on(&mut c, &[(S, rest)]);
+    assert_eq!(
+        got,
+        [
+            "#0 GET a.test:8080/a -> 200 \"01234\" (cut: 5 of Some(9))",
+            "#1 GET a.test:8080/b -> 200 \"b\""
+        ]
+    );
+    let cut = c.ready[0]
+        .exchange
+        .response
+        .as_ref()
+        .unwrap()
+        .body
+        .cut
+        .clone();
+    assert_eq!(cut.map(|c| c.missing), Some(vec![[5, 9]]));
+    assert_eq!(c.notes.count(Note::GapInBody), 1);
+    assert_eq!(c.notes.count(Note::Http2FramingLost), 0);
 }
 
 /// Issue 16: a gap inside DATA content, the frame's length and padding known, keeps the
@@ -658,4 +789,63 @@ fn hostile_frames_never_panic() {
         let _ = c.oldest_pending();
         c.finish();
     }
+}
+
+/// Issue 16: a body cut off, by RST_STREAM or by the end of the connection before
+/// END_STREAM, a response's or a request's, is kept marked as cut; `--drop-incomplete` drops
+/// each such exchange, counted with its reason.
+#[test]
+fn issue_16_drop_incomplete_drops_streams_whose_bodies_were_cut_off() {
+    let rst = |id| frame(kind::RST_STREAM, 0, id, b"\0\0\0\x08");
+    let parts = |w: &mut Wire| {
+        let post = [
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":authority", "a.test:8080"),
+            (":path", "/d"),
+        ];
+        let client = [
+            preface(),
+            w.get(1, "/a"),
+            w.get(3, "/b"),
+            w.get(5, "/c"),
+            w.headers(C, 7, &post, false),
+            data(7, "up", false),
+        ];
+        let server = [
+            settings(),
+            w.ok(1, "200", "a"),
+            w.headers(S, 3, &[(":status", "200")], false),
+            data(3, "bb", false),
+            rst(3),
+            w.ok(7, "413", ""),
+            w.headers(S, 5, &[(":status", "200")], false),
+            data(5, "cc", false),
+        ];
+        [(C, client.concat()), (S, server.concat())]
+    };
+    let (got, c) = run(&parts(&mut Wire::new()));
+    assert_eq!(
+        got,
+        [
+            "#0 GET a.test:8080/a -> 200 \"a\"",
+            "#1 GET a.test:8080/b -> 200 \"bb\" (cut: 2 of None)",
+            "#2 GET a.test:8080/c -> 200 \"cc\" (cut: 2 of None)",
+            "#3 POST a.test:8080/d [up] (cut: 2 of None) -> 413 \"\""
+        ]
+    );
+    assert_eq!(c.notes.count(Note::DroppedCutBody), 0);
+    let opts = HttpOptions {
+        drop_incomplete: true,
+        ..HttpOptions::default()
+    };
+    let mut c = Connection::new(info(), opts, true);
+    let got = run_on(&mut c, &parts(&mut Wire::new()));
+    assert_eq!(got, ["#0 GET a.test:8080/a -> 200 \"a\""]);
+    assert_eq!(c.notes.count(Note::DroppedCutBody), 3);
+    let first = c.notes.iter().find(|(n, _)| *n == Note::DroppedCutBody);
+    assert_eq!(
+        first.map(|(_, n)| n.first.as_str()),
+        Some("c -> s: packet 1: GET /b: response body after 2 body bytes (--drop-incomplete)")
+    );
 }

@@ -119,7 +119,11 @@ fn decode(coding: &str, data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
         // "deflate" is zlib-wrapped (RFC 9110 §8.4.1.2), but some servers send it raw.
         "deflate" => read_limited(ZlibDecoder::new(data), limit, capacity)
             .or_else(|_| read_limited(DeflateDecoder::new(data), limit, capacity)),
-        "br" => read_limited(brotli::Decompressor::new(data, 64 << 10), limit, capacity),
+        "br" => read_limited(
+            brotli_decompressor::Decompressor::new(data, 64 << 10),
+            limit,
+            capacity,
+        ),
         other => Err(format!("unsupported content coding {other:?}")),
     }
 }

@@ -64,7 +64,7 @@ pub fn run(args: ConvertArgs) -> Result<ExitCode> {
         }
         _ => {
             let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
-            let sink = Sink::create(output, &inputs)?;
+            let sink = Sink::create(output, &inputs, args.strict)?;
             let sink = opened
                 .write(sink, &opts, &filter)
                 .map_err(|e| write_error(e, &opened.label, &out_name))?;

@@ -40,7 +40,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     let hide = args.quiet || progress::streams_to_terminal(output);
     let mut progress = Progress::start(inputs.iter().copied(), hide);
     let mut run = Merged::new(policy, &filter);
-    let sink = Sink::create(output, &inputs)?;
+    let sink = Sink::create(output, &inputs, args.strict)?;
     let out_name = output.map_or_else(|| "-".to_owned(), |p| p.display().to_string());
     let opts = op::Options {
         from: reading.from,

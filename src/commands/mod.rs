@@ -346,59 +346,73 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 pub enum Sink {
     /// Standard output, buffered.
     Stdout(BufWriter<Stdout>),
+    /// Standard output under `--strict`: spooled to an unnamed temporary file and copied out
+    /// on commit, so that a refused run writes nothing there either.
+    Spooled(BufWriter<std::fs::File>),
     /// A file that appears only on commit.
     File(AtomicFile),
 }
 
 impl Sink {
     /// Standard output for `None` or `-`, else an atomic file that must not be one of `inputs`.
-    pub fn create(output: Option<&Path>, inputs: &[&Path]) -> Result<Sink> {
+    /// `all_or_nothing` (`--strict`) holds standard output back until commit as well.
+    pub fn create(output: Option<&Path>, inputs: &[&Path], all_or_nothing: bool) -> Result<Sink> {
         match output {
-            None => Ok(Sink::Stdout(BufWriter::with_capacity(
+            Some(p) if p != Path::new("-") => Ok(Sink::File(AtomicFile::create(p, inputs)?)),
+            _ if all_or_nothing => {
+                let spool = tempfile::tempfile()
+                    .context("creating a temporary file to hold standard output (--strict)")?;
+                Ok(Sink::Spooled(BufWriter::with_capacity(
+                    WRITE_BUFFER_BYTES,
+                    spool,
+                )))
+            }
+            _ => Ok(Sink::Stdout(BufWriter::with_capacity(
                 WRITE_BUFFER_BYTES,
                 io::stdout(),
             ))),
-            Some(p) if p == Path::new("-") => Ok(Sink::Stdout(BufWriter::with_capacity(
-                WRITE_BUFFER_BYTES,
-                io::stdout(),
-            ))),
-            Some(p) => Ok(Sink::File(AtomicFile::create(p, inputs)?)),
         }
     }
 
-    /// Makes the output visible: flushes stdout, or renames the file into place.
+    /// Makes the output visible: flushes stdout, copies the spool to it, or renames the file
+    /// into place.
     pub fn commit(self) -> Result<()> {
         match self {
             Sink::Stdout(mut w) => w.flush().context("writing to standard output"),
+            Sink::Spooled(w) => {
+                use std::io::Seek;
+                let mut spool = w.into_inner().map_err(io::IntoInnerError::into_error)?;
+                spool.rewind()?;
+                let mut out = io::stdout().lock();
+                io::copy(&mut spool, &mut out)
+                    .and_then(|_| out.flush())
+                    .context("writing to standard output")
+            }
             Sink::File(f) => Ok(f.commit()?),
+        }
+    }
+
+    fn inner(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::Stdout(w) => w,
+            Sink::Spooled(w) => w,
+            Sink::File(f) => f,
         }
     }
 }
 
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Sink::Stdout(w) => w.write(buf),
-            Sink::File(f) => f.write(buf),
-        }
+        self.inner().write(buf)
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Sink::Stdout(w) => w.write_all(buf),
-            Sink::File(f) => f.write_all(buf),
-        }
+        self.inner().write_all(buf)
     }
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        match self {
-            Sink::Stdout(w) => w.write_vectored(bufs),
-            Sink::File(f) => f.write_vectored(bufs),
-        }
+        self.inner().write_vectored(bufs)
     }
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Sink::Stdout(w) => w.flush(),
-            Sink::File(f) => f.flush(),
-        }
+        self.inner().flush()
     }
 }
 

@@ -42,8 +42,20 @@ pub const RULES: &[(&str, &str)] = &[
         "the document breaks its schema (the JSON Schema keyword that failed)",
     ),
     (
+        "utf16",
+        "UTF-16 text, which no reader takes (JSON is UTF-8, RFC 8259 §8.1)",
+    ),
+    (
         "encoded-body",
-        "encodedBody is true but the body is not base64",
+        "a body marked base64 (Hoverfly's encodedBody, HAR's encoding) that is not base64",
+    ),
+    (
+        "duplicate-key",
+        "an http-types field given twice, which `convert` refuses (py-http-types takes the last)",
+    ),
+    (
+        "reader",
+        "anything else `convert`'s reader refuses where the schema and the rules do not",
     ),
     ("status-range", "a status code outside 100-599"),
     (

@@ -642,6 +642,34 @@ fn str_or_list(v: &Value) -> Vec<&str> {
     }
 }
 
+/// HAR: a body marked base64 (`response.content.encoding`, `request.postData._encoding`)
+/// must decode, as the reader decodes it; the schema cannot say so.
+pub fn har(doc: &Value, out: &mut Vec<Finding>) {
+    let Some(entries) = doc.pointer("/log/entries").and_then(Value::as_array) else {
+        return;
+    };
+    for (i, entry) in entries.iter().enumerate() {
+        for (at, key) in [
+            ("/response/content", "encoding"),
+            ("/request/postData", "_encoding"),
+        ] {
+            let Some(part) = entry.pointer(at) else {
+                continue;
+            };
+            if part.get(key).and_then(Value::as_str) != Some("base64") {
+                continue;
+            }
+            let Some(text) = part.get("text").and_then(Value::as_str) else {
+                continue;
+            };
+            if let Some(why) = crate::formats::har::base64_refusal(text) {
+                let ptr = format!("/log/entries/{i}{at}/text");
+                push(out, Severity::Error, "encoded-body", ptr, why);
+            }
+        }
+    }
+}
+
 /// Checks one http-types exchange (one JSONL line).
 pub fn http_types(doc: &Value, out: &mut Vec<Finding>) {
     let req = doc.get("request").and_then(Value::as_object);

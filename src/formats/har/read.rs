@@ -482,12 +482,21 @@ fn timestamp(o: &Obj, key: &str) -> Checked<Timestamp> {
 fn decode_base64(text: &str, pointer: String) -> Checked<Vec<u8>> {
     base64::engine::general_purpose::STANDARD
         .decode(text.trim_ascii())
-        .map_err(|e| {
-            bad(
-                &pointer,
-                format!("encoding is base64 but the text is not base64 ({e})"),
-            )
-        })
+        .map_err(|e| bad(&pointer, not_base64(&e)))
+}
+
+fn not_base64(e: &base64::DecodeError) -> String {
+    format!("encoding is base64 but the text is not base64 ({e})")
+}
+
+/// Why the reader refuses `text` as a body marked base64, in its words; `None` when it
+/// decodes. `validate`'s `encoded-body` rule says the same.
+pub fn base64_refusal(text: &str) -> Option<String> {
+    let mut sink = Vec::new();
+    base64::engine::general_purpose::STANDARD
+        .decode_vec(text.trim_ascii(), &mut sink)
+        .err()
+        .map(|e| not_base64(&e))
 }
 
 /// Converts the entry `raw`, the `index`th of the file, starting on `line`.

@@ -623,8 +623,9 @@ pub enum ValidateFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ValidateProfile {
     /// The schema, the semantic rules, and for http-types what py-http-types and hmt really
-    /// require (the http-types-strict schema: response, protocol, host, path, headers; no
-    /// blank lines).
+    /// require (the http-types-strict schema: response, protocol, host, path, headers; a
+    /// warning for each blank line, which py-http-types cannot read), and what `convert`
+    /// refuses (a field given twice).
     Strict,
     /// The schema only: the published http-types schema, or wirecap's Hoverfly schema for
     /// the file's version. No rules, no reader requirements.

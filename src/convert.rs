@@ -56,8 +56,14 @@ pub struct Summary {
 
 impl Summary {
     /// Counts a record that did not parse and goes on when `--keep-going` allows it (one bad
-    /// record, not a broken stream); otherwise hands the error back.
+    /// record, not a broken stream); otherwise hands the error back. A blank JSONL line is
+    /// no record: it is noted ([`crate::loss::LossKind::BlankLine`]) and skipped.
     pub fn skip_invalid(&mut self, e: formats::Error, opts: Options) -> Result<(), formats::Error> {
+        if let Some(place) = e.blank_line() {
+            self.losses
+                .record(crate::loss::LossKind::BlankLine, || place);
+            return Ok(());
+        }
         if !(opts.keep_going && e.is_recoverable()) {
             return Err(e);
         }

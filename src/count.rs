@@ -116,6 +116,8 @@ pub fn count_exchanges(
                     *tally.by.entry(by.key(&ex)).or_default() += 1;
                 }
             }
+            // A blank JSONL line holds no exchange; `convert` skips it with a note.
+            Err(e) if e.blank_line().is_some() => {}
             Err(e) if keep_going && e.is_recoverable() => tally.invalid += 1,
             Err(e) => return Err(e),
         }

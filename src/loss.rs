@@ -49,6 +49,9 @@ pub enum LossKind {
     /// Timestamps, HTTP versions, reason phrases, trailers, interim responses or extra
     /// metadata the format has no field for.
     ExchangeMetadata,
+    /// Blank JSONL lines, skipped: they hold nothing, but py-http-types cannot read a file
+    /// with one (`--strict` refuses them, as `validate --deny-warnings` does).
+    BlankLine,
 }
 
 impl LossKind {
@@ -96,6 +99,7 @@ impl LossKind {
             LossKind::HoverflyUpgrade => {
                 "what Hoverfly's own upgrade drops was dropped (--hoverfly-compat)"
             }
+            LossKind::BlankLine => crate::formats::http_types::BLANK_LINE,
             LossKind::ExchangeMetadata => {
                 "timestamps, HTTP versions, reason phrases, trailers or extra metadata were left out (the format has no field for them)"
             }
@@ -180,7 +184,7 @@ pub const INFORMATIONAL_NOTES: &[Note] = &[
 /// (`--keep-going`), or part of a capture that did not become an exchange. `None` when
 /// nothing was skipped or lost.
 pub fn strict_refusal(losses: &Losses, invalid: u64, capture: Option<&Stats>) -> Option<String> {
-    if !losses.is_empty() {
+    if losses.iter().any(|(kind, _)| kind != LossKind::BlankLine) {
         return Some("the output would lose information (see warnings)".into());
     }
     if invalid > 0 {
@@ -192,6 +196,11 @@ pub fn strict_refusal(losses: &Losses, invalid: u64, capture: Option<&Stats>) ->
         return Some(format!(
             "{invalid} invalid {records} skipped (see warnings)"
         ));
+    }
+    if !losses.is_empty() {
+        return Some(
+            "blank lines were skipped, which py-http-types cannot read (see warnings)".into(),
+        );
     }
     let skipped = capture?
         .notes

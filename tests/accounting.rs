@@ -276,11 +276,24 @@ fn issue_16_strict_fails_on_skips_as_well_as_losses() {
             String::from_utf8_lossy(&got.stderr).into_owned(),
         )
     };
-    // Invalid lines skipped by --keep-going: no loss, but a skip.
+    // Invalid lines skipped by --keep-going: no loss, but a skip (its blank line is no record).
     let (code, err) = strict(&["convert", "http-types/invalid-lines.jsonl", "--keep-going"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("--strict: 4 invalid records were skipped"),
+        err.contains("--strict: 3 invalid records were skipped"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // A blank line, skipped as hmt skips it: py-http-types cannot read the file.
+    let (code, err) = strict(&[
+        "convert",
+        "invalid/http-types/blank-line.jsonl",
+        "--to",
+        "http-types",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("--strict: blank lines were skipped, which py-http-types cannot read"),
         "{err}"
     );
     assert!(!out.exists());

@@ -29,6 +29,14 @@ use std::path::Path;
 /// is why `validate` warns.
 pub const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
+/// What `convert` and `validate` say of a file that starts with a UTF-16 byte-order mark.
+pub const UTF16_TEXT: &str = "UTF-16 text (a byte-order mark); expected UTF-8";
+
+/// Whether `head` starts with a UTF-16 byte-order mark (either byte order).
+pub fn is_utf16(head: &[u8]) -> bool {
+    matches!(head.get(..2), Some([0xff, 0xfe] | [0xfe, 0xff]))
+}
+
 /// `bytes` past a leading [`UTF8_BOM`], if there is one.
 pub fn after_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)

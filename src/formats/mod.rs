@@ -183,12 +183,12 @@ impl Input {
             file: self.name.clone(),
             source,
         })?;
-        match head.get(..2) {
-            Some([0xff, 0xfe] | [0xfe, 0xff]) => Err(Error::Utf16 {
+        if detect::is_utf16(head) {
+            return Err(Error::Utf16 {
                 file: self.name.clone(),
-            }),
-            _ => Ok(()),
+            });
         }
+        Ok(())
     }
 
     pub(crate) fn unwrap_gzip(&mut self) -> Result<(), Error> {
@@ -294,7 +294,7 @@ pub enum Error {
     #[error(transparent)]
     Write(io::Error),
     /// The input starts with a UTF-16 byte-order mark.
-    #[error("{file}: byte 0: UTF-16 text (a byte-order mark); expected UTF-8")]
+    #[error("{file}: byte 0: {}", detect::UTF16_TEXT)]
     Utf16 {
         /// The input's display name.
         file: String,
@@ -302,6 +302,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// `FILE:LINE` of a blank http-types line: skipped with a note, not a bad record.
+    pub fn blank_line(&self) -> Option<String> {
+        match self {
+            Error::HttpTypes(e) => e.blank_line(),
+            _ => None,
+        }
+    }
+
     /// Whether the reader can go on after this error (one bad record, not a broken stream).
     pub fn is_recoverable(&self) -> bool {
         match self {

@@ -127,7 +127,7 @@ pub(super) fn check_line_full(
     if profile.rules() {
         rules::http_types(&value, &mut out);
     }
-    in_readers_words(schema.format, bytes, &value, &mut out);
+    in_readers_words(schema.format, bytes, &value, profile, &mut out);
     if out.is_empty() {
         return (Vec::new(), times);
     }
@@ -300,7 +300,7 @@ fn check_chunk<'a>(
                             Severity::Warning,
                             "blank-line",
                             "",
-                            "blank line (py-http-types cannot read it; hmt skips it)".into(),
+                            crate::formats::http_types::BLANK_LINE.into(),
                         ),
                     });
                 }

@@ -45,8 +45,8 @@ const MAX_MESSAGE_CHARS: usize = 240;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Profile {
     /// The schema, the semantic rules ([`rules`]) and, for http-types, what the real readers
-    /// (py-http-types, which hmt uses) require: the `http-types-strict` schema, and no blank
-    /// lines.
+    /// (py-http-types, which hmt uses) require: the `http-types-strict` schema, and a warning
+    /// for each blank line. Whatever `convert`'s reader refuses is an error too.
     #[default]
     Strict,
     /// The schema only: for http-types the published JSON Schema (`http-types`), for
@@ -309,6 +309,9 @@ pub fn validate_reader(
         ));
     }
     let head = reader.fill_buf().map_err(io_err)?;
+    if detect::is_utf16(head) {
+        return Ok(whole_file(sink, "utf16", detect::UTF16_TEXT));
+    }
     let http_types_schema_or_none = opts
         .schema
         .is_none_or(|s| s.format.starts_with("http-types"));
@@ -331,7 +334,11 @@ pub fn validate_reader(
     };
     let mut counter = Counter::new(sink);
     // What the readers make of the file, where its name says otherwise (the content decides).
-    let misnamed = detect::input(name, head).and_then(|f| detect::misnamed(name, f));
+    let read_as = detect::input(name, head);
+    let misnamed = read_as.and_then(|f| detect::misnamed(name, f));
+    // A `.har` file is HAR to `convert` whatever it holds: checked as HAR, it gets the
+    // reader's words ("missing field `log`") rather than a guess at another format.
+    let har = schemas::find("har").filter(|_| read_as == Some(crate::formats::Format::Har));
     if let Some(m) = misnamed.filter(|_| opts.schema.is_none()) {
         let message = format!(
             "a {} name, but the content is {}: validated as what it holds",
@@ -364,7 +371,7 @@ pub fn validate_reader(
                 file: name.to_owned(),
             });
         }
-        let (schema, problems) = check_document(&bytes, opts.schema, opts.profile);
+        let (schema, problems) = check_document(&bytes, opts.schema.or(har), opts.profile);
         counter.summary.schema = schema.map(Schema::name);
         counter.summary.documents = 1;
         for p in problems {
@@ -510,19 +517,39 @@ pub fn check_document(
     };
     let (schema, mut findings) = check_value(&value, forced, profile);
     if let Some(schema) = schema {
-        in_readers_words(schema.format, bytes, &value, &mut findings);
+        in_readers_words(schema.format, bytes, &value, profile, &mut findings);
     }
     (schema, locate_all(bytes, 1, findings))
 }
 
-/// When `findings` hold an error, the one where `convert`'s reader stops on the document
-/// takes the reader's pointer and words ([`stop`]).
-fn in_readers_words(format: &str, bytes: &[u8], value: &Value, findings: &mut Vec<Finding>) {
-    if !findings.iter().any(|f| f.severity == Severity::Error) {
+/// Runs `convert`'s reader over the document: where it stops, the error finding there takes
+/// the reader's pointer and words ([`stop`]); where no finding is there (the schema and the
+/// rules allow what the reader refuses: a duplicate key, a body that does not decode), the
+/// strict profile adds the reader's own, so a file `validate` passes is one `convert` reads.
+fn in_readers_words(
+    format: &str,
+    bytes: &[u8],
+    value: &Value,
+    profile: Profile,
+    findings: &mut Vec<Finding>,
+) {
+    // The HAR reader costs several times the schema, and what it refuses that the schema
+    // allows (base64 bodies) has a rule: it runs only where there is an error to reword.
+    let clean = !findings.iter().any(|f| f.severity == Severity::Error);
+    if format == "har" && clean {
         return;
     }
-    if let Some(at) = stop::reader_stop(format, bytes, value) {
-        stop::reword(findings, &at);
+    let Some(at) = stop::reader_stop(format, bytes, value) else {
+        return;
+    };
+    if !stop::reword(findings, &at) && profile.rules() {
+        findings.push(Finding {
+            rule: at.rule().into(),
+            severity: Severity::Error,
+            keys: Vec::new(),
+            pointer: at.pointer,
+            message: at.message,
+        });
     }
 }
 
@@ -550,7 +577,7 @@ fn check_value(
         "hoverfly-records" => rules::hoverfly_legacy(value, Some("request"), &mut out),
         "hoverfly-templates" => rules::hoverfly_legacy(value, Some("requestTemplate"), &mut out),
         "hoverfly-delays" => rules::hoverfly_legacy(value, None, &mut out),
-        "har" => {}
+        "har" => rules::har(value, &mut out),
         _ => rules::http_types(value, &mut out),
     }
     (Some(schema), out)

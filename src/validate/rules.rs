@@ -42,8 +42,20 @@ pub const RULES: &[(&str, &str)] = &[
         "the document breaks its schema (the JSON Schema keyword that failed)",
     ),
     (
+        "utf16",
+        "UTF-16 text, which no reader takes (JSON is UTF-8, RFC 8259 §8.1)",
+    ),
+    (
         "encoded-body",
-        "encodedBody is true but the body is not base64",
+        "a body marked base64 (Hoverfly's encodedBody, HAR's encoding) that is not base64",
+    ),
+    (
+        "duplicate-key",
+        "an http-types field given twice, which `convert` refuses (py-http-types takes the last)",
+    ),
+    (
+        "reader",
+        "anything else `convert`'s reader refuses where the schema and the rules do not",
     ),
     ("status-range", "a status code outside 100-599"),
     (
@@ -627,6 +639,34 @@ fn str_or_list(v: &Value) -> Vec<&str> {
         Value::String(s) => vec![s.as_str()],
         Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
+    }
+}
+
+/// HAR: a body marked base64 (`response.content.encoding`, `request.postData._encoding`)
+/// must decode, as the reader decodes it; the schema cannot say so.
+pub fn har(doc: &Value, out: &mut Vec<Finding>) {
+    let Some(entries) = doc.pointer("/log/entries").and_then(Value::as_array) else {
+        return;
+    };
+    for (i, entry) in entries.iter().enumerate() {
+        for (at, key) in [
+            ("/response/content", "encoding"),
+            ("/request/postData", "_encoding"),
+        ] {
+            let Some(part) = entry.pointer(at) else {
+                continue;
+            };
+            if part.get(key).and_then(Value::as_str) != Some("base64") {
+                continue;
+            }
+            let Some(text) = part.get("text").and_then(Value::as_str) else {
+                continue;
+            };
+            if let Some(why) = crate::formats::har::base64_refusal(text) {
+                let ptr = format!("/log/entries/{i}{at}/text");
+                push(out, Severity::Error, "encoded-body", ptr, why);
+            }
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 //! message, whatever found it (the schema's `required`, `enum` or `additionalProperties`, a
 //! semantic rule). The words come from one place, the format's reader; `validate` only runs it.
 //!
-//! Runs on the error path only: a document without errors never reaches the readers here.
+//! For JSONL this runs only on lines the fast path (`fast.rs`) does not accept; a whole
+//! document is read by its reader once more after the schema.
 
 use super::{Finding, Severity};
 use crate::codec::json::JsonError;
@@ -21,10 +22,32 @@ pub(super) struct Stop {
     pub message: String,
 }
 
+impl Stop {
+    /// The rule a stop no schema or rule finding stands for is reported under.
+    pub fn rule(&self) -> &'static str {
+        if self.message.starts_with("duplicate field `") {
+            "duplicate-key"
+        } else if self
+            .message
+            .contains("is base64 but the text is not base64")
+        {
+            "encoded-body"
+        } else {
+            "reader"
+        }
+    }
+}
+
 impl From<JsonError> for Stop {
     fn from(e: JsonError) -> Self {
+        // Some readers write the whole document's pointer as `/`; findings write it empty.
+        let pointer = if e.pointer == "/" {
+            String::new()
+        } else {
+            e.pointer
+        };
         Stop {
-            pointer: e.pointer,
+            pointer,
             message: e.message,
         }
     }
@@ -85,15 +108,16 @@ fn har_stop(bytes: &[u8]) -> Option<Stop> {
 /// error finding at the reader's pointer; else a `required` finding there, when the reader's
 /// message names no missing field. An `additionalProperties` finding that names other
 /// keys too is kept beside the reworded one. A finding about keys (`required`,
-/// `additionalProperties`) is never taken for another key's problem at the same pointer. Nothing changes when no finding is there: the
-/// verdict stays the schema's and the rules'.
-pub(super) fn reword(findings: &mut Vec<Finding>, stop: &Stop) {
+/// `additionalProperties`) is never taken for another key's problem at the same pointer.
+/// Nothing changes, and it returns false, when no finding is there.
+pub(super) fn reword(findings: &mut Vec<Finding>, stop: &Stop) -> bool {
     let missing = |f: &Finding| {
         f.rule == "schema/required"
             && f.pointer == stop.pointer
-            && f.keys
-                .iter()
-                .any(|k| stop.message == format!("missing field `{k}`"))
+            && f.keys.iter().any(|k| {
+                let m = format!("missing field `{k}`");
+                stop.message == m || stop.message.starts_with(&format!("{m},"))
+            })
     };
     let unexpected = |f: &Finding| {
         f.rule == "schema/additionalProperties"
@@ -117,7 +141,7 @@ pub(super) fn reword(findings: &mut Vec<Finding>, stop: &Stop) {
         })
         .map(|(i, _)| i)
     else {
-        return;
+        return false;
     };
     let f = &mut findings[i];
     let reworded = Finding {
@@ -132,6 +156,7 @@ pub(super) fn reword(findings: &mut Vec<Finding>, stop: &Stop) {
     } else {
         *f = reworded;
     }
+    true
 }
 
 /// The pointer to `key` inside the object at `pointer`.
@@ -196,14 +221,14 @@ mod tests {
         assert_eq!(f[0].message, "jsonschema's words for enum");
         assert_eq!(f[1].message, "the reader's words");
         let before = f.clone();
-        reword(&mut f, &stop("/elsewhere", "nothing there"));
+        assert!(!reword(&mut f, &stop("/elsewhere", "nothing there")));
         assert_eq!(f, before);
     }
 
     #[test]
     fn a_required_finding_for_another_field_is_not_reworded() {
         let mut f = vec![schema("required", "", &["response"])];
-        reword(&mut f, &stop("", "missing field `request`"));
+        assert!(!reword(&mut f, &stop("", "missing field `request`")));
         assert_eq!(f[0].message, "jsonschema's words for required");
     }
 

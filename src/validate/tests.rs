@@ -140,7 +140,12 @@ fn the_fast_path_only_accepts_what_the_full_check_accepts() {
     let strict = http_types_schema(Profile::Strict);
     let loose = http_types_schema(Profile::Schema);
     let mut lines: Vec<Vec<u8>> = Vec::new();
-    for dir in ["testdata/invalid/http-types", "testdata/valid"] {
+    // testdata/bad holds a meta nested 1000 deep, which the fast path once passed (issue 14).
+    for dir in [
+        "testdata/invalid/http-types",
+        "testdata/bad/http-types",
+        "testdata/valid",
+    ] {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "jsonl") {

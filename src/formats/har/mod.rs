@@ -22,7 +22,7 @@ mod write;
 
 use crate::codec::json::JsonError;
 
-pub use read::read;
+pub use read::{base64_refusal, read};
 pub use write::Writer;
 
 /// The key of [`Exchange::extra`](crate::model::Exchange::extra) that holds what a HAR file

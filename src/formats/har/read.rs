@@ -60,6 +60,11 @@ struct Position {
     entry_start: Cell<Option<u64>>,
     /// Set when an entry grew past [`MAX_ENTRY_BYTES`].
     too_large: Cell<bool>,
+    /// The last byte consumed.
+    last: Cell<u8>,
+    /// The entry being read, as far as it has been: a syntax error inside it is located
+    /// within it, at the pointer `validate` gives for it too.
+    entry: RefCell<Vec<u8>>,
 }
 
 /// The input, counting what serde_json takes from it.
@@ -75,7 +80,11 @@ impl<R: Read> Read for Counted<R> {
         at.newlines
             .set(at.newlines.get() + memchr::memchr_iter(b'\n', &buf[..n]).count() as u64);
         at.bytes.set(at.bytes.get() + n as u64);
+        if let Some(&b) = buf[..n].last() {
+            at.last.set(b);
+        }
         if let Some(start) = at.entry_start.get() {
+            at.entry.borrow_mut().extend_from_slice(&buf[..n]);
             if at.bytes.get() - start > MAX_ENTRY_BYTES {
                 at.too_large.set(true);
                 return Err(io::Error::other("entry too large"));
@@ -175,6 +184,21 @@ impl Walk {
         }
     }
 
+    /// The line the parser is on: where an object starts, when called as it is entered.
+    fn line(&self) -> usize {
+        self.at.newlines.get() as usize + 1
+    }
+
+    /// Fails unless `seen`: the object that began on `line` misses a field. The error is
+    /// placed where the object starts, as `validate` places it, not where serde_json noticed
+    /// (its end).
+    fn required<E: de::Error>(&self, seen: bool, line: usize, missing: &str) -> Result<(), E> {
+        if seen {
+            return Ok(());
+        }
+        Err(self.fail(self.document_error(line, 1, missing.to_owned())))
+    }
+
     /// Stops the walk with `error` as what went wrong.
     fn fail<E: de::Error>(&self, error: Error) -> E {
         *self.failure.borrow_mut() = Some(error);
@@ -212,19 +236,12 @@ macro_rules! level {
     };
 }
 
-fn required<E: de::Error>(seen: bool, missing: &str) -> Result<(), E> {
-    if seen {
-        Ok(())
-    } else {
-        Err(E::custom(missing))
-    }
-}
-
 level!(
     Document,
     deserialize_map,
     "a HAR document, an object with a \"log\"",
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let line = self.0.line();
         let mut seen = false;
         while let Some(key) = map.next_key::<String>()? {
             if key == "log" {
@@ -236,7 +253,8 @@ level!(
             }
             self.0.point("");
         }
-        required(seen, "missing field `log`, expected a HAR document")
+        self.0
+            .required(seen, line, "missing field `log`, expected a HAR document")
     }
 );
 
@@ -246,6 +264,7 @@ level!(
     "a HAR log object",
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let walk = self.0;
+        let line = walk.line();
         let mut entries = false;
         let mut log = Map::new();
         while let Some(key) = map.next_key::<String>()? {
@@ -274,8 +293,9 @@ level!(
             }
             walk.point("/log");
         }
-        required(
+        walk.required(
             entries,
+            line,
             "missing field `entries`, expected the log's array of entries",
         )
     }
@@ -316,8 +336,17 @@ impl<'de> DeserializeSeed<'de> for RawEntry<'_> {
         // serde_json has taken the entry's first byte, and no more, from the input.
         let line = at.newlines.get() as usize + 1;
         at.entry_start.set(Some(at.bytes.get()));
+        *at.entry.borrow_mut() = vec![at.last.get()];
         let raw = <Box<RawValue> as serde::Deserialize>::deserialize(d);
         at.entry_start.set(None);
+        let text = std::mem::take(&mut *at.entry.borrow_mut());
+        if raw.is_err() && !at.too_large.get() {
+            // The text so far fails where the input did: its pointer goes into the entry.
+            if let Err(e) = crate::codec::json::from_slice::<Value>(&text) {
+                let inner = format!("{}{}", self.0.pointer.borrow(), e.pointer);
+                self.0.point(inner);
+            }
+        }
         Ok((line, raw?))
     }
 }
@@ -453,12 +482,21 @@ fn timestamp(o: &Obj, key: &str) -> Checked<Timestamp> {
 fn decode_base64(text: &str, pointer: String) -> Checked<Vec<u8>> {
     base64::engine::general_purpose::STANDARD
         .decode(text.trim_ascii())
-        .map_err(|e| {
-            bad(
-                &pointer,
-                format!("encoding is base64 but the text is not base64 ({e})"),
-            )
-        })
+        .map_err(|e| bad(&pointer, not_base64(&e)))
+}
+
+fn not_base64(e: &base64::DecodeError) -> String {
+    format!("encoding is base64 but the text is not base64 ({e})")
+}
+
+/// Why the reader refuses `text` as a body marked base64, in its words; `None` when it
+/// decodes. `validate`'s `encoded-body` rule says the same.
+pub fn base64_refusal(text: &str) -> Option<String> {
+    let mut sink = Vec::new();
+    base64::engine::general_purpose::STANDARD
+        .decode_vec(text.trim_ascii(), &mut sink)
+        .err()
+        .map(|e| not_base64(&e))
 }
 
 /// Converts the entry `raw`, the `index`th of the file, starting on `line`.

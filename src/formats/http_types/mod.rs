@@ -32,6 +32,10 @@ const METHODS: [&str; 9] = [
     "get", "put", "post", "patch", "delete", "options", "trace", "head", "connect",
 ];
 
+/// What `convert` (a warning, as it skips the line) and `validate` (rule `blank-line`) say of
+/// a blank JSONL line.
+pub const BLANK_LINE: &str = "blank line (py-http-types cannot read it; hmt skips it)";
+
 /// The key inside `meta` where wirecap keeps what http-types has no field for.
 const META_KEY: &str = "wirecap";
 
@@ -49,9 +53,11 @@ pub enum Error {
         /// Pointer and message.
         error: JsonError,
     },
-    /// An empty or whitespace-only line: JSONL allows none, and py-http-types fails on them.
+    /// An empty or whitespace-only line. py-http-types' `from_jsonl` fails on one; hmt's file
+    /// source and ts-http-types skip them, and Meeshkan's own pcap converter wrote one after
+    /// every record, so readers go past it with a note ([`BLANK_LINE`]) rather than stop.
     /// The pointer is `/`, the whole line, as for every other line-level error.
-    #[error("{file}:{line}: /: blank line, expected one JSON object per line")]
+    #[error("{file}:{line}: /: {BLANK_LINE}")]
     BlankLine {
         /// The input's display name.
         file: String,
@@ -82,6 +88,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// `FILE:LINE` of a blank line, which readers skip with a note.
+    pub fn blank_line(&self) -> Option<String> {
+        match self {
+            Error::BlankLine { file, line } => Some(format!("{file}:{line}")),
+            _ => None,
+        }
+    }
+
     /// Whether reading can go on with the next line (`--keep-going`).
     pub fn is_recoverable(&self) -> bool {
         !matches!(self, Error::Io { .. })

@@ -14,8 +14,8 @@ RUNS=${2:-3}
 DATA=bench-data
 mkdir -p "$DATA"
 
-cargo build --release --quiet
-BIN=${BIN:-$PWD/target/release/wirecap}
+# BIN=path/to/wirecap measures that build instead of building this one.
+[ -n "${BIN:-}" ] || { cargo build --release --quiet; BIN=$PWD/target/release/wirecap; }
 BASE=$DATA/chromium-site.hoverfly.json
 "$BIN" convert testdata/expected/chromium-site.capture.har --to hoverfly -o "$BASE" 2> /dev/null
 
@@ -35,7 +35,7 @@ measure() {
   local n=$1 file=$DATA/hoverfly-sim-$1.json users=()
   [ -s "$file" ] || make_sim "$n" "$file"
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f %U -o "$DATA/time.hoverfly" "$BIN" validate "$file" > "$DATA/out.hoverfly" < /dev/null || true
+    /usr/bin/time -f %U -o "$DATA/time.hoverfly" "$BIN" validate "$file" > "$DATA/out.hoverfly" 2> /dev/null < /dev/null || true
     users+=("$(cat "$DATA/time.hoverfly")")
   done
   local median

@@ -431,15 +431,15 @@ impl<'a> Counter<'a> {
 /// Gives findings a line and column in `text` (whose first line is `first_line`), sorted by
 /// position; findings at the same place keep their order.
 fn locate_all(text: &[u8], first_line: usize, findings: Vec<Finding>) -> Vec<Problem> {
-    let mut out: Vec<Problem> = findings
+    let pointers: Vec<&str> = findings.iter().map(|f| f.pointer.as_str()).collect();
+    let offsets = locate::offsets_of(text, &pointers);
+    let mut out: Vec<Problem> = locate::positions(text, &offsets)
         .into_iter()
-        .map(|f| {
-            let (line, column) = locate::line_column(text, locate::offset_of(text, &f.pointer));
-            Problem {
-                line: line + first_line.saturating_sub(1),
-                column,
-                finding: f,
-            }
+        .zip(findings)
+        .map(|((line, column), f)| Problem {
+            line: line + first_line.saturating_sub(1),
+            column,
+            finding: f,
         })
         .collect();
     out.sort_by_key(|p| (p.line, p.column));

@@ -40,6 +40,17 @@ pub struct Cut {
 }
 
 impl Cut {
+    /// Adds `n` bytes lost at offset `at` to `missing`, joined to the last range when it ends
+    /// there; returns the offset after them.
+    pub fn extend_missing(missing: &mut Vec<[u64; 2]>, at: u64, n: u64) -> u64 {
+        let end = at.saturating_add(n);
+        match missing.last_mut() {
+            Some(last) if last[1] == at => last[1] = end,
+            _ => missing.push([at, end]),
+        }
+        end
+    }
+
     /// Bytes in the missing ranges.
     pub fn missing_bytes(&self) -> u64 {
         self.missing.iter().map(|[a, b]| b.saturating_sub(*a)).sum()

@@ -342,12 +342,7 @@ impl MessageParser {
         if n == 0 {
             return;
         }
-        let at = self.sent;
-        self.sent = at.saturating_add(n);
-        match self.missing.last_mut() {
-            Some(last) if last[1] == at => last[1] = self.sent,
-            _ => self.missing.push([at, self.sent]),
-        }
+        self.sent = Cut::extend_missing(&mut self.missing, self.sent, n);
     }
 
     /// Skips past a gap of `n` bytes (and anything unparsed before it) to resynchronise.

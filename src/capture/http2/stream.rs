@@ -123,12 +123,7 @@ impl Message {
         if self.end_lost {
             return;
         }
-        let at = self.sent;
-        self.sent = at.saturating_add(n);
-        match self.missing.last_mut() {
-            Some(last) if last[1] == at => last[1] = self.sent,
-            _ => self.missing.push([at, self.sent]),
-        }
+        self.sent = Cut::extend_missing(&mut self.missing, self.sent, n);
     }
 
     /// Appends DATA content; returns `true` the first time the body limit (`limit` bytes,

@@ -30,3 +30,23 @@ lost=$(tshark -r pcap/tls/python-h2c-prior-knowledge.pcap -Y 'frame.number == 16
 editcap -F pcap pcap/tls/python-h2c-prior-knowledge.pcap pcap/tls/gap-h2c-over-frame-header.pcap 16
 chmod 644 pcap/tls/gap-h2c-over-frame-header.pcap
 ls -l pcap/tls/gap-h2c-over-frame-header.pcap
+# pcap/tls/gap-h1-tls12-in-body.pcap (+ .keys): HTTPS with a lost segment in a body, from the
+# HTTPS corpus bench/make_https_corpus.sh made (HTTPS_DIR; frame numbers are those of its run of
+# 2026-12-03): connection 127.0.0.1:38336 (TLS 1.2 ECDHE-ECDSA-AES256-GCM-SHA384, curl to
+# nginx), its first 47 frames, without its 27th, a 54,272-byte server segment in the middle of
+# the 430,080-byte body answering GET /img/420k.bin. The segment starts and ends inside TLS
+# records, so four whole records (65,536 bytes of plaintext) and the two cut ones are lost.
+HTTPS_DIR=${HTTPS_DIR:-/work/corpus-https}
+tshark -r "$HTTPS_DIR/https.pcap" -c 3000 -Y 'tcp.port == 38336' -F pcap -w "$TMP/https.pcap"
+editcap -F pcap -r "$TMP/https.pcap" "$TMP/conn.pcap" 1-47
+lost=$(tshark -r "$TMP/conn.pcap" -Y 'frame.number == 27' -T fields -e tcp.srcport -e tcp.len)
+[ "$lost" = "$(printf '18543\t54272')" ] || { echo "frame 27 is not the body segment: $lost"; exit 1; }
+editcap -F pcap "$TMP/conn.pcap" pcap/tls/gap-h1-tls12-in-body.pcap 27
+random=$(tshark -r "$TMP/conn.pcap" -Y 'tls.handshake.type == 1' -T fields -e tls.handshake.random | tr -d :)
+grep -i "^CLIENT_RANDOM $random " "$HTTPS_DIR/https.keys" > pcap/tls/gap-h1-tls12-in-body.keys
+# The independent view: tshark's export of the body from the capture without the gap, and the
+# SHA-256 of the bytes the gapped capture still holds (all but 163,582..229,118).
+tshark -r "$TMP/conn.pcap" -o tls.keylog_file:pcap/tls/gap-h1-tls12-in-body.keys -q --export-objects "http,$TMP/obj"
+python3 -c "import hashlib,sys; b=open(sys.argv[1],'rb').read(); print(len(b), hashlib.sha256(b[:163582]+b[229118:]).hexdigest())" "$TMP/obj/420k.bin"
+chmod 644 pcap/tls/gap-h1-tls12-in-body.pcap pcap/tls/gap-h1-tls12-in-body.keys
+ls -l pcap/tls/gap-h1-tls12-in-body.pcap

@@ -2,7 +2,8 @@
 //! (testdata/make_cut_captures.sh, testdata/make_cut_at_end_captures.sh), HTTP/1 and HTTP/2,
 //! requests and responses. By default such an exchange is kept, its body marked as cut;
 //! `--drop-incomplete` leaves out every exchange whose body is not whole, each counted under
-//! its own reason, so the exchanges read are the ones kept plus the ones dropped.
+//! its own reason, so the exchanges read are the ones kept plus the ones dropped. Last, a body
+//! with a lost segment over HTTPS, where the gap is placed as exactly as in cleartext.
 
 mod notice;
 
@@ -261,4 +262,49 @@ fn the_summary_says_what_drop_incomplete_dropped() {
         assert_eq!(out.status.code(), Some(1), "--drop-incomplete {drop}");
         assert!(!har.exists(), "--drop-incomplete {drop}");
     }
+}
+
+/// Issue 16 over HTTPS (testdata/make_gap_captures.sh): a lost server segment in the middle of a
+/// body takes four whole TLS records and parts of two more. The exchange is kept with exactly
+/// the plaintext those records held marked missing and every byte after the gap in place, and
+/// the exchanges after it are whole, as in cleartext. The bytes kept are tshark's export of the
+/// body from the same connection without the gap, less the missing range.
+#[test]
+fn issue_16_https_a_lost_segment_in_a_body_loses_only_the_plaintext_of_its_records() {
+    let (file, keys) = (
+        "tls/gap-h1-tls12-in-body.pcap",
+        Some("tls/gap-h1-tls12-in-body.keys"),
+    );
+    let (kept, stats) = read(file, keys, false);
+    assert_eq!(
+        targets(&kept),
+        [
+            "GET /data/items-1k.json",
+            "GET /css/site.css",
+            "GET /img/420k.bin",
+            "GET /css/site.css",
+            "GET /img/2k.bin",
+            "GET /css/site.css",
+            "GET /img/16k.bin",
+            "POST /api/items",
+        ]
+    );
+    assert!(kept.iter().all(|e| e.response.is_some()));
+    assert_eq!(
+        cuts(&kept),
+        [
+            "GET /img/420k.bin: response 364544 of 430080 body bytes seen, 65536 lost in gaps at 163582..229118"
+        ]
+    );
+    assert_eq!(
+        sha(&body_of(&kept, "/img/420k.bin")),
+        "b76b040521320b82f2919c5bc1fde2afb92f8cfe749a5bf78d413d6fcc5da5fe"
+    );
+    assert_eq!(stats.notes.count(Note::GapInBody), 1);
+    assert_eq!(stats.notes.count(Note::LostToGap), 0);
+
+    let (whole, stats) = read(file, keys, true);
+    assert_eq!(whole.len(), 7);
+    assert!(cuts(&whole).is_empty());
+    assert_eq!(stats.notes.count(Note::LostToGap), 1);
 }

@@ -79,10 +79,15 @@ impl FlowInfo {
     pub fn note_gap(&self, notes: &mut Notes, role: Role, n: u64) {
         notes.record(Note::Gap, || {
             format!(
-                "{}: {} missing ({})",
+                "{}: {} missing ({}){}",
                 self.label,
                 missing(n),
-                role.direction()
+                role.direction(),
+                if self.tls.is_some() && n < super::tls::UNKNOWN_GAP {
+                    ", plaintext of lost TLS records"
+                } else {
+                    ""
+                }
             )
         });
     }

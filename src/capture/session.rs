@@ -401,6 +401,7 @@ impl Session {
 
     /// The connection ended.
     pub fn finish(&mut self) {
+        self.through_tls(|stream, mut out| stream.end_resync(&mut out));
         if let Layer::Tls(stream, _) = &mut self.layer {
             stream.finish();
         }

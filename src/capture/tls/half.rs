@@ -34,14 +34,28 @@ pub(super) struct Half {
     /// Trial decryption spent since the last gap, and bytes received since it.
     pub(super) gap_trials: u64,
     pub(super) since_gap: u64,
-    /// Where in `buf` a gap fell while the connection waited for its session.
-    pub(super) gap_at: Option<usize>,
+    /// Where in `buf` a gap fell while the connection waited for its session, and how many
+    /// bytes it lost (`None` when more gaps followed it, whose places in `buf` are unknown).
+    pub(super) gap_at: Option<(usize, Option<u64>)>,
+    /// While resynchronising: the ciphertext lost since the last record opened (the partial
+    /// record before the gap, the gap, the bytes skipped after it), when it is known.
+    pub(super) lost: Option<u64>,
+    /// A TLS 1.3 record of this direction carried padding, so the plaintext of a lost record
+    /// cannot be told from its length.
+    pub(super) padded: bool,
     /// Records of `buf` opened ahead.
     pub(super) ahead: Ahead,
 }
 
 impl Half {
-    pub(super) fn start_resync(&mut self) {
+    /// Starts looking for the next record after a gap that lost `lost` bytes of ciphertext
+    /// since the last record opened, or adds them to the gap already being crossed.
+    pub(super) fn start_resync(&mut self, lost: Option<u64>) {
+        self.lost = match (self.resync, self.lost, lost) {
+            (false, _, lost) => lost,
+            (true, Some(a), Some(b)) => Some(a.saturating_add(b)),
+            _ => None,
+        };
         self.resync = true;
         self.scanned = 0;
         self.gap_trials = 0;
@@ -62,6 +76,22 @@ impl Half {
             .map(|(_, origin)| *origin)
     }
 
+    /// Drops the first `n` bytes, which resynchronisation skipped.
+    pub(super) fn skip(&mut self, n: usize) {
+        self.lost = self.lost.map(|l| l.saturating_add(n as u64));
+        self.consume(n);
+    }
+
+    /// The plaintext lost in the gap just crossed, which `records` records held: their
+    /// ciphertext less what each record adds (`overhead`). Exact when every lost record was
+    /// application data without padding, as common TLS stacks send; `None` when not known.
+    pub(super) fn lost_plaintext(&self, records: u64, overhead: u64) -> Option<u64> {
+        if self.padded {
+            return None;
+        }
+        self.lost?.checked_sub(records.checked_mul(overhead)?)
+    }
+
     /// Drops the first `n` bytes.
     pub(super) fn consume(&mut self, n: usize) {
         self.ahead.put_back(&mut self.buf);
@@ -72,7 +102,7 @@ impl Half {
         for (o, _) in &mut self.marks {
             *o = o.saturating_sub(n);
         }
-        if let Some(gap) = &mut self.gap_at {
+        if let Some((gap, _)) = &mut self.gap_at {
             *gap = gap.saturating_sub(n);
         }
         if self.buf.is_empty() {

@@ -381,6 +381,20 @@ impl RecordKey {
         Ok(result)
     }
 
+    /// The bytes a record adds to the plaintext it carries: its header, the explicit nonce
+    /// (TLS 1.2 AES-GCM), the tag and, in TLS 1.3, the inner content type (no padding).
+    pub fn overhead(&self) -> u64 {
+        let inner = if self.suite.tls13 {
+            1
+        } else {
+            match self.suite.aead {
+                Aead::ChaCha20Poly1305 => 0,
+                Aead::Aes128Gcm | Aead::Aes256Gcm => 8,
+            }
+        };
+        (5 + TAG_BYTES + inner) as u64
+    }
+
     /// The per-connection IV, which tells one key from the next.
     pub fn iv(&self) -> [u8; 12] {
         self.iv
@@ -458,7 +472,12 @@ impl RecordKey {
     /// Seals a TLS 1.3 record of `ty` holding `plain` at the current sequence number: the
     /// inverse of [`RecordKey::open`], for building test streams.
     pub(crate) fn seal_tls13(&mut self, ty: u8, plain: &[u8]) -> Vec<u8> {
-        let mut data = [plain, &[ty]].concat();
+        self.seal_tls13_padded(ty, plain, 0)
+    }
+
+    /// Seals a TLS 1.3 record with `padding` zero bytes after its inner content type.
+    pub(crate) fn seal_tls13_padded(&mut self, ty: u8, plain: &[u8], padding: usize) -> Vec<u8> {
+        let mut data = [plain, &[ty], &vec![0; padding]].concat();
         let len = u16::try_from(data.len() + TAG_BYTES).expect("small record");
         let header = [23, 3, 3, (len >> 8) as u8, len as u8];
         let mut nonce = self.iv;

@@ -12,8 +12,12 @@
 //! that fail authentication, a capture that starts after the handshake) stops with one
 //! [`Failure`], counted once and never parsed as HTTP. After a gap in the record stream the
 //! direction resynchronises at the next record whose header is plausible and which opens
-//! under one of the next [`MAX_RESYNC_RECORDS`] sequence numbers; the parser above is told
-//! of a gap of unknown size, and trial decryption is bounded in proportion to the input.
+//! under one of the next [`MAX_RESYNC_RECORDS`] sequence numbers, and trial decryption is
+//! bounded in proportion to the input. The parser above is then told how much plaintext was
+//! lost: the ciphertext lost less what each lost record adds to its plaintext (the sequence
+//! number says how many there were), so a gap in HTTPS is placed as exactly as in cleartext.
+//! That holds when the lost records carried application data without padding, as common TLS
+//! stacks send; a direction whose records are padded reports gaps of unknown size.
 //! Early data (0-RTT) is not decrypted: its records fail authentication under the handshake
 //! keys and are counted.
 //!
@@ -295,24 +299,26 @@ impl TlsStream {
         let half = &mut self.halves[index(role)];
         match chunk {
             Chunk::Data(data, origin) => half.push(data, origin),
-            Chunk::Gap(_) if self.waiting.is_some() => {
+            Chunk::Gap(n) if self.waiting.is_some() => {
                 // Applied once the session is known: the records before it still open.
-                half.gap_at.get_or_insert(half.buf.len());
+                match &mut half.gap_at {
+                    None => half.gap_at = Some((half.buf.len(), Some(n))),
+                    Some((_, lost)) => *lost = None,
+                }
                 return;
             }
-            Chunk::Gap(_) => {
+            Chunk::Gap(n) => {
                 if !half.protected || half.key.is_none() || half.next.is_some() {
                     // Lost in this side's handshake: nothing after it can be opened in order.
                     self.fail(Failure::RecordGap { side: side(role) });
                     return;
                 }
+                // What is buffered is the start of a record the gap cut.
+                let partial = half.buf.len() as u64;
                 half.buf.clear();
                 half.ahead.forget();
                 half.marks.clear();
-                half.start_resync();
-                if let Some(info) = &self.info {
-                    out(role, Chunk::Gap(UNKNOWN_GAP), info);
-                }
+                half.start_resync(Some(partial.saturating_add(n)));
                 return;
             }
         }
@@ -321,14 +327,9 @@ impl TlsStream {
 
     /// A gap held while waiting reaches the front of the buffer: what is before it is lost,
     /// and the records after it are searched for as after any gap.
-    fn apply_held_gap(
-        &mut self,
-        role: Role,
-        at: usize,
-        out: &mut impl FnMut(Role, Chunk<'_>, &Arc<TlsInfo>),
-    ) {
+    fn apply_held_gap(&mut self, role: Role, at: usize) {
         let half = &mut self.halves[index(role)];
-        let Some(gap) = half.gap_at.take() else {
+        let Some((gap, held)) = half.gap_at.take() else {
             return;
         };
         if !half.protected || half.key.is_none() || half.next.is_some() {
@@ -336,9 +337,44 @@ impl TlsStream {
             return;
         }
         half.consume(gap.max(at).min(half.buf.len()));
-        half.start_resync();
+        let partial = gap.saturating_sub(at) as u64;
+        half.start_resync(held.map(|n| partial.saturating_add(n)));
+    }
+
+    /// A direction found its next record after a gap that lost `records` records: the parser
+    /// above is told how much plaintext they held, or of a gap of unknown size.
+    fn report_gap(
+        &mut self,
+        role: Role,
+        records: u64,
+        out: &mut impl FnMut(Role, Chunk<'_>, &Arc<TlsInfo>),
+    ) {
+        let half = &mut self.halves[index(role)];
+        let lost = half
+            .key
+            .as_ref()
+            .and_then(|k| half.lost_plaintext(records, k.overhead()))
+            .filter(|&n| n < UNKNOWN_GAP)
+            .unwrap_or(UNKNOWN_GAP);
+        half.lost = None;
         if let Some(info) = &self.info {
-            out(role, Chunk::Gap(UNKNOWN_GAP), info);
+            out(role, Chunk::Gap(lost), info);
+        }
+    }
+
+    /// The connection ended while a direction still looked for its next record: the parser
+    /// above learns of a gap of unknown size.
+    pub fn end_resync(&mut self, out: &mut impl FnMut(Role, Chunk<'_>, &Arc<TlsInfo>)) {
+        if self.failure.is_some() {
+            return;
+        }
+        for role in [Role::Request, Role::Response] {
+            let half = &mut self.halves[index(role)];
+            if std::mem::take(&mut half.resync) {
+                if let Some(info) = &self.info {
+                    out(role, Chunk::Gap(UNKNOWN_GAP), info);
+                }
+            }
         }
     }
 
@@ -349,17 +385,20 @@ impl TlsStream {
                 break;
             }
             // Resynchronising starts at the front of the buffer, which a gap emptied.
-            if self.halves[index(role)].resync && (at != 0 || !self.find_record(role)) {
-                break;
+            if self.halves[index(role)].resync {
+                let Some(records) = (at == 0).then(|| self.find_record(role)).flatten() else {
+                    break;
+                };
+                self.report_gap(role, records, out);
             }
             let half = &mut self.halves[index(role)];
-            if let Some(gap) = half.gap_at {
+            if let Some((gap, _)) = half.gap_at {
                 let ends = half
                     .buf
                     .get(at + 3..at + 5)
                     .map(|l| at + 5 + usize::from(u16::from_be_bytes([l[0], l[1]])));
                 if ends.is_none_or(|end| end > gap) && (at >= gap || half.buf.len() >= gap) {
-                    self.apply_held_gap(role, at, out);
+                    self.apply_held_gap(role, at);
                     at = 0;
                     continue;
                 }
@@ -397,14 +436,15 @@ impl TlsStream {
     }
 
     /// After a gap: drops the bytes before the next record that opens under one of the next
-    /// [`MAX_RESYNC_RECORDS`] sequence numbers, and advances the key to it. `false` while more
-    /// bytes are needed (or the direction gave up). A candidate must be a whole record whose
-    /// end is followed by another plausible header, when the bytes are there.
-    fn find_record(&mut self, role: Role) -> bool {
+    /// [`MAX_RESYNC_RECORDS`] sequence numbers, advances the key to it, and says how many
+    /// records were lost. `None` while more bytes are needed (or the direction gave up). A
+    /// candidate must be a whole record whose end is followed by another plausible header,
+    /// when the bytes are there.
+    fn find_record(&mut self, role: Role) -> Option<u64> {
         let half = &mut self.halves[index(role)];
         let Some(key) = half.key.clone() else {
             self.fail(Failure::RecordGap { side: side(role) });
-            return false;
+            return None;
         };
         let plausible = |h: &[u8]| matches!(h, [21 | 23, 3, 3, ..]);
         let mut at = 0;
@@ -438,7 +478,7 @@ impl TlsStream {
                         k.seq = key.seq + skip;
                         k.open(&header, &mut scratch).ok()?;
                         k.seq -= 1;
-                        Some(k)
+                        Some((k, skip))
                     });
                     if opened.is_some() {
                         break opened;
@@ -454,19 +494,15 @@ impl TlsStream {
                 || half.gap_trials > budget
             {
                 self.fail(Failure::RecordGap { side: side(role) });
-                return false;
+                return None;
             }
         };
         // Bytes before `at` were tried and rejected: they are not looked at again.
-        half.consume(at);
-        match found {
-            Some(k) => {
-                half.key = Some(k);
-                half.resync = false;
-                true
-            }
-            None => false,
-        }
+        half.skip(at);
+        let (k, records) = found?;
+        half.key = Some(k);
+        half.resync = false;
+        Some(records)
     }
 
     fn record(
@@ -515,6 +551,7 @@ impl TlsStream {
             self.fail(failure);
             return;
         }
+        let fragment = body.len();
         let Some((inner, range)) = half.open(&header, body) else {
             // Without handshake secrets, TLS 1.3 handshake records cannot be opened; they are
             // skipped until the application key opens one.
@@ -562,6 +599,7 @@ impl TlsStream {
         };
         half.opened += 1;
         half.failed_in_row = 0;
+        half.padded |= tls13 && fragment > range.len() + keys::TAG_BYTES + 1;
         self.stats.records += 1;
         // A record opened: the master secret is right, so its sessions may be resumed.
         self.learned.append(&mut self.unproven);

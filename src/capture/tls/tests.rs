@@ -164,7 +164,109 @@ fn after_a_tcp_gap_the_next_record_is_found_by_trial() {
     let cut = client.len() - (5 + 6 + 16) - 20;
     let mut s = TlsStream::new(keylog());
     let seen = with_gap(&mut s, [&hello, &server, &client], cut, 1 << 16);
-    assert_eq!(seen, ["one", "gap", "three"]);
+    assert_eq!(seen, ["one", "gap 3", "three"]);
+}
+
+/// A gap's report, as the tests list it.
+fn gap(n: u64) -> String {
+    if n >= UNKNOWN_GAP {
+        "gap ?".into()
+    } else {
+        format!("gap {n}")
+    }
+}
+
+/// The records' lengths say how much plaintext a gap lost, wherever it starts and ends: the
+/// bytes lost, plus the parts of the records it cut, less what each record adds.
+#[test]
+fn a_gap_is_reported_as_the_plaintext_of_the_records_it_took() {
+    let sizes = [30, 7, 50, 1, 20, 64, 9, 33, 12];
+    let requests: Vec<Vec<u8>> = (0..sizes.len())
+        .map(|i| vec![b'a' + i as u8; sizes[i]])
+        .collect();
+    let refs: Vec<&[u8]> = requests.iter().map(Vec::as_slice).collect();
+    let (hello, server, client) = connection(&refs, &[]);
+    let mut ends = Vec::new();
+    let mut end = client.len() - sizes.iter().map(|n| n + 22).sum::<usize>();
+    let first = end;
+    for n in sizes {
+        end += n + 22;
+        ends.push(end);
+    }
+    let last_start = ends[ends.len() - 2];
+    for start in first..last_start {
+        for len in (1..120).step_by(7).filter(|len| start + len <= last_start) {
+            let took: Vec<usize> = (0..sizes.len())
+                .filter(|&i| ends[i] > start && ends[i] - (sizes[i] + 22) < start + len)
+                .collect();
+            let mut want: Vec<String> = (0..took[0])
+                .map(|i| String::from_utf8_lossy(refs[i]).into_owned())
+                .collect();
+            // Before the first plaintext there is no parser to tell.
+            if took[0] > 0 {
+                want.push(gap(took.iter().map(|&i| sizes[i] as u64).sum()));
+            }
+            want.extend(
+                (took[took.len() - 1] + 1..sizes.len())
+                    .map(|i| String::from_utf8_lossy(refs[i]).into_owned()),
+            );
+            let mut s = TlsStream::new(keylog());
+            let seen = lose(&mut s, [&hello, &server, &client], start..start + len, 13);
+            assert_eq!(seen, want, "gap at {start}..{}", start + len);
+        }
+    }
+}
+
+/// A direction that pads its records cannot say how much plaintext the lost ones held.
+#[test]
+fn after_a_padded_record_a_gap_is_of_unknown_size() {
+    let (hello, server, mut client) = connection(&[b"one"], &[]);
+    let mut capp = key(3);
+    capp.seq = 1;
+    client.extend(capp.seal_tls13_padded(23, b"two", 8));
+    let lost_at = client.len();
+    client.extend(capp.seal_tls13(23, b"three"));
+    client.extend(capp.seal_tls13(23, b"four"));
+    let mut s = TlsStream::new(keylog());
+    let seen = lose(
+        &mut s,
+        [&hello, &server, &client],
+        lost_at..lost_at + 4,
+        1 << 16,
+    );
+    assert_eq!(seen, ["one", "two", "gap ?", "four"]);
+}
+
+/// Feeds a connection whose client bytes lose `lost`, the rest in pieces of `size`; what came
+/// out of the client side.
+fn lose(
+    s: &mut TlsStream,
+    parts: [&[u8]; 3],
+    lost: std::ops::Range<usize>,
+    size: usize,
+) -> Vec<String> {
+    let [hello, server, client] = parts;
+    let mut seen = Vec::new();
+    let mut sink = |_: Role, c: Chunk<'_>, _: &Arc<TlsInfo>| {
+        seen.push(match c {
+            Chunk::Data(d, _) => String::from_utf8_lossy(d).into_owned(),
+            Chunk::Gap(n) => gap(n),
+        })
+    };
+    s.feed(Role::Request, Chunk::Data(hello, origin()), &mut sink);
+    s.feed(Role::Response, Chunk::Data(server, origin()), &mut sink);
+    s.feed(
+        Role::Request,
+        Chunk::Data(&client[..lost.start], origin()),
+        &mut sink,
+    );
+    let n = (lost.end - lost.start) as u64;
+    s.feed(Role::Request, Chunk::Gap(n), &mut sink);
+    for piece in client[lost.end..].chunks(size) {
+        s.feed(Role::Request, Chunk::Data(piece, origin()), &mut sink);
+    }
+    s.end_resync(&mut sink);
+    seen
 }
 
 /// Feeds a connection whose client bytes lose 10 bytes at `cut`, the rest in pieces of
@@ -176,7 +278,7 @@ fn with_gap(s: &mut TlsStream, parts: [&[u8]; 3], cut: usize, size: usize) -> Ve
         seen.push(match c {
             Chunk::Data(d, _) if d.len() > 100 => format!("{} bytes", d.len()),
             Chunk::Data(d, _) => String::from_utf8_lossy(d).into_owned(),
-            Chunk::Gap(_) => "gap".into(),
+            Chunk::Gap(n) => gap(n),
         })
     };
     s.feed(Role::Request, Chunk::Data(hello, origin()), &mut sink);
@@ -373,7 +475,10 @@ fn resynchronising_over_small_segments_scans_each_byte_once() {
     let mut s = TlsStream::new(keylog());
     let seen = with_gap(&mut s, [&hello, &server, &client], fin + 100, 1460);
     assert_eq!(s.failure(), None);
-    assert_eq!(seen, ["one", "gap", "16000 bytes", "16000 bytes", "end"]);
+    assert_eq!(
+        seen,
+        ["one", "gap 16000", "16000 bytes", "16000 bytes", "end"]
+    );
     assert!(s.halves[0].scanned < 16000 + 100, "{}", s.halves[0].scanned);
 }
 
@@ -491,7 +596,7 @@ fn collect(s: &mut TlsStream, role: Role, c: Chunk<'_>, seen: &mut Vec<String>) 
     s.feed(role, c, &mut |r, c, _| {
         seen.push(match c {
             Chunk::Data(d, _) => format!("{:?}:{}", r, String::from_utf8_lossy(d)),
-            Chunk::Gap(_) => format!("{r:?}:gap"),
+            Chunk::Gap(n) => format!("{r:?}:{}", gap(n)),
         })
     });
 }
@@ -530,8 +635,13 @@ fn resumed_with_client_gap(keys: SharedKeys) -> (TlsStream, Vec<String>) {
         Chunk::Data(&client, origin()),
         &mut seen,
     );
-    let _lost = c.seal_tls12_chacha(23, b"LOST");
-    collect(&mut s, Role::Request, Chunk::Gap(30), &mut seen);
+    let lost = c.seal_tls12_chacha(23, b"LOST");
+    collect(
+        &mut s,
+        Role::Request,
+        Chunk::Gap(lost.len() as u64),
+        &mut seen,
+    );
     let after = c.seal_tls12_chacha(23, b"GET2");
     collect(
         &mut s,
@@ -550,7 +660,7 @@ fn a_gap_while_a_resumption_waits_is_applied_once_the_session_is_known() {
         .unwrap();
     let (s, seen) = resumed_with_client_gap(shared(k));
     assert_eq!(s.failure(), None);
-    assert_eq!(seen, ["Request:GET1", "Request:gap", "Request:GET2"]);
+    assert_eq!(seen, ["Request:GET1", "Request:gap 4", "Request:GET2"]);
     // The same connection whose session is learned from another connection of the batch.
     let keys = shared(KeyLog::default());
     let (mut s, seen) = resumed_with_client_gap(keys.clone());
@@ -562,11 +672,11 @@ fn a_gap_while_a_resumption_waits_is_applied_once_the_session_is_known() {
     s.retry(&mut |r, c, _| {
         out.push(match c {
             Chunk::Data(d, _) => format!("{r:?}:{}", String::from_utf8_lossy(d)),
-            Chunk::Gap(_) => format!("{r:?}:gap"),
+            Chunk::Gap(n) => format!("{r:?}:{}", gap(n)),
         })
     });
     assert_eq!(s.failure(), None);
-    assert_eq!(out, ["Request:GET1", "Request:gap", "Request:GET2"]);
+    assert_eq!(out, ["Request:GET1", "Request:gap 4", "Request:GET2"]);
 }
 
 #[test]

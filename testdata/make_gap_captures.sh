@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Remakes testdata/pcap/gap-in-body.pcap and pcap/tls/gap-h2c-over-frame-header.pcap (see
-# testdata/README.md); the first from the shared corpus's real
+# Remakes testdata/pcap/gap-in-body.pcap, pcap/tls/gap-h2c-over-frame-header.pcap and
+# pcap/tls/gap-h2-tls13-over-frame-header.pcap (see testdata/README.md); the first from the shared corpus's real
 # capture ../shared/captures/small.pcap (made by its make_corpus.sh): one whole keep-alive
 # connection of it, with one segment of a response body taken out, as a lossy capture (a
 # packet the capturing host dropped, never retransmitted) would have it. Needs editcap and
@@ -30,6 +30,17 @@ lost=$(tshark -r pcap/tls/python-h2c-prior-knowledge.pcap -Y 'frame.number == 16
 editcap -F pcap pcap/tls/python-h2c-prior-knowledge.pcap pcap/tls/gap-h2c-over-frame-header.pcap 16
 chmod 644 pcap/tls/gap-h2c-over-frame-header.pcap
 ls -l pcap/tls/gap-h2c-over-frame-header.pcap
+# pcap/tls/gap-h2-tls13-over-frame-header.pcap (+ .keys): HTTPS HTTP/2 (pcap/tls/curl-h2-tls13-
+# chacha.pcap, TLS 1.3 ChaCha20) without its frame 20, a 16,406-byte server segment in the
+# middle of the 50,000-byte /large.bin (stream 3): a whole TLS record and the frame headers in
+# it are lost. The frames after it, the rest of /large.bin and the answers to streams 5 and 7,
+# are found again.
+lost=$(tshark -r pcap/tls/curl-h2-tls13-chacha.pcap -Y 'frame.number == 20' -T fields -e tcp.srcport -e tcp.len)
+[ "$lost" = "$(printf '18443\t16406')" ] || { echo "frame 20 is not the body segment: $lost"; exit 1; }
+editcap -F pcap pcap/tls/curl-h2-tls13-chacha.pcap pcap/tls/gap-h2-tls13-over-frame-header.pcap 20
+cp pcap/tls/curl-h2-tls13-chacha.keys pcap/tls/gap-h2-tls13-over-frame-header.keys
+chmod 644 pcap/tls/gap-h2-tls13-over-frame-header.pcap pcap/tls/gap-h2-tls13-over-frame-header.keys
+ls -l pcap/tls/gap-h2-tls13-over-frame-header.pcap
 # pcap/tls/gap-h1-tls12-in-body.pcap (+ .keys): HTTPS with a lost segment in a body, from the
 # HTTPS corpus bench/make_https_corpus.sh made (HTTPS_DIR; frame numbers are those of its run of
 # 2026-12-03): connection 127.0.0.1:38336 (TLS 1.2 ECDHE-ECDSA-AES256-GCM-SHA384, curl to

@@ -80,6 +80,9 @@ pub enum Note {
     /// An HTTP/2 direction read no further because a gap took its frame boundaries; its open
     /// streams are kept with their body cut at the gap when their head had come.
     Http2FramingLost,
+    /// An HTTP/2 direction whose frames were found again after a gap took a frame header; the
+    /// bodies under way there are cut at the gap.
+    Http2Resynced,
 }
 
 impl Note {
@@ -128,6 +131,9 @@ impl Note {
             Note::HpackLost => "HTTP/2 header blocks lost to HPACK (table entries not captured)",
             Note::Http2FramingLost => {
                 "HTTP/2 directions read no further after a gap took a frame header (open streams cut there)"
+            }
+            Note::Http2Resynced => {
+                "HTTP/2 directions read on after a gap took a frame header (frames found again; bodies under way cut at the gap)"
             }
         }
     }

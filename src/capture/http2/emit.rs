@@ -1,6 +1,7 @@
 //! Streams written out: a stream's exchange once, when it closes (kept with its holes marked,
 //! or dropped with a note), and every stream still open when the connection ends.
 
+use super::frame::FrameParser;
 use super::stream::{self, Dropped};
 use super::{Connection, Note, Ready, Role, side};
 use crate::capture::settle_incomplete;
@@ -68,7 +69,11 @@ impl Connection {
     /// The connection ended: writes out every stream still open, in creation order.
     pub fn finish(&mut self) {
         for role in [Role::Request, Role::Response] {
-            let h = &mut self.halves[side(role)];
+            let i = side(role);
+            let mut frames = std::mem::replace(&mut self.halves[i].frames, FrameParser::new(false));
+            frames.end_resync(&mut |e| self.on_event(role, e));
+            self.halves[i].frames = frames;
+            let h = &mut self.halves[i];
             if h.block.take().is_some() || h.frames.in_frame() {
                 self.notes.record(Note::Truncated, || {
                     format!("{}: {} frame cut off", self.info.label, role.direction())
@@ -80,7 +85,8 @@ impl Connection {
         open.sort_unstable();
         for (_, id) in open {
             if let Some(s) = self.streams.get(&id) {
-                let cut = |m: &stream::Message| m.head && !m.ended;
+                // A body whose rest was lost in a gap is noted as such, not as cut off here.
+                let cut = |m: &stream::Message| m.head && !m.ended && !m.end_lost;
                 let which = if cut(&s.request) {
                     Some("request")
                 } else if cut(&s.response) {

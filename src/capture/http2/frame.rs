@@ -7,9 +7,11 @@
 //! a per-type limit ([`keep_limit`]); what lies past it is skipped and the frame is reported
 //! as cut. After a gap the frame boundaries are still known when the gap ends inside the
 //! payload of the current frame (its length says where the next header starts): the frame is
-//! reported lost or its DATA damaged and parsing goes on. A gap that reaches a frame header
-//! loses the framing for good (see [`FrameParser::gap`]).
+//! reported lost or its DATA damaged and parsing goes on. After a gap that reaches a frame
+//! header, the next frame is looked for in the bytes that follow (see [`FrameParser::gap`]
+//! and [`super::resync`]).
 
+use super::resync::{Found, Resync};
 use crate::capture::tcp_reassembly::Origin;
 
 /// The client connection preface (RFC 9113 §3.4).
@@ -111,6 +113,25 @@ impl Head {
             && self.len <= PLAUSIBLE_FRAME_BYTES
     }
 
+    /// [`Head::plausible`], of the length RFC 9113 §6 fixes for its type, and not empty where
+    /// a sender has no reason to send it empty (DATA without END_STREAM, a header block
+    /// fragment): the test for where frames start again after a gap ([`super::resync`]).
+    /// Zeros in a body would otherwise read as empty DATA frames.
+    pub fn resumable(&self) -> bool {
+        self.plausible()
+            && match self.kind {
+                kind::DATA => self.len > 0 || self.has(flag::END_STREAM),
+                kind::HEADERS | kind::PUSH_PROMISE | kind::CONTINUATION => self.len > 0,
+                kind::PRIORITY => self.len == 5,
+                kind::RST_STREAM | kind::WINDOW_UPDATE => self.len == 4,
+                kind::SETTINGS if self.has(flag::END_STREAM) => self.len == 0,
+                kind::SETTINGS => self.len % 6 == 0,
+                kind::PING => self.len == 8,
+                kind::GOAWAY => self.len >= 8,
+                _ => true,
+            }
+    }
+
     /// Parses the 9 bytes of a frame header.
     pub fn parse(b: &[u8; HEADER_LEN]) -> Self {
         Self {
@@ -188,6 +209,18 @@ pub enum Event<'a> {
     /// A direction joined mid-stream does not begin with a plausible frame header: where
     /// its frames start is unknown, and it stopped.
     Unsynced,
+    /// After a gap that took a frame header, frames start again `skipped` bytes after it.
+    Resynced {
+        /// Bytes between the gap and the first frame found.
+        skipped: u64,
+        /// The packet holding the first frame found.
+        at: Origin,
+    },
+    /// The direction ended before frames were found again after such a gap.
+    ResyncFailed {
+        /// Bytes after the gap, none of them read.
+        skipped: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +235,8 @@ enum State {
     PadLength { left: usize },
     /// DATA: content bytes left, then padding bytes.
     Data { data: usize, pad: usize },
+    /// A gap took a frame header: looking for where frames start again.
+    Resync,
     /// Framing lost or not HTTP/2: every later byte is ignored.
     Stopped,
 }
@@ -219,6 +254,8 @@ pub struct FrameParser {
     damaged: bool,
     /// The next frame header is a guess (a direction joined mid-stream): check it.
     guessing: bool,
+    /// The bytes after a gap that took a frame header, in [`State::Resync`].
+    resync: Option<Box<Resync>>,
 }
 
 /// How much of a payload of `kind` is kept; the rest is skipped.
@@ -250,6 +287,7 @@ impl FrameParser {
             start: None,
             damaged: false,
             guessing: false,
+            resync: None,
         }
     }
 
@@ -273,13 +311,45 @@ impl FrameParser {
         self.payload = Vec::new();
         self.current = None;
         self.start = None;
+        self.resync = None;
+    }
+
+    /// The direction ended: one still looking for its frames after a gap takes what
+    /// [`Resync::end`] finds, or reports [`Event::ResyncFailed`] and stops.
+    pub fn end_resync(&mut self, out: &mut impl FnMut(Event<'_>)) {
+        if let Some(mut r) = self.resync.take() {
+            match r.end() {
+                Some(found) => self.resume(found, out),
+                None => {
+                    self.stop();
+                    out(Event::ResyncFailed {
+                        skipped: r.skipped(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn resume(&mut self, found: Found, out: &mut impl FnMut(Event<'_>)) {
+        self.resync = None;
+        self.state = State::Header;
+        self.head_len = 0;
+        if let Some(&(_, at)) = found.pieces.first() {
+            out(Event::Resynced {
+                skipped: found.skipped,
+                at,
+            });
+        }
+        for (bytes, origin) in found.pieces {
+            self.push(&bytes, origin, out);
+        }
     }
 
     /// The packet where the frame in progress began, if one is.
     pub fn pending_since(&self) -> Option<Origin> {
         match self.state {
             State::Header if self.head_len == 0 => None,
-            State::Stopped => None,
+            State::Stopped | State::Resync => None,
             _ => self.start,
         }
     }
@@ -289,7 +359,7 @@ impl FrameParser {
         match self.state {
             State::Preface(n) => n > 0,
             State::Header => self.head_len > 0,
-            State::Stopped => false,
+            State::Stopped | State::Resync => false,
             _ => true,
         }
     }
@@ -299,6 +369,13 @@ impl FrameParser {
         while !data.is_empty() {
             match self.state {
                 State::Stopped => return,
+                State::Resync => {
+                    let found = self.resync.as_mut().and_then(|r| r.push(data, origin));
+                    if let Some(found) = found {
+                        self.resume(found, out);
+                    }
+                    return;
+                }
                 State::Preface(n) => {
                     let take = (PREFACE.len() - n).min(data.len());
                     if data[..take] != PREFACE[n..n + take] {
@@ -465,8 +542,8 @@ impl FrameParser {
 
     /// `n` bytes were lost. Returns `false` when the framing is lost with them: the gap did
     /// not end inside the current frame's payload, so where the next frame starts is unknown.
-    /// The parser then stops; resynchronising on something that looks like a frame header
-    /// could take body bytes for frames and invent header blocks.
+    /// The parser then looks for it in the bytes that follow ([`super::resync`]), and
+    /// reports [`Event::Resynced`] when it is found. A gap in the client's preface stops it.
     pub fn gap(&mut self, n: u64, out: &mut impl FnMut(Event<'_>)) -> bool {
         let n = usize::try_from(n).unwrap_or(usize::MAX);
         let left = match self.state {
@@ -474,10 +551,22 @@ impl FrameParser {
             State::PadLength { left } => left,
             State::Data { data, pad } => data + pad,
             State::Stopped => return false,
+            State::Resync => {
+                // Bytes before a second gap cannot chain with those after it.
+                let skipped = self.resync.as_ref().map_or(0, |r| r.skipped());
+                self.resync = Some(Box::new(Resync::after(skipped)));
+                return false;
+            }
+            State::Preface(n) if n > 0 => {
+                self.stop();
+                return false;
+            }
             State::Preface(_) | State::Header => 0,
         };
         if n > left || self.current.is_none() {
             self.stop();
+            self.state = State::Resync;
+            self.resync = Some(Box::default());
             return false;
         }
         // Inside DATA content whose padding is known, the hole is only in the body; over its
@@ -620,58 +709,63 @@ pub(crate) mod tests {
         f
     }
 
+    /// One line per event, adjacent DATA pieces of a stream joined.
+    fn record(got: &mut Vec<String>, e: Event<'_>) {
+        let line = match e {
+            Event::Preface => "preface".to_string(),
+            Event::Frame {
+                head,
+                payload,
+                promised,
+                cut,
+                ..
+            } => format!(
+                "{}:{} {:?}{}{}",
+                head.kind,
+                head.stream,
+                String::from_utf8_lossy(payload),
+                promised
+                    .map(|p| format!(" promised {p}"))
+                    .unwrap_or_default(),
+                if cut { " cut" } else { "" }
+            ),
+            Event::Data { stream, bytes } => {
+                format!("data:{stream} {:?}", String::from_utf8_lossy(bytes))
+            }
+            Event::DataEnd { head, .. } => format!("end:{} flags {}", head.stream, head.flags),
+            Event::DataLost { stream, bytes } => format!("data lost:{stream} {bytes}"),
+            Event::DataRestLost { stream } => format!("data rest lost:{stream}"),
+            Event::Lost(head) => format!("lost {}:{}", head.kind, head.stream),
+            Event::Malformed(head, why) => format!("malformed {}: {why}", head.kind),
+            Event::NotHttp2 => "not http/2".to_string(),
+            Event::Unsynced => "unsynced".to_string(),
+            Event::Resynced { skipped, .. } => format!("resynced after {skipped}"),
+            Event::ResyncFailed { skipped } => format!("not resynced in {skipped}"),
+        };
+        // Adjacent DATA pieces are joined, so every split reads the same.
+        if let (Some(last), Some(rest)) = (got.last_mut(), line.strip_prefix("data:")) {
+            if let Some(prev) = last.strip_prefix("data:") {
+                let (ps, pv) = prev.split_once(' ').expect("data line");
+                let (s, v) = rest.split_once(' ').expect("data line");
+                if ps == s {
+                    let joined = format!(
+                        "data:{s} \"{}{}\"",
+                        &pv[1..pv.len() - 1],
+                        &v[1..v.len() - 1]
+                    );
+                    *last = joined;
+                    return;
+                }
+            }
+        }
+        got.push(line);
+    }
+
     /// Parses `bytes` cut into pieces of `size`; one line per event.
     fn events_in(bytes: &[u8], size: usize, preface: bool) -> Vec<String> {
         let mut p = FrameParser::new(preface);
         let mut got: Vec<String> = Vec::new();
-        let mut out = |e: Event<'_>| {
-            let line = match e {
-                Event::Preface => "preface".to_string(),
-                Event::Frame {
-                    head,
-                    payload,
-                    promised,
-                    cut,
-                    ..
-                } => format!(
-                    "{}:{} {:?}{}{}",
-                    head.kind,
-                    head.stream,
-                    String::from_utf8_lossy(payload),
-                    promised
-                        .map(|p| format!(" promised {p}"))
-                        .unwrap_or_default(),
-                    if cut { " cut" } else { "" }
-                ),
-                Event::Data { stream, bytes } => {
-                    format!("data:{stream} {:?}", String::from_utf8_lossy(bytes))
-                }
-                Event::DataEnd { head, .. } => format!("end:{} flags {}", head.stream, head.flags),
-                Event::DataLost { stream, bytes } => format!("data lost:{stream} {bytes}"),
-                Event::DataRestLost { stream } => format!("data rest lost:{stream}"),
-                Event::Lost(head) => format!("lost {}:{}", head.kind, head.stream),
-                Event::Malformed(head, why) => format!("malformed {}: {why}", head.kind),
-                Event::NotHttp2 => "not http/2".to_string(),
-                Event::Unsynced => "unsynced".to_string(),
-            };
-            // Adjacent DATA pieces are joined, so every split reads the same.
-            if let (Some(last), Some(rest)) = (got.last_mut(), line.strip_prefix("data:")) {
-                if let Some(prev) = last.strip_prefix("data:") {
-                    let (ps, pv) = prev.split_once(' ').expect("data line");
-                    let (s, v) = rest.split_once(' ').expect("data line");
-                    if ps == s {
-                        let joined = format!(
-                            "data:{s} \"{}{}\"",
-                            &pv[1..pv.len() - 1],
-                            &v[1..v.len() - 1]
-                        );
-                        *last = joined;
-                        return;
-                    }
-                }
-            }
-            got.push(line);
-        };
+        let mut out = |e: Event<'_>| record(&mut got, e);
         for (i, piece) in bytes.chunks(size.max(1)).enumerate() {
             p.push(piece, origin(i as u64 + 1), &mut out);
         }
@@ -740,7 +834,7 @@ pub(crate) mod tests {
             !p.gap(3, &mut out),
             "a gap at a frame boundary loses the framing"
         );
-        assert!(p.stopped());
+        assert!(!p.stopped(), "it looks for the next frame");
         assert_eq!(
             got,
             [
@@ -751,6 +845,53 @@ pub(crate) mod tests {
                 "Frame { head"
             ]
         );
+    }
+
+    /// Issue 16: after a gap that took a frame header, the bytes up to the first run of frame
+    /// headers are skipped and the frames from there on are read as if nothing happened, in
+    /// pieces of any size; a direction that ends without such a run says so.
+    #[test]
+    fn after_a_gap_over_a_frame_header_the_frames_are_found_again() {
+        let after = [
+            frame(kind::DATA, 0, 3, b"end of a body"),
+            frame(kind::HEADERS, flag::END_HEADERS, 5, b"h"),
+            frame(kind::DATA, flag::END_STREAM, 5, b"five"),
+            frame(kind::PING, 0, 0, b"12345678"),
+        ]
+        .concat();
+        let tail = &after[4..];
+        for size in 1..tail.len() {
+            let mut p = FrameParser::new(false);
+            let mut got = Vec::new();
+            let mut out = |e: Event<'_>| record(&mut got, e);
+            p.push(&frame(kind::DATA, 0, 1, b"01")[..10], origin(1), &mut out);
+            assert!(!p.gap(30, &mut out));
+            for piece in tail.chunks(size) {
+                p.push(piece, origin(2), &mut out);
+            }
+            p.end_resync(&mut out);
+            assert_eq!(
+                got,
+                [
+                    "data:1 \"0\"",
+                    "resynced after 18",
+                    "1:5 \"h\"",
+                    "data:5 \"five\"",
+                    "end:5 flags 1",
+                    "6:0 \"\" cut",
+                ],
+                "pieces of {size}"
+            );
+        }
+        let mut p = FrameParser::new(false);
+        let mut got = Vec::new();
+        let mut out = |e: Event<'_>| record(&mut got, e);
+        assert!(!p.gap(30, &mut out));
+        // The HEADERS frame whole and the next cut: no run of frames.
+        p.push(&tail[..30], origin(2), &mut out);
+        p.end_resync(&mut out);
+        assert_eq!(got, ["not resynced in 30"]);
+        assert!(p.stopped());
     }
 
     /// Issue 16: a gap over a padded DATA frame's pad length byte: how much of the rest is

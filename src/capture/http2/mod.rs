@@ -22,11 +22,14 @@
 //! - **Gaps.** A gap that ends inside a frame's payload keeps the framing (the length says
 //!   where the next frame starts): DATA content lost is marked missing in its stream's body
 //!   (from the gap to the frame's end when the pad length byte was lost), a header block is
-//!   lost and its direction's HPACK state with it. A gap that reaches a frame header ends
-//!   parsing of that direction ([`Note::Http2FramingLost`]: resynchronising on bytes that
-//!   look like a frame header could take body bytes for frames): open streams whose head had
-//!   come are kept with their body cut at the gap, and requests still waiting for their
-//!   response head, or sent later, are kept without one.
+//!   lost and its direction's HPACK state with it. A gap that reaches a frame header loses
+//!   the framing: the rest of every body under way in that direction is given up (marked lost
+//!   from the gap), and so is the HPACK state; the frames are then looked for in the bytes
+//!   after the gap ([`resync`]: three frame headers in a row, each where the one before
+//!   ends) and read on from there ([`Note::Http2Resynced`]). A stream whose response head
+//!   was in the gap is dropped when its DATA comes; one still waiting for it at the end, or a
+//!   direction whose frames are never found ([`Note::Http2FramingLost`]), is kept without a
+//!   response.
 //! - **Server push.** A PUSH_PROMISE becomes an exchange: its header block is the request
 //!   (stamped with the PUSH_PROMISE's packet), the promised stream's HEADERS and DATA the
 //!   response. The client never sent that request, so each push is also counted
@@ -47,8 +50,10 @@ mod emit;
 pub mod frame;
 pub mod hpack;
 pub mod huffman;
+mod resync;
 pub mod stream;
 
+use super::connection::missing;
 pub use super::connection::{FlowInfo, HttpOptions, Ready, Role};
 use super::tcp_reassembly::{Chunk, Origin};
 use super::{Http2Stats, Note, Notes};
@@ -110,6 +115,18 @@ struct Half {
     frames: FrameParser,
     hpack: HeaderDecoder,
     block: Option<Block>,
+    /// A gap took a frame header and the frames are not found again yet.
+    lost: Option<LostFraming>,
+    /// Frames were found again after such a gap: a response head may have been in it.
+    resynced: bool,
+}
+
+/// Where a gap took a frame header, for the note that says what came of it.
+#[derive(Debug, Clone, Copy)]
+struct LostFraming {
+    packet: u64,
+    gap: u64,
+    cut: usize,
 }
 
 impl Half {
@@ -122,6 +139,8 @@ impl Half {
             },
             hpack: HeaderDecoder::new(),
             block: None,
+            lost: None,
+            resynced: false,
         }
     }
 }
@@ -284,22 +303,27 @@ impl Connection {
             Chunk::Gap(n) => {
                 self.info.note_gap(&mut self.notes, role, n);
                 if !frames.stopped() && !frames.gap(n, &mut |e| self.on_event(role, e)) {
-                    let why = format!("a gap of {n} bytes took a frame header");
-                    self.framing_lost(role, &why);
+                    if frames.stopped() {
+                        let why = format!("a gap of {} took the connection preface", missing(n));
+                        self.framing_lost(role, self.at.packet, &why);
+                    } else {
+                        self.cut_at_gap(role, n);
+                    }
                 }
             }
         }
         self.halves[i].frames = frames;
     }
 
-    /// `role`'s direction can be read no further: a gap took its frame boundaries, or its
-    /// first frame header did not read as one (`why`). Streams that completed were written
+    /// `role`'s direction can be read no further (`why`): a gap took its frame boundaries and
+    /// no frames were found after it, a gap took the preface, or its first frame header did
+    /// not read as one. Streams that completed were written
     /// already. An open stream whose message in that direction had its head keeps it, the
     /// body cut where the direction stopped and marked as lost in a gap; one still waiting for
     /// its response head is kept without a response, as are later requests (a stream id pairs
     /// them exactly, so nothing is paired wrongly; whether the head was in the gap or after
     /// it is not known).
-    fn framing_lost(&mut self, role: Role, why: &str) {
+    fn framing_lost(&mut self, role: Role, packet: u64, why: &str) {
         self.halves[side(role)].block = None;
         let (mut kept, mut unanswered, mut closed) = (0, 0, Vec::new());
         for (&id, s) in &mut self.streams {
@@ -334,10 +358,9 @@ impl Connection {
         };
         self.notes.record(Note::Http2FramingLost, || {
             format!(
-                "{}: {} after packet {}: {why}; {kept} open streams kept with their body cut there, {unanswered} without a response; {later}",
+                "{}: {} after packet {packet}: {why}; {kept} open streams kept with their body cut there, {unanswered} without a response; {later}",
                 self.info.label,
                 role.direction(),
-                self.at.packet,
             )
         });
         for id in closed {
@@ -345,10 +368,75 @@ impl Connection {
         }
     }
 
+    /// A gap took a frame header of `role`'s direction, and its frame parser looks for where
+    /// frames start again. What the gap may have held is given up at once: the rest of every
+    /// body under way in that direction (marked lost in a gap), the header block being
+    /// collected, and the HPACK state (a lost block may have inserted entries). Streams
+    /// waiting for a head stay open: it may come after the gap.
+    fn cut_at_gap(&mut self, role: Role, gap: u64) {
+        let i = side(role);
+        if let Some(b) = self.halves[i].block.as_mut() {
+            b.broken = Some(Broken::Gap);
+            b.bytes = Vec::new();
+            let stream = b.stream;
+            self.complete_block(role, stream);
+        }
+        self.halves[i].hpack.lost();
+        // A lost SETTINGS may have raised the table size, as in `on_broken`.
+        self.halves[1 - i].hpack.set_allowed(u32::MAX);
+        let mut cut = 0;
+        for s in self.streams.values_mut() {
+            let m = match role {
+                Role::Request => &mut s.request,
+                Role::Response => &mut s.response,
+            };
+            if s.dropped.is_none() && !s.emitted && m.head && !m.ended {
+                m.lose_rest();
+                cut += 1;
+            }
+        }
+        let packet = self.at.packet;
+        let lost = self.halves[i].lost.get_or_insert(LostFraming {
+            packet,
+            gap,
+            cut: 0,
+        });
+        lost.cut += cut;
+    }
+
     fn on_event(&mut self, role: Role, event: Event<'_>) {
         match event {
             Event::Preface => self.preface = true,
-            Event::Unsynced => self.framing_lost(role, "its first bytes are not a frame header"),
+            Event::Unsynced => {
+                let why = "its first bytes are not a frame header";
+                self.framing_lost(role, self.at.packet, why);
+            }
+            Event::Resynced { skipped, at } => {
+                let h = &mut self.halves[side(role)];
+                h.resynced = true;
+                if let Some(l) = h.lost.take() {
+                    self.notes.record(Note::Http2Resynced, || {
+                        format!(
+                            "{}: {} after packet {}: a gap of {} took a frame header; frames found again {skipped} bytes after it, in packet {}; {} open streams cut at the gap",
+                            self.info.label,
+                            role.direction(),
+                            l.packet,
+                            missing(l.gap),
+                            at.packet,
+                            l.cut
+                        )
+                    });
+                }
+            }
+            Event::ResyncFailed { skipped } => {
+                let l = self.halves[side(role)].lost.take();
+                let (packet, gap) = l.map_or((self.at.packet, 0), |l| (l.packet, l.gap));
+                let why = format!(
+                    "a gap of {} took a frame header, and no frames were found in the {skipped} bytes after it",
+                    missing(gap)
+                );
+                self.framing_lost(role, packet, &why);
+            }
             Event::NotHttp2 => {
                 self.not_http2 = true;
                 for h in &mut self.halves {
@@ -736,9 +824,15 @@ impl Connection {
     }
 
     fn on_data(&mut self, role: Role, id: u32, bytes: &[u8]) {
+        let resynced = self.halves[side(role)].resynced;
         let Some(s) = self.streams.get_mut(&id) else {
             return;
         };
+        // After a gap that took a frame header, DATA before any response head means the head
+        // was in the gap.
+        if resynced && role == Role::Response && !s.response.head && s.dropped.is_none() {
+            s.drop_for(Dropped::Gap);
+        }
         // DATA on a CONNECT stream is tunnelled bytes, not a body (RFC 9113 §8.5); a stream
         // already dropped is not written, so its DATA is not kept either.
         if s.emitted || s.dropped.is_some() || s.is_connect() {

@@ -381,20 +381,21 @@ fn a_lost_block_drops_what_needs_its_entries_and_nothing_else() {
     assert_eq!(conn.stats.hpack_lost, 1);
 }
 
+/// A connection whose client asked for /a on stream 1 and /b on stream 3.
+fn asking_for_a_and_b(w: &mut Wire) -> Connection {
+    let mut c = Connection::new(info(), HttpOptions::default(), true);
+    let asks = [preface(), w.get(1, "/a"), w.get(3, "/b")].concat();
+    c.feed(C, Chunk::Data(&asks, origin(1)));
+    c
+}
+
 /// Issue 16: after a gap that took a frame header the frames are found again, so a response
 /// after it is read; when the direction ends before any are, its request is kept without one.
 #[test]
 fn a_gap_across_a_frame_header_reads_on_at_the_next_frames() {
     for (after, answer, found) in [(true, "200 \"b\"", 1), (false, "none", 0)] {
         let mut w = Wire::new();
-        let mut c = Connection::new(info(), HttpOptions::default(), true);
-        c.feed(
-            C,
-            Chunk::Data(
-                &[preface(), w.get(1, "/a"), w.get(3, "/b")].concat(),
-                origin(1),
-            ),
-        );
+        let mut c = asking_for_a_and_b(&mut w);
         c.feed(
             S,
             Chunk::Data(&[settings(), w.ok(1, "200", "a")].concat(), origin(2)),
@@ -504,14 +505,7 @@ fn issue_16_a_gap_over_a_frame_header_keeps_the_streams_it_cut() {
 #[test]
 fn issue_16_a_gap_over_a_pad_length_keeps_the_stream_cut_there() {
     let mut w = Wire::new();
-    let mut c = Connection::new(info(), HttpOptions::default(), true);
-    c.feed(
-        C,
-        Chunk::Data(
-            &[preface(), w.get(1, "/a"), w.get(3, "/b")].concat(),
-            origin(1),
-        ),
-    );
+    let mut c = asking_for_a_and_b(&mut w);
     let clen = [(":status", "200"), ("content-length", "9")];
     let head1 = w.headers(S, 1, &clen, false);
     let padded = frame(

@@ -149,8 +149,8 @@ fn issue_16_one_lost_segment_never_invents_and_the_streams_after_it_are_read() {
             whole: 203,
             cut: 10,
             holed: 1,
-            unanswered: 12,
-            not_read: 109,
+            unanswered: 20,
+            not_read: 101,
         }
     );
 }

@@ -27,9 +27,8 @@
 //!   from the gap), and so is the HPACK state; the frames are then looked for in the bytes
 //!   after the gap ([`resync`]: three frame headers in a row, each where the one before
 //!   ends) and read on from there ([`Note::Http2Resynced`]). A stream whose response head
-//!   was in the gap is dropped when its DATA comes; one still waiting for it at the end, or a
-//!   direction whose frames are never found ([`Note::Http2FramingLost`]), is kept without a
-//!   response.
+//!   was in the gap, like every stream still waiting for one when a direction's frames are
+//!   never found ([`Note::Http2FramingLost`]), is kept without a response.
 //! - **Server push.** A PUSH_PROMISE becomes an exchange: its header block is the request
 //!   (stamped with the PUSH_PROMISE's packet), the promised stream's HEADERS and DATA the
 //!   response. The client never sent that request, so each push is also counted
@@ -829,9 +828,9 @@ impl Connection {
             return;
         };
         // After a gap that took a frame header, DATA before any response head means the head
-        // was in the gap.
-        if resynced && role == Role::Response && !s.response.head && s.dropped.is_none() {
-            s.drop_for(Dropped::Gap);
+        // was in the gap: the request is kept without a response, as when no frames are found.
+        if resynced && role == Role::Response && !s.response.head {
+            return;
         }
         // DATA on a CONNECT stream is tunnelled bytes, not a body (RFC 9113 §8.5); a stream
         // already dropped is not written, so its DATA is not kept either.

@@ -23,10 +23,12 @@
 //!   where the next frame starts): DATA content lost is marked missing in its stream's body
 //!   (from the gap to the frame's end when the pad length byte was lost), a header block is
 //!   lost and its direction's HPACK state with it. A gap that reaches a frame header loses
-//!   the framing: the rest of every body under way in that direction is given up (marked lost
-//!   from the gap), and so is the HPACK state; the frames are then looked for in the bytes
-//!   after the gap ([`resync`]: three frame headers in a row, each where the one before
-//!   ends) and read on from there ([`Note::Http2Resynced`]). A stream whose response head
+//!   the framing, and how much of every body under way in that direction it held: such a
+//!   body keeps its later content only if `content-length` places its end (see
+//!   [`stream::Message::end`]), and is otherwise cut at the gap. The HPACK state is given up
+//!   too, and the frames are looked for in the bytes after the gap ([`resync`]: three frame
+//!   headers in a row, each where the one before ends) and read on from there
+//!   ([`Note::Http2Resynced`]). A stream whose response head
 //!   was in the gap, like every stream still waiting for one when a direction's frames are
 //!   never found ([`Note::Http2FramingLost`]), is kept without a response.
 //! - **Server push.** A PUSH_PROMISE becomes an exchange: its header block is the request
@@ -49,7 +51,7 @@ mod emit;
 pub mod frame;
 pub mod hpack;
 pub mod huffman;
-mod resync;
+pub mod resync;
 pub mod stream;
 
 use super::connection::missing;
@@ -368,10 +370,10 @@ impl Connection {
     }
 
     /// A gap took a frame header of `role`'s direction, and its frame parser looks for where
-    /// frames start again. What the gap may have held is given up at once: the rest of every
-    /// body under way in that direction (marked lost in a gap), the header block being
-    /// collected, and the HPACK state (a lost block may have inserted entries). Streams
-    /// waiting for a head stay open: it may come after the gap.
+    /// frames start again. What the gap may have held is given up at once: an unknown part of
+    /// every body under way in that direction ([`stream::Message::lose_rest`]), the header
+    /// block being collected, and the HPACK state (a lost block may have inserted entries).
+    /// Streams waiting for a head stay open: it may come after the gap.
     fn cut_at_gap(&mut self, role: Role, gap: u64) {
         let i = side(role);
         if let Some(b) = self.halves[i].block.as_mut() {
@@ -862,9 +864,9 @@ impl Connection {
             return;
         };
         match role {
-            Role::Request => s.request.ended = true,
+            Role::Request => s.request.end(),
             Role::Response => {
-                s.response.ended = true;
+                s.response.end();
                 s.end = Some(end);
             }
         }

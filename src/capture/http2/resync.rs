@@ -16,7 +16,6 @@ pub const CHAIN: usize = 3;
 
 /// Bytes held while searching: enough to decide any offset (the chain's frames at their
 /// largest plausible length), so the offsets ruled out can be let go.
-#[cfg(test)]
 pub const WINDOW: usize = CHAIN * (HEADER_LEN + super::frame::PLAUSIBLE_FRAME_BYTES) + HEADER_LEN;
 
 /// What the bytes from an offset say.
@@ -43,6 +42,7 @@ pub struct Resync {
 pub struct Found {
     /// Bytes between the gap and the first frame.
     pub skipped: u64,
+    /// Those bytes, in the pieces they were pushed in, each with its packet.
     pub pieces: Vec<(Vec<u8>, Origin)>,
 }
 
@@ -59,7 +59,9 @@ impl Resync {
     pub fn push(&mut self, data: &[u8], origin: Origin) -> Option<Found> {
         self.origins.push((self.buf.len(), origin));
         self.buf.extend_from_slice(data);
-        self.search(false)
+        let found = self.search(false);
+        debug_assert!(found.is_some() || self.buf.len() < WINDOW);
+        found
     }
 
     /// The direction ended: a chain cut short by the end is taken only if it ends there.
@@ -234,7 +236,7 @@ mod tests {
         let noise: Vec<u8> = (0..100_000u32).map(|i| (i * 7919 % 251) as u8).collect();
         for piece in noise.chunks(1000) {
             assert!(r.push(piece, at(1)).is_none());
-            assert!(r.buf.len() <= WINDOW + 1000);
+            assert!(r.buf.len() < WINDOW);
         }
         assert_eq!(r.skipped(), 100_000);
     }

@@ -81,8 +81,12 @@ pub struct Message {
     /// Ranges of the body lost in gaps (see [`Cut::missing`]).
     pub missing: Vec<[u64; 2]>,
     /// The body from offset `sent` on was lost in a gap that took its framing (a frame
-    /// header or a pad length): later content cannot be placed, so none is kept.
+    /// header or a pad length): how much is unknown, so later content is held in `tail`.
     pub end_lost: bool,
+    /// Content after such a gap. Placed at the end of the body when END_STREAM comes and
+    /// `content-length` says where the end is (the hole is then exactly before it);
+    /// otherwise it cannot be placed, and is not kept.
+    tail: Vec<u8>,
 }
 
 impl Message {
@@ -92,10 +96,7 @@ impl Message {
         if whole {
             return None;
         }
-        let announced: Option<u64> = self
-            .headers
-            .first("content-length")
-            .and_then(|v| v.trim().parse().ok());
+        let announced = self.announced();
         let mut missing = self.missing.clone();
         // As HTTP/1 does: a lost end is a range only when the length was announced.
         if let Some(n) = announced.filter(|&n| self.end_lost && n > self.sent) {
@@ -113,9 +114,36 @@ impl Message {
         !self.missing.is_empty() || self.end_lost
     }
 
-    /// The rest of the body was lost in a gap, its length unknown.
+    /// The rest of the body was lost in a gap, its length unknown. Content held from an
+    /// earlier such gap cannot be placed either.
     pub fn lose_rest(&mut self) {
         self.end_lost = true;
+        self.tail = Vec::new();
+    }
+
+    /// END_STREAM: content after a gap of unknown length is placed before the end, when the
+    /// length was announced and the bytes fit in it.
+    pub fn end(&mut self) {
+        self.ended = true;
+        let tail = std::mem::take(&mut self.tail);
+        let Some(n) = self.announced().filter(|_| self.end_lost) else {
+            return;
+        };
+        let Some(start) = n.checked_sub(tail.len() as u64).filter(|&s| s >= self.sent) else {
+            return;
+        };
+        if start > self.sent {
+            self.missing.push([self.sent, start]);
+        }
+        self.body.extend_from_slice(&tail);
+        self.sent = n;
+        self.end_lost = false;
+    }
+
+    fn announced(&self) -> Option<u64> {
+        self.headers
+            .first("content-length")
+            .and_then(|v| v.trim().parse().ok())
     }
 
     /// `n` content bytes were lost in a gap at the current offset.
@@ -130,6 +158,12 @@ impl Message {
     /// [`crate::capture::http1::MAX_BODY_BYTES`] by default) cuts it.
     pub fn push_body(&mut self, bytes: &[u8], limit: usize) -> bool {
         if self.end_lost {
+            // Beyond the limit the tail is not whole, so it could not be placed.
+            if self.body.len() + self.tail.len() + bytes.len() <= limit {
+                self.tail.extend_from_slice(bytes);
+            } else {
+                self.tail = Vec::new();
+            }
             return false;
         }
         if self.body.capacity() == 0 {
@@ -395,5 +429,32 @@ mod tests {
         let mut m = Message::default();
         assert!(!m.push_body(b"abc", crate::capture::http1::MAX_BODY_BYTES));
         assert_eq!(m.body, b"abc");
+    }
+
+    /// Issue 16: after a gap of unknown length, the content that follows is the end of the
+    /// body; with `content-length` it is placed there and the hole is exactly before it.
+    #[test]
+    fn content_after_a_gap_of_unknown_length_is_placed_by_the_announced_length() {
+        let limit = crate::capture::http1::MAX_BODY_BYTES;
+        for (length, body, missing) in [
+            (Some("10"), &b"01289"[..], vec![[3, 8]]),
+            (Some("5"), b"01289", vec![]),
+            (Some("4"), b"012", vec![]),
+            (None, b"012", vec![]),
+        ] {
+            let mut m = Message::default();
+            if let Some(n) = length {
+                m.headers.push("content-length", n);
+            }
+            m.push_body(b"012", limit);
+            m.lose_rest();
+            m.push_body(b"8", limit);
+            m.push_body(b"9", limit);
+            m.end();
+            assert_eq!(m.body, body, "{length:?}");
+            assert_eq!(m.missing, missing, "{length:?}");
+            // Placed, the end is known; not placed, the rest stays lost.
+            assert_eq!(m.end_lost, m.body.len() == 3, "{length:?}");
+        }
     }
 }

@@ -158,7 +158,8 @@ impl Message {
     /// [`crate::capture::http1::MAX_BODY_BYTES`] by default) cuts it.
     pub fn push_body(&mut self, bytes: &[u8], limit: usize) -> bool {
         if self.end_lost {
-            // Beyond the limit the tail is not whole, so it could not be placed.
+            // Past the limit what is held is let go: what is held after it is still the end
+            // of the body, so it can still be placed (its hole is then the larger).
             if self.body.len() + self.tail.len() + bytes.len() <= limit {
                 self.tail.extend_from_slice(bytes);
             } else {

@@ -82,7 +82,7 @@ impl Resync {
                 Verdict::Undecided => break,
             }
         }
-        if at_end {
+        if at_end || self.from == 0 {
             return None;
         }
         // What is ruled out is let go; what is left is less than one window.

@@ -170,11 +170,7 @@ impl Message {
         if self.body.capacity() == 0 {
             // As HTTP/1 does: grown by doubling, a body is copied about once more and faults
             // in twice its pages; a lying length reserves at most RESERVE_BODY_BYTES.
-            let announced: Option<usize> = self
-                .headers
-                .first("content-length")
-                .and_then(|v| v.trim().parse().ok());
-            if let Some(n) = announced {
+            if let Some(n) = self.announced().and_then(|n| usize::try_from(n).ok()) {
                 self.body.reserve_exact(n.min(RESERVE_BODY_BYTES));
             }
         }

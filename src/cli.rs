@@ -253,9 +253,9 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub strict: bool,
 
-    /// The JSONL line limit.
+    /// The JSON limits.
     #[command(flatten)]
-    pub max_line_bytes: MaxLineBytesArg,
+    pub json_limits: JsonLimitArgs,
 
     /// The Hoverfly schemaVersion to write: v1, v2, v3, v4, v5, v5.1, v5.2 or v5.3.
     ///
@@ -466,13 +466,23 @@ pub struct KeepGoingArg {
     pub keep_going: bool,
 }
 
-/// `--max-line-bytes`, for every command that reads JSONL.
+/// `--max-line-bytes` and `--max-json-depth`, for every command that reads JSON.
 #[derive(Debug, Clone, Copy, Args)]
-pub struct MaxLineBytesArg {
+pub struct JsonLimitArgs {
     /// The longest JSONL line accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = wirecap::formats::http_types::MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
+
+    /// How deep arrays and objects may nest in one record (a JSONL line, a HAR entry, a
+    /// Hoverfly document); a deeper record is invalid.
+    #[arg(long, value_name = "N", default_value_t = wirecap::limits::MAX_JSON_DEPTH,
+          value_parser = clap::value_parser!(u32).range(1..=MAX_JSON_DEPTH_FLAG).map(|n| n as usize))]
+    pub max_json_depth: usize,
 }
+
+/// The most `--max-json-depth` takes: its stack ([`wirecap::limits::stack_bytes`]) stays
+/// virtual memory that is only touched as deep as the input goes, but must be reservable.
+const MAX_JSON_DEPTH_FLAG: i64 = 1_000_000;
 
 /// How `count` and `stats` read their inputs, and what they say about it.
 #[derive(Debug, Args)]
@@ -485,9 +495,9 @@ pub struct LookArgs {
     #[command(flatten)]
     pub hoverfly_compat: HoverflyCompatArg,
 
-    /// The JSONL line limit.
+    /// The JSON limits.
     #[command(flatten)]
-    pub max_line_bytes: MaxLineBytesArg,
+    pub json_limits: JsonLimitArgs,
 
     /// Whether bad records are skipped.
     #[command(flatten)]
@@ -569,9 +579,9 @@ pub struct MergeArgs {
     #[arg(long)]
     pub strict: bool,
 
-    /// The JSONL line limit.
+    /// The JSON limits.
     #[command(flatten)]
-    pub max_line_bytes: MaxLineBytesArg,
+    pub json_limits: JsonLimitArgs,
 
     /// With one input, keep its order instead of sorting (several inputs always keep theirs).
     ///
@@ -661,9 +671,9 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub deny_warnings: bool,
 
-    /// The JSONL line limit.
+    /// The JSON limits.
     #[command(flatten)]
-    pub max_line_bytes: MaxLineBytesArg,
+    pub json_limits: JsonLimitArgs,
 
     /// Build a full JSON value for every http-types line (for benchmarks; same results).
     #[arg(long, hide = true)]

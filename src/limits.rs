@@ -9,12 +9,27 @@
 
 use crate::capture::{http1, tcp_reassembly};
 
-/// Deepest nesting of JSON arrays and objects in one record (an http-types line, a HAR entry,
-/// a Hoverfly document). This is serde_json's own recursion limit, fixed in the crate: deeper
-/// input is an error naming the line, never a stack overflow. It is not a flag because
-/// raising it would need serde_json's unbounded-depth mode on a grown stack, and the formats'
-/// own structure is a few levels deep (bodies are strings, whatever JSON they hold).
+/// Deepest nesting of JSON arrays and objects in one record (an http-types line, an entry of
+/// a HAR file or of an http-types array, a page or custom field of a HAR log, a Hoverfly
+/// document), the record's own root being depth 1. Deeper input is an invalid record naming
+/// the line and the pointer where the limit is passed, never a stack overflow;
+/// `--max-json-depth` raises it (Hoverfly's Go reader allows 10,000). Up to serde_json's own
+/// limit ([`crate::codec::json::SERDE_JSON_DEPTH`]) nothing is measured; past it, the depth is
+/// measured before the text is parsed without that limit, on a stack of [`stack_bytes`].
 pub const MAX_JSON_DEPTH: usize = 128;
+
+/// Stack bytes one level of JSON nesting may take on any path a record goes through: parsing
+/// into a value, walking it (validation, redaction), writing it and dropping it. Measured at
+/// a depth of 100,000 in a debug build (`tests/limits.rs`), the deepest path took between 2
+/// and 3 KiB a level (it overflowed at 2 and passed at 3); this is twice that.
+const STACK_PER_JSON_LEVEL: usize = 6 << 10;
+
+/// The stack of a thread that parses or holds JSON nested `json_depth` deep: Rust's default
+/// for a spawned thread (2 MiB), which holds serde_json's own limit, plus
+/// [`STACK_PER_JSON_LEVEL`] a level. Only what is used is ever touched.
+pub fn stack_bytes(json_depth: usize) -> usize {
+    (2usize << 20).saturating_add(json_depth.saturating_mul(STACK_PER_JSON_LEVEL))
+}
 
 /// The limits in force for one run. [`Limits::default`] gives the documented defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,8 @@
 //!   defaults): memory is set by the open-flow limit, and every flow's request is counted;
 //! - a 500 MB single JSON line: read up to `--max-line-bytes` and skipped, not held whole;
 //! - a JSON nesting depth of 100,000 in http-types, HAR and Hoverfly input, and through
-//!   `validate`: an error naming the record, not a stack overflow.
+//!   `validate`: an error naming the record, not a stack overflow; and read whole once
+//!   `--max-json-depth` allows it.
 //!
 //! Linux only (it reads /proc); elsewhere the memory checks are skipped with a notice.
 
@@ -314,7 +315,7 @@ fn deep(depth: usize) -> Vec<u8> {
     v
 }
 
-fn deep_run(args: &'static [&'static str], before: &'static [u8], after: &'static [u8]) -> Run {
+fn deep_run(args: &[&str], before: &'static [u8], after: &'static [u8]) -> Run {
     run(args, move |w| {
         ignore_pipe(w.write_all(before));
         ignore_pipe(w.write_all(&deep(100_000)));
@@ -322,57 +323,120 @@ fn deep_run(args: &'static [&'static str], before: &'static [u8], after: &'stati
     })
 }
 
+/// What each format's record looks like around a deep array: what, arguments, the bytes
+/// before and after it.
+type DeepCase = (
+    &'static str,
+    &'static [&'static str],
+    &'static [u8],
+    &'static [u8],
+);
+
+/// An http-types line that `validate` passes, with the deep array at `/meta/x`.
+const DEEP_LINE: &[u8] = br#"{"request":{"method":"get","protocol":"http","host":"a","path":"/","pathname":"/","query":{},"headers":{}},"response":{"statusCode":200,"headers":{}},"meta":{"x":"#;
+
+const DEEP_CASES: [DeepCase; 5] = [
+    ("http-types line", &["convert", "-", "--from", "http-types"], DEEP_LINE, b"}}\n"),
+    (
+        "http-types document",
+        &["convert", "-", "--from", "http-types"],
+        br#"[{"request":{"method":"get","host":"a","path":"/"},"response":{"statusCode":200},"meta":{"x":"#,
+        b"}}]",
+    ),
+    (
+        "HAR",
+        &["convert", "-", "--from", "har"],
+        br#"{"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[{"startedDateTime":"2020-01-01T00:00:00Z","request":{"method":"GET","url":"http://a/","httpVersion":"HTTP/1.1","headers":[]},"response":{"status":200,"httpVersion":"HTTP/1.1","headers":[],"content":{"size":0}},"x":"#,
+        b"}]}}",
+    ),
+    (
+        "Hoverfly",
+        &["convert", "-", "--from", "hoverfly"],
+        br#"{"data":{"pairs":[]},"meta":{"schemaVersion":"v5","x":"#,
+        b"}}",
+    ),
+    ("validate", &["validate", "-"], DEEP_LINE, b"}}\n"),
+];
+
 #[test]
 fn json_nested_100_000_deep_is_an_error_not_a_crash() {
-    let line_before: &[u8] = br#"{"request":{"method":"get","host":"a","path":"/"},"response":{"statusCode":200},"meta":{"x":"#;
-    // What, arguments, bytes before and after the deep array, exit status.
-    type Case = (
-        &'static str,
-        &'static [&'static str],
-        &'static [u8],
-        &'static [u8],
-        i32,
-    );
-    let cases: [Case; 5] = [
-        (
-            "http-types line",
-            &["convert", "-", "--from", "http-types"],
-            line_before,
-            b"}}\n",
-            2,
-        ),
-        (
-            "http-types document",
-            &["convert", "-", "--from", "http-types"],
-            br#"[{"request":{"method":"get","host":"a","path":"/"},"response":{"statusCode":200},"meta":{"x":"#,
-            b"}}]",
-            2,
-        ),
-        (
-            "HAR",
-            &["convert", "-", "--from", "har"],
-            br#"{"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[{"x":"#,
-            b"}]}}",
-            2,
-        ),
-        (
-            "Hoverfly",
-            &["convert", "-", "--from", "hoverfly"],
-            br#"{"data":{"pairs":[]},"meta":{"schemaVersion":"v5","x":"#,
-            b"}}",
-            2,
-        ),
-        ("validate", &["validate", "-"], line_before, b"}}\n", 1),
-    ];
-    for (what, args, before, after, code) in cases {
+    for (what, args, before, after) in DEEP_CASES {
         let run = deep_run(args, before, after);
+        let code = if what == "validate" { 1 } else { 2 };
         check(&format!("depth 100,000, {what}"), &run, code, 64 * MIB);
         assert!(
-            run.stderr.contains("recursion limit") || what == "validate",
+            run.stderr.contains("nested more than 128 deep") || what == "validate",
             "{what}: {}",
             run.stderr
         );
     }
+}
+
+/// The same records with `--max-json-depth` above their depth (100,000 arrays, inside at most
+/// four levels of record) are read whole, and written back whole. Each level takes stack; in
+/// a debug build the deepest of these (`validate`) peaked at 282 MiB.
+#[test]
+fn json_nested_100_000_deep_is_read_under_a_raised_max_json_depth() {
+    for (what, args, before, after) in DEEP_CASES {
+        let args = [args, &["--max-json-depth", "100004"]].concat();
+        let run = deep_run(&args, before, after);
+        check(
+            &format!("depth 100,000 within the limit, {what}"),
+            &run,
+            0,
+            1024 * MIB,
+        );
+        let read = if what == "Hoverfly" {
+            "read 0 pairs"
+        } else {
+            "wrote 1"
+        };
+        assert!(
+            run.stderr.contains(read) || what == "validate",
+            "{what}: {}",
+            run.stderr
+        );
+    }
+    let run = deep_run(
+        &[
+            "convert",
+            "-",
+            "--from",
+            "http-types",
+            "--max-json-depth",
+            "100001",
+        ],
+        DEEP_LINE,
+        b"}}\n",
+    );
+    check("depth 100,002, one level over the limit", &run, 2, 64 * MIB);
+    assert!(
+        run.stderr.contains("nested more than 100001 deep"),
+        "{}",
+        run.stderr
+    );
+
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (input, output) = (dir.path().join("deep.jsonl"), dir.path().join("out.jsonl"));
+    let line = [DEEP_LINE, &deep(100_000), b"}}\n"].concat();
+    std::fs::write(&input, &line).expect("writes");
+    let status = Command::new(env!("CARGO_BIN_EXE_wirecap"))
+        .args(["convert", "--max-json-depth", "100002", "-o"])
+        .args([&output, &input])
+        .status()
+        .expect("wirecap runs");
+    assert_eq!(status.code(), Some(0));
+    let written = std::fs::read(&output).expect("an output");
+    let meta = br#""meta":{"x":"#;
+    let at = written
+        .windows(meta.len())
+        .position(|w| w == meta)
+        .expect("meta written")
+        + meta.len();
+    assert!(
+        written[at..].starts_with(&deep(100_000)),
+        "the deep array is written whole"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

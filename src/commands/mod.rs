@@ -11,8 +11,7 @@ mod stats;
 mod validate;
 
 use crate::cli::{
-    Cli, Command, FilterArgs, HoverflyCompatArg, InputArgs, KeepGoingArg, LimitArgs,
-    MaxLineBytesArg,
+    Cli, Command, FilterArgs, HoverflyCompatArg, InputArgs, JsonLimitArgs, KeepGoingArg, LimitArgs,
 };
 use anyhow::{Context as _, Result};
 use std::io::{self, BufWriter, Stdout, Write};
@@ -28,25 +27,43 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     // One worker more than cores: a capture's reading thread and the output's writing thread
     // work beside the pool, which otherwise sat idle between batches (1.1 GB capture to JSONL
     // on 2 cores, runs paired back to back: 3 workers were faster, by up to 40%, or even).
-    let after = match &cli.command {
-        Command::Convert(a) => a.parallel.threads,
-        Command::Count(a) => a.parallel.threads,
-        Command::Merge(a) => a.parallel.threads,
-        Command::Stats(a) => a.parallel.threads,
-        Command::Validate(a) => a.parallel.threads,
-        Command::Schema(_) | Command::Completions(_) | Command::Man(_) => None,
+    let (after, json) = match &cli.command {
+        Command::Convert(a) => (a.parallel.threads, Some(a.json_limits)),
+        Command::Count(a) => (a.parallel.threads, Some(a.read.json_limits)),
+        Command::Merge(a) => (a.parallel.threads, Some(a.json_limits)),
+        Command::Stats(a) => (a.parallel.threads, Some(a.read.json_limits)),
+        Command::Validate(a) => (a.parallel.threads, Some(a.json_limits)),
+        Command::Schema(_) | Command::Completions(_) | Command::Man(_) => (None, None),
     };
+    // Every thread that parses or holds a record has the stack its nesting limit needs; the
+    // main thread's is fixed, so past the default the command runs on a thread of its own.
+    let depth = json.map_or(wirecap::limits::MAX_JSON_DEPTH, |j| j.max_json_depth);
+    let stack = wirecap::limits::stack_bytes(depth);
     let workers = cli
         .threads
         .or(after)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()) + 1);
     rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
+        .stack_size(stack)
         .build_global()
         .context("starting the thread pool")?;
     // A malformed SOURCE_DATE_EPOCH stops the run before any work, whatever the command.
     source_date_epoch()?;
-    match cli.command {
+    if depth <= wirecap::limits::MAX_JSON_DEPTH {
+        return run_command(cli.command);
+    }
+    std::thread::Builder::new()
+        .name("wirecap-main".into())
+        .stack_size(stack)
+        .spawn(move || run_command(cli.command))
+        .context("starting the main thread")?
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+fn run_command(command: Command) -> Result<ExitCode> {
+    match command {
         Command::Convert(args) => convert::run(args),
         Command::Count(args) => count::run(args),
         Command::Merge(args) => merge::run(args),
@@ -157,8 +174,8 @@ struct ReadFlags<'a> {
     hoverfly_compat: HoverflyCompatArg,
     /// `--keep-going`.
     keep_going: KeepGoingArg,
-    /// `--max-line-bytes`.
-    max_line_bytes: MaxLineBytesArg,
+    /// `--max-line-bytes` and `--max-json-depth`.
+    json_limits: JsonLimitArgs,
     /// Captures: the `--max-*` resource limits.
     limits: &'a LimitArgs,
     /// Captures: keep bodies as sent (`convert --keep-encoding`; always so for `count` and
@@ -203,7 +220,7 @@ impl<'a> ReadFlags<'a> {
             input: &args.input,
             hoverfly_compat: args.hoverfly_compat,
             keep_going: args.keep_going,
-            max_line_bytes: args.max_line_bytes,
+            json_limits: args.json_limits,
             limits: &args.limits,
             keep_encoding: args.keep_encoding,
             drop_incomplete: args.drop_incomplete,
@@ -216,7 +233,7 @@ impl<'a> ReadFlags<'a> {
             input: &args.input,
             hoverfly_compat: args.hoverfly_compat,
             keep_going: args.keep_going,
-            max_line_bytes: args.max_line_bytes,
+            json_limits: args.json_limits,
             limits: &args.limits,
             keep_encoding: false,
             drop_incomplete: false,
@@ -229,7 +246,7 @@ impl<'a> ReadFlags<'a> {
             input: &args.input,
             hoverfly_compat: args.hoverfly_compat,
             keep_going: args.keep_going,
-            max_line_bytes: args.max_line_bytes,
+            json_limits: args.json_limits,
             limits: &args.limits,
             keep_encoding: true,
             drop_incomplete: false,
@@ -244,7 +261,8 @@ impl<'a> ReadFlags<'a> {
             from: self.input.from,
             keep_going: self.keep_going.keep_going,
             read: wirecap::formats::ReadOptions {
-                max_line_bytes: self.max_line_bytes.max_line_bytes,
+                max_line_bytes: self.json_limits.max_line_bytes,
+                json_depth: self.json_limits.max_json_depth,
                 hoverfly_upgrade: if compat {
                     Upgrade::HoverflyCompat
                 } else {

@@ -38,7 +38,8 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
             ValidateProfile::Strict => Profile::Strict,
             ValidateProfile::Schema => Profile::Schema,
         },
-        max_line_bytes: args.max_line_bytes.max_line_bytes,
+        max_line_bytes: args.json_limits.max_line_bytes,
+        json_depth: args.json_limits.max_json_depth,
         fast_path: !args.no_fast_path,
         meter: progress.meter().cloned(),
     };

@@ -217,6 +217,10 @@ impl Input {
 pub struct ReadOptions {
     /// The longest JSONL line accepted.
     pub max_line_bytes: usize,
+    /// How deep arrays and objects may nest in one record (a JSONL line, an entry of a HAR
+    /// file or of an http-types array, a Hoverfly document). The reading threads need
+    /// [`crate::limits::stack_bytes`] of stack for it.
+    pub json_depth: usize,
     /// How older Hoverfly files are upgraded.
     pub hoverfly_upgrade: hoverfly::Upgrade,
     /// How captures are read, and where their account goes.
@@ -227,6 +231,7 @@ impl Default for ReadOptions {
     fn default() -> Self {
         Self {
             max_line_bytes: http_types::MAX_LINE_BYTES,
+            json_depth: crate::limits::MAX_JSON_DEPTH,
             hoverfly_upgrade: hoverfly::Upgrade::default(),
             capture: crate::capture::Options::default(),
         }
@@ -373,7 +378,7 @@ pub fn read(format: Format, mut input: Input, opts: &ReadOptions) -> Result<Exch
                 source,
             })?;
             if http_types::is_document(head) {
-                return read_http_types_document(input, opts.max_line_bytes);
+                return read_http_types_document(input, opts);
             }
             // A byte-order mark before line 1 (Notepad's UTF-8), as the other readers allow.
             if head.starts_with(detect::UTF8_BOM) {
@@ -381,11 +386,12 @@ pub fn read(format: Format, mut input: Input, opts: &ReadOptions) -> Result<Exch
             }
             Ok(Exchanges::new(
                 http_types::Reader::new(input.reader, input.name, opts.max_line_bytes)
+                    .within_depth(opts.json_depth)
                     .map(|r| r.map_err(Error::from)),
             ))
         }
         Format::Pcap => pcap::read(input, opts.capture.clone()),
-        Format::Har => har::read(input),
+        Format::Har => har::read(input, opts.json_depth),
         Format::Hoverfly
         | Format::HoverflyV1Records
         | Format::HoverflyV1Templates
@@ -427,8 +433,9 @@ pub fn check_capture_set(inputs: &[(Input, Format)]) -> Result<(), Error> {
 }
 
 /// One pretty-printed exchange or an array of them (see [`http_types::is_document`]), read
-/// whole: at most `limit` bytes, the limit of one JSONL line.
-fn read_http_types_document(input: Input, limit: usize) -> Result<Exchanges, Error> {
+/// whole: at most `opts.max_line_bytes`, the limit of one JSONL line.
+fn read_http_types_document(input: Input, opts: &ReadOptions) -> Result<Exchanges, Error> {
+    let limit = opts.max_line_bytes;
     let mut bytes = Vec::new();
     input
         .reader
@@ -446,7 +453,7 @@ fn read_http_types_document(input: Input, limit: usize) -> Result<Exchanges, Err
         }
         .into());
     }
-    let items = http_types::read_document(&bytes, &input.name);
+    let items = http_types::read_document(&bytes, &input.name, opts.json_depth);
     Ok(Exchanges::new(
         items.into_iter().map(|r| r.map_err(Error::from)),
     ))
@@ -477,7 +484,7 @@ pub fn read_simulation(
         }
     };
     let file = input.name;
-    let doc = hoverfly::parse_document(input.reader, &file)?;
+    let doc = hoverfly::parse_document(input.reader, &file, opts.json_depth)?;
     let legacy = legacy.or(match detect::document(&doc) {
         Ok(Document::Legacy(which)) => Some(which),
         _ => None,

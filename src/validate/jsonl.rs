@@ -4,7 +4,7 @@
 use super::schemas::Schema;
 use super::{
     Counter, Error, Finding, Options, Problem, Profile, Severity, fast, finding, in_readers_words,
-    locate, locate_all, rules, schema_findings, syntax_problem,
+    locate, locate_all, parse, rules, schema_findings,
 };
 use crate::model::Timestamp;
 use rayon::prelude::*;
@@ -102,12 +102,13 @@ fn check_line(
     schema: &'static Schema,
     opts: &Options,
 ) -> (Vec<Problem>, Times) {
-    if opts.fast_path {
+    // The fast path parses with serde_json's own depth limit, which a lower one must override.
+    if opts.fast_path && opts.json_depth >= crate::codec::json::SERDE_JSON_DEPTH {
         if let Some(times) = fast::check(bytes, schema, opts.profile) {
             return (Vec::new(), times);
         }
     }
-    check_line_full(bytes, line, schema, opts.profile)
+    check_line_full(bytes, line, schema, opts.profile, opts.json_depth)
 }
 
 /// [`check_line`] without the fast path: parse, schema, rules, locate.
@@ -116,10 +117,11 @@ pub(super) fn check_line_full(
     line: usize,
     schema: &'static Schema,
     profile: Profile,
+    depth: usize,
 ) -> (Vec<Problem>, Times) {
-    let value: Value = match serde_json::from_slice(bytes) {
+    let value = match parse(bytes, depth, line) {
         Ok(v) => v,
-        Err(e) => return (vec![syntax_problem(bytes, &e, line)], Times::default()),
+        Err(problem) => return (vec![problem], Times::default()),
     };
     let times = Times::of(&value);
     let mut out = Vec::new();
@@ -127,7 +129,7 @@ pub(super) fn check_line_full(
     if profile.rules() {
         rules::http_types(&value, &mut out);
     }
-    in_readers_words(schema.format, bytes, &value, profile, &mut out);
+    in_readers_words(schema.format, bytes, &value, profile, depth, &mut out);
     if out.is_empty() {
         return (Vec::new(), times);
     }

@@ -133,6 +133,9 @@ pub struct Options {
     pub profile: Profile,
     /// The longest JSONL line accepted.
     pub max_line_bytes: usize,
+    /// How deep arrays and objects may nest in a line or document; the validating threads
+    /// need [`crate::limits::stack_bytes`] of stack for it.
+    pub json_depth: usize,
     /// Accept valid http-types lines without building a JSON value (see `fast.rs`); off only
     /// to measure it. Results are the same either way.
     pub fast_path: bool,
@@ -146,6 +149,7 @@ impl Default for Options {
             schema: None,
             profile: Profile::Strict,
             max_line_bytes: crate::formats::http_types::MAX_LINE_BYTES,
+            json_depth: crate::limits::MAX_JSON_DEPTH,
             fast_path: true,
             meter: None,
         }
@@ -371,7 +375,8 @@ pub fn validate_reader(
                 file: name.to_owned(),
             });
         }
-        let (schema, problems) = check_document(&bytes, opts.schema.or(har), opts.profile);
+        let (schema, problems) =
+            check_document_within(&bytes, opts.schema.or(har), opts.profile, opts.json_depth);
         counter.summary.schema = schema.map(Schema::name);
         counter.summary.documents = 1;
         for p in problems {
@@ -456,28 +461,15 @@ fn finding(severity: Severity, rule: &'static str, pointer: &str, message: Strin
     }
 }
 
-/// A line or document that is not JSON, in the words and with the pointer `convert` gives
-/// for it: both come from [`crate::codec::json::from_slice`].
-fn syntax_problem(bytes: &[u8], e: &serde_json::Error, first_line: usize) -> Problem {
-    let located = crate::codec::json::from_slice::<Value>(bytes).err();
-    let (pointer, message) = match located {
-        Some(j) => (j.pointer, j.message),
-        None => (String::new(), syntax_message(e)),
-    };
-    Problem {
-        line: e.line() + first_line.saturating_sub(1),
-        column: e.column().max(1),
-        finding: finding(Severity::Error, "json-syntax", &pointer, message),
-    }
-}
-
-/// serde_json's message without its " at line L column C" suffix (the position is ours).
-fn syntax_message(e: &serde_json::Error) -> String {
-    let msg = e.to_string();
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_owned(),
-        None => msg,
-    }
+/// Parses a line or document nested at most `depth` deep; what is not JSON is a problem in
+/// the words and with the pointer `convert` gives for it, since both come from
+/// [`crate::codec::json::from_slice_within`].
+fn parse(bytes: &[u8], depth: usize, first_line: usize) -> Result<Value, Problem> {
+    crate::codec::json::from_slice_within(bytes, depth).map_err(|e| Problem {
+        line: e.line + first_line.saturating_sub(1),
+        column: e.column.max(1),
+        finding: finding(Severity::Error, "json-syntax", &e.pointer, e.message),
+    })
 }
 
 /// Runs `schema` over `value`, one finding per error.
@@ -511,13 +503,23 @@ pub fn check_document(
     forced: Option<&'static Schema>,
     profile: Profile,
 ) -> (Option<&'static Schema>, Vec<Problem>) {
-    let value: Value = match serde_json::from_slice(bytes) {
+    check_document_within(bytes, forced, profile, crate::limits::MAX_JSON_DEPTH)
+}
+
+/// [`check_document`] with arrays and objects nested at most `depth` deep.
+pub fn check_document_within(
+    bytes: &[u8],
+    forced: Option<&'static Schema>,
+    profile: Profile,
+    depth: usize,
+) -> (Option<&'static Schema>, Vec<Problem>) {
+    let value = match parse(bytes, depth, 1) {
         Ok(v) => v,
-        Err(e) => return (None, vec![syntax_problem(bytes, &e, 1)]),
+        Err(problem) => return (None, vec![problem]),
     };
     let (schema, mut findings) = check_value(&value, forced, profile);
     if let Some(schema) = schema {
-        in_readers_words(schema.format, bytes, &value, profile, &mut findings);
+        in_readers_words(schema.format, bytes, &value, profile, depth, &mut findings);
     }
     (schema, locate_all(bytes, 1, findings))
 }
@@ -531,6 +533,7 @@ fn in_readers_words(
     bytes: &[u8],
     value: &Value,
     profile: Profile,
+    depth: usize,
     findings: &mut Vec<Finding>,
 ) {
     // The HAR reader costs several times the schema, and what it refuses that the schema
@@ -539,7 +542,7 @@ fn in_readers_words(
     if format == "har" && clean {
         return;
     }
-    let Some(at) = stop::reader_stop(format, bytes, value) else {
+    let Some(at) = stop::reader_stop(format, bytes, value, depth) else {
         return;
     };
     if !stop::reword(findings, &at) && profile.rules() {

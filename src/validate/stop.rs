@@ -54,18 +54,19 @@ impl From<JsonError> for Stop {
 }
 
 /// Where `convert`'s reader for the schema `format` (a [`Schema`](super::schemas::Schema)
-/// format name) stops on the document `bytes`, parsed as `value`; `None` when it reads it.
-pub(super) fn reader_stop(format: &str, bytes: &[u8], value: &Value) -> Option<Stop> {
+/// format name) stops on the document `bytes`, parsed as `value` within `depth`; `None` when
+/// it reads it.
+pub(super) fn reader_stop(format: &str, bytes: &[u8], value: &Value, depth: usize) -> Option<Stop> {
     let legacy = |which| {
         hoverfly::legacy::read_value(value, which, "", Default::default(), &mut Losses::default())
     };
     let hoverfly = match format {
         f if f.starts_with("http-types") => {
-            return http_types::parse_exchange(bytes, Default::default())
+            return http_types::parse_exchange_within(bytes, Default::default(), depth)
                 .err()
                 .map(Stop::from);
         }
-        "har" => return har_stop(bytes),
+        "har" => return har_stop(bytes, depth),
         "hoverfly-simulation" => {
             hoverfly::read_value(value, "", Default::default(), &mut Losses::default())
         }
@@ -85,12 +86,12 @@ pub(super) fn reader_stop(format: &str, bytes: &[u8], value: &Value) -> Option<S
 }
 
 /// The first error of the HAR reader on `bytes`.
-fn har_stop(bytes: &[u8]) -> Option<Stop> {
+fn har_stop(bytes: &[u8], depth: usize) -> Option<Stop> {
     let input = formats::Input {
         name: String::new(),
         reader: Box::new(std::io::Cursor::new(bytes.to_vec())),
     };
-    let first = match har::read(input) {
+    let first = match har::read(input, depth) {
         Ok(mut exchanges) => exchanges.find_map(Result::err)?,
         Err(e) => e,
     };

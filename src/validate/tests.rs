@@ -162,7 +162,8 @@ fn the_fast_path_only_accepts_what_the_full_check_accepts() {
             for profile in [Profile::Strict, Profile::Schema] {
                 if let Some(times) = fast::check(line, schema, profile) {
                     accepted += 1;
-                    let full = check_line_full(line, 1, schema, profile);
+                    let full =
+                        check_line_full(line, 1, schema, profile, crate::limits::MAX_JSON_DEPTH);
                     assert_eq!(
                         full,
                         (Vec::new(), times),

@@ -28,8 +28,9 @@ use std::sync::mpsc::{SyncSender, sync_channel};
 /// that memory stays a handful of entries.
 const IN_FLIGHT: usize = 8;
 
-/// Reads the HAR document `input` as a stream of exchanges.
-pub fn read(mut input: Input) -> Result<Exchanges, formats::Error> {
+/// Reads the HAR document `input` as a stream of exchanges, each entry (and each page and
+/// custom field of the log) nested at most `depth` deep.
+pub fn read(mut input: Input, depth: usize) -> Result<Exchanges, formats::Error> {
     let file = input.name.clone();
     let head = input
         .reader
@@ -44,7 +45,8 @@ pub fn read(mut input: Input) -> Result<Exchanges, formats::Error> {
     let (tx, rx) = sync_channel(IN_FLIGHT);
     std::thread::Builder::new()
         .name("har-reader".into())
-        .spawn(move || scan(input, tx))
+        .stack_size(crate::limits::stack_bytes(depth))
+        .spawn(move || scan(input, tx, depth))
         .map_err(|source| formats::Error::Io { file, source })?;
     Ok(Exchanges::new(rx.into_iter()))
 }
@@ -106,6 +108,8 @@ struct Walk {
     /// The consumer went away: stop quietly.
     stopped: Cell<bool>,
     context: RefCell<Context>,
+    /// How deep an entry, a page or a custom field of the log may nest.
+    depth: usize,
 }
 
 /// What the log says around its entries, handed to the first entry that refers to it.
@@ -118,7 +122,7 @@ struct Context {
     index: u64,
 }
 
-fn scan(input: Input, tx: SyncSender<Result<Exchange, formats::Error>>) {
+fn scan(input: Input, tx: SyncSender<Result<Exchange, formats::Error>>, depth: usize) {
     let at = Rc::new(Position::default());
     let walk = Walk {
         file: input.name,
@@ -128,6 +132,7 @@ fn scan(input: Input, tx: SyncSender<Result<Exchange, formats::Error>>) {
         failure: RefCell::new(None),
         stopped: Cell::new(false),
         context: RefCell::new(Context::default()),
+        depth,
     };
     let reader = Counted {
         inner: input.reader,
@@ -205,6 +210,20 @@ impl Walk {
         E::custom("see the recorded failure")
     }
 
+    /// `raw`, just read at the walk's pointer, as a value nested at most `depth` deep. serde_json
+    /// reads raw values without counting their depth; this is where it is counted.
+    fn value<E: de::Error>(&self, raw: &RawValue) -> Result<Value, E> {
+        let text = raw.get().as_bytes();
+        crate::codec::json::from_slice_within(text, self.depth).map_err(|e| {
+            let pointer = format!("{}{}", self.pointer.borrow(), e.pointer);
+            self.point(pointer);
+            let newlines = memchr::memchr_iter(b'\n', text).count();
+            let line = self.line() - newlines + e.line - 1;
+            let column = if e.line == 1 { 1 } else { e.column };
+            self.fail(self.document_error(line, column, e.message))
+        })
+    }
+
     fn send<E: de::Error>(&self, item: Result<Exchange, Error>) -> Result<(), E> {
         self.tx.send(item.map_err(Into::into)).map_err(|_| {
             self.stopped.set(true);
@@ -276,7 +295,15 @@ level!(
                     entries = true;
                 }
                 "pages" => {
-                    let pages: Vec<Value> = map.next_value()?;
+                    let pages: Vec<Box<RawValue>> = map.next_value()?;
+                    let pages = pages
+                        .iter()
+                        .enumerate()
+                        .map(|(i, page)| {
+                            walk.point(format!("/log/pages/{i}"));
+                            walk.value(page)
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
                     let mut context = walk.context.borrow_mut();
                     for page in pages {
                         let id = page.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -288,7 +315,8 @@ level!(
                     map.next_value::<IgnoredAny>()?;
                 }
                 _ => {
-                    log.insert(key, map.next_value()?);
+                    let raw: Box<RawValue> = map.next_value()?;
+                    log.insert(key, walk.value(&raw)?);
                 }
             }
             walk.point("/log");
@@ -316,7 +344,7 @@ level!(
             let item = {
                 let mut context = walk.context.borrow_mut();
                 context.index += 1;
-                convert(raw.get(), index, line, &walk.file, &mut context)
+                convert(raw.get(), index, line, walk, &mut context)
             };
             if let Err(e @ Error::Document { .. }) = item {
                 return Err(walk.fail(e));
@@ -342,7 +370,7 @@ impl<'de> DeserializeSeed<'de> for RawEntry<'_> {
         let text = std::mem::take(&mut *at.entry.borrow_mut());
         if raw.is_err() && !at.too_large.get() {
             // The text so far fails where the input did: its pointer goes into the entry.
-            if let Err(e) = crate::codec::json::from_slice::<Value>(&text) {
+            if let Err(e) = crate::codec::json::from_slice_within::<Value>(&text, self.0.depth) {
                 let inner = format!("{}{}", self.0.pointer.borrow(), e.pointer);
                 self.0.point(inner);
             }
@@ -504,19 +532,24 @@ fn convert(
     raw: &str,
     index: u64,
     line: usize,
-    file: &str,
+    walk: &Walk,
     context: &mut Context,
 ) -> Result<Exchange, Error> {
-    let value: Value = serde_json::from_str(raw).map_err(|e| Error::Document {
-        file: file.to_owned(),
-        line,
-        error: JsonError {
-            pointer: format!("/log/entries/{index}"),
-            line,
-            column: 1,
-            message: strip_position(&e.to_string()),
-        },
-    })?;
+    let file = &walk.file;
+    let value: Value =
+        crate::codec::json::from_slice_within(raw.as_bytes(), walk.depth).map_err(|e| {
+            let line = line + e.line - 1;
+            Error::Document {
+                file: file.to_owned(),
+                line,
+                error: JsonError {
+                    pointer: format!("/log/entries/{index}{}", e.pointer),
+                    line,
+                    column: if e.line == 1 { 1 } else { e.column },
+                    message: e.message,
+                },
+            }
+        })?;
     let source = Source {
         file: Some(file.to_owned()),
         location: Some(Location::Index(index)),

@@ -151,8 +151,9 @@ fn plain_message(msg: &str) -> String {
     format!("expected {expected}, found {found}")
 }
 
-/// Reads a whole document into a JSON value, within [`MAX_DOCUMENT_BYTES`].
-pub fn parse_document(reader: impl io::Read, file: &str) -> Result<Value, Error> {
+/// Reads a whole document into a JSON value, within [`MAX_DOCUMENT_BYTES`] and nested at
+/// most `depth` deep.
+pub fn parse_document(reader: impl io::Read, file: &str, depth: usize) -> Result<Value, Error> {
     let mut bytes = Vec::new();
     io::Read::take(reader, MAX_DOCUMENT_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -168,7 +169,7 @@ pub fn parse_document(reader: impl io::Read, file: &str) -> Result<Value, Error>
         ));
     }
     let bytes = crate::formats::detect::after_bom(&bytes);
-    crate::codec::json::from_slice::<Value>(bytes).map_err(|error| Error::Syntax {
+    crate::codec::json::from_slice_within::<Value>(bytes, depth).map_err(|error| Error::Syntax {
         file: file.to_owned(),
         error,
     })

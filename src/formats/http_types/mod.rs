@@ -109,6 +109,7 @@ pub struct Reader<R> {
     line: u64,
     buf: Vec<u8>,
     max_line: usize,
+    depth: usize,
     failed: bool,
 }
 
@@ -121,8 +122,15 @@ impl<R: BufRead> Reader<R> {
             line: 0,
             buf: Vec::new(),
             max_line,
+            depth: crate::limits::MAX_JSON_DEPTH,
             failed: false,
         }
+    }
+
+    /// Lets arrays and objects nest `depth` deep in a line (`--max-json-depth`).
+    pub fn within_depth(mut self, depth: usize) -> Self {
+        self.depth = depth;
+        self
     }
 
     fn read_line(&mut self) -> Option<Result<(), Error>> {
@@ -181,7 +189,7 @@ impl<R: BufRead> Iterator for Reader<R> {
             ..Source::default()
         };
         Some(
-            parse_exchange(&self.buf, source).map_err(|error| Error::Json {
+            parse_exchange_within(&self.buf, source, self.depth).map_err(|error| Error::Json {
                 file: self.file.clone(),
                 line: self.line,
                 error,
@@ -192,7 +200,17 @@ impl<R: BufRead> Iterator for Reader<R> {
 
 /// Parses one http-types exchange from JSON text.
 pub fn parse_exchange(bytes: &[u8], source: Source) -> Result<Exchange, JsonError> {
-    let view: ExchangeView = json::from_slice(bytes).map_err(|e| not_an_object(bytes, e))?;
+    parse_exchange_within(bytes, source, crate::limits::MAX_JSON_DEPTH)
+}
+
+/// [`parse_exchange`] with arrays and objects nested at most `depth` deep.
+pub fn parse_exchange_within(
+    bytes: &[u8],
+    source: Source,
+    depth: usize,
+) -> Result<Exchange, JsonError> {
+    let view: ExchangeView =
+        json::from_slice_within(bytes, depth).map_err(|e| not_an_object(bytes, e))?;
     view.into_exchange(source)
 }
 
@@ -218,7 +236,7 @@ pub fn is_document(head: &[u8]) -> bool {
 /// Reads an http-types document (see [`is_document`]): each exchange of an array, located by
 /// its index, or the one exchange. Errors give the line within the document and a pointer
 /// from its root.
-pub fn read_document(bytes: &[u8], file: &str) -> Vec<Result<Exchange, Error>> {
+pub fn read_document(bytes: &[u8], file: &str, depth: usize) -> Vec<Result<Exchange, Error>> {
     let json_err = |line: usize, error: JsonError| Error::Json {
         file: file.to_owned(),
         line: line as u64,
@@ -232,7 +250,7 @@ pub fn read_document(bytes: &[u8], file: &str) -> Vec<Result<Exchange, Error>> {
             location: Some(Location::Line(1)),
             ..Source::default()
         };
-        return vec![parse_exchange(text, source).map_err(|e| json_err(e.line, e))];
+        return vec![parse_exchange_within(text, source, depth).map_err(|e| json_err(e.line, e))];
     }
     let items: Vec<&serde_json::value::RawValue> = match serde_json::from_slice(text) {
         Ok(items) => items,
@@ -262,7 +280,7 @@ pub fn read_document(bytes: &[u8], file: &str) -> Vec<Result<Exchange, Error>> {
                 location: Some(Location::Index(i as u64)),
                 ..Source::default()
             };
-            parse_exchange(raw, source).map_err(|mut e| {
+            parse_exchange_within(raw, source, depth).map_err(|mut e| {
                 e.pointer = format!("/{i}{}", e.pointer);
                 e.line += base;
                 json_err(e.line, e)

@@ -69,7 +69,11 @@ impl ReadAhead {
     /// must have been taken with [`ReadAhead::wait`] first.
     pub fn start(&mut self, mut buf: Vec<u8>, from: usize, to: usize) {
         debug_assert!(!self.in_flight, "one fill at a time");
-        if buf.len() < to {
+        if buf.is_empty() {
+            // Zeroed by the allocator (fresh pages from the system): writing the zeros of a
+            // first buffer costs more than reading a small input into it.
+            buf = vec![0; to];
+        } else if buf.len() < to {
             buf.resize(to, 0);
         }
         let sent = self

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: sets up the Python reader HMT uses (py-http-types
-# 0.0.18) in .venv for the real-client check, then tests, lints and checks formatting.
+# 0.0.18) in .venv for the real-client check, then tests, lints, checks formatting, and runs
+# every fuzz target under libFuzzer for WIRECAP_FUZZ_SECONDS each (10; 0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Nothing here reads the terminal; CI gives no standard input at all.
@@ -18,3 +19,6 @@ cargo test --locked
 # not a pass.
 cargo clippy --locked --all-targets -- -D warnings
 cargo fmt --check
+if [ "${WIRECAP_FUZZ_SECONDS:-10}" != 0 ]; then
+  fuzz/smoke.sh "${WIRECAP_FUZZ_SECONDS:-10}"
+fi

@@ -4,10 +4,10 @@
 //! `fuzz/regressions/<target>/`, and on a fixed set of mutations of them, with debug assertions
 //! on as in the fuzzers. A panic, an overflow or a hang fails the test and names the input.
 //!
-//! This replays what the fuzzers found and keeps the targets compiling and exercised on every
-//! commit in a few seconds; the fuzzers themselves (`fuzz/run.sh`, README "Development") are
-//! what searches for new crashes, since a libFuzzer build of the nine targets alone takes
-//! longer than CI's budget allows.
+//! This replays what the fuzzers found and keeps the targets exercised on every commit in a
+//! few seconds, beside `fuzz/smoke.sh` (every target under libFuzzer for 10 s, the last step
+//! of `scripts/test.sh`); the long fuzzer runs (`fuzz/run.sh`, README "Development") are what
+//! searches for new crashes.
 
 #[allow(dead_code)]
 #[path = "../fuzz/src/lib.rs"]

@@ -10,7 +10,7 @@
 //! - a 500 MB single JSON line: read up to `--max-line-bytes` and skipped, not held whole;
 //! - a JSON nesting depth of 100,000 in http-types, HAR and Hoverfly input, and through
 //!   `validate`: an error naming the record, not a stack overflow; and read whole once
-//!   `--max-json-depth` allows it.
+//!   `--max-json-depth` allows it; and a JSON body nested 1,000,000 deep, redacted.
 //!
 //! Linux only (it reads /proc); elsewhere the memory checks are skipped with a notice.
 
@@ -437,6 +437,20 @@ fn json_nested_100_000_deep_is_read_under_a_raised_max_json_depth() {
         written[at..].starts_with(&deep(100_000)),
         "the deep array is written whole"
     );
+}
+
+/// A JSON body is a string, whatever it nests: `--redact` walks it without recursion, so a
+/// body nested a million deep is redacted, not a stack overflow.
+#[test]
+fn a_json_body_nested_1_000_000_deep_is_redacted() {
+    let run = run(&["convert", "-", "--from", "http-types", "--redact"], |w| {
+        ignore_pipe(w.write_all(br#"{"request":{"method":"post","host":"a","path":"/","headers":{"content-type":"application/json"},"body":"{\"a\":"#));
+        ignore_pipe(w.write_all(&deep(1_000_000)));
+        ignore_pipe(w.write_all(br#",\"password\":\"x\"}"},"response":{"statusCode":200}}"#));
+        ignore_pipe(w.write_all(b"\n"));
+    });
+    check("a body nested 1,000,000 deep, --redact", &run, 0, 200 * MIB);
+    assert!(run.stderr.contains("redacted 1 value"), "{}", run.stderr);
 }
 
 // ---------------------------------------------------------------------------------------------

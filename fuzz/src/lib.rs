@@ -1,6 +1,6 @@
 //! The fuzz targets' bodies, one function per target (`fuzz_targets/<name>.rs` calls
 //! [`targets::<name>`](targets)), and what they share: turning one input into the chunks of a
-//! connection, and reading a whole stream of exchanges.
+//! connection, and reading a whole stream of exchanges (each redacted, as `--redact` does).
 //!
 //! `tests/fuzz_replay.rs` in the main crate includes this file, so `cargo test` runs every
 //! target's function on seeds from `testdata/`, on the committed crash inputs in
@@ -76,9 +76,11 @@ pub fn read_all(format: Format, data: &[u8]) {
         name: "fuzz".into(),
         reader: Box::new(std::io::Cursor::new(data.to_vec())),
     };
+    let redact = wirecap::filter::redact::Redaction::new(&[], &[], &[]);
+    let mut tally = Default::default();
     if let Ok(exchanges) = formats::read(format, input, &ReadOptions::default()) {
-        for ex in exchanges {
-            let _ = ex;
+        for mut ex in exchanges.flatten() {
+            redact.exchange(&mut ex, &mut tally);
         }
     }
 }
@@ -228,8 +230,11 @@ pub mod targets {
             if let Ok(sim) =
                 formats::read_simulation(format, input, &ReadOptions::default(), &mut losses)
             {
-                for pair in &sim.pairs {
+                let redact = wirecap::filter::redact::Redaction::new(&[], &[], &[]);
+                let mut tally = Default::default();
+                for mut pair in sim.pairs {
                     let _ = pair.to_exchange(&mut losses);
+                    redact.pair(&mut pair, &mut tally);
                 }
             }
         }

@@ -820,6 +820,20 @@ mod tests {
     }
 
     #[test]
+    fn json_bodies_nested_a_million_deep_are_redacted_on_a_small_stack() {
+        let depth = 1_000_000;
+        let body = |secret: &str| {
+            format!(
+                r#"{{"a":{}{{"token":{secret},"b":[1, {{}}]}}{}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        json!(body("\"s3cret\"") => Some(body("\"REDACTED\"").as_str()));
+        json!(body("[1, {\"c\": 2}]") => Some(body("\"REDACTED\"").as_str()));
+    }
+
+    #[test]
     fn json_pointer_tokens_unescape() {
         let f: JsonField = "/a~1b/~0c/0".parse().unwrap();
         assert_eq!(

@@ -5,8 +5,8 @@
 //! on as in the fuzzers. A panic, an overflow or a hang fails the test and names the input.
 //!
 //! This replays what the fuzzers found and keeps the targets exercised on every commit in a
-//! few seconds, beside `fuzz/smoke.sh` (every target under libFuzzer for 10 s, which `scripts/test.sh`
-//! runs beside the tests); the long fuzzer runs (`fuzz/run.sh`, README "Development") are what
+//! few seconds, beside `fuzz/smoke.sh` (every target under libFuzzer for 10 s, which
+//! `scripts/test.sh` runs beside the tests); the long fuzzer runs (`fuzz/run.sh`, README "Development") are what
 //! searches for new crashes.
 
 #[allow(dead_code)]

@@ -324,11 +324,13 @@ pub struct LimitArgs {
     #[arg(long, value_name = "N", default_value_t = wirecap::capture::MAX_OPEN_FLOWS)]
     pub max_open_flows: usize,
 
-    /// Header (or trailer) fields in one HTTP/1 message; a message with more is skipped.
+    /// Header (or trailer) fields in one HTTP/1 message; a message with more is skipped. With
+    /// --max-head-bytes it also sets the HTTP/2 header list limit (head bytes + 32 a field).
     #[arg(long, value_name = "N", default_value_t = wirecap::capture::http1::MAX_HEADERS)]
     pub max_headers: usize,
 
-    /// Bytes of one HTTP/1 message head; a longer head is skipped.
+    /// Bytes of one HTTP/1 message head; a longer head is skipped. An HTTP/2 header list may
+    /// take this plus 32 bytes for each of --max-headers fields; a longer one drops its stream.
     #[arg(long, value_name = "BYTES", default_value_t = wirecap::capture::http1::MAX_HEAD_BYTES)]
     pub max_head_bytes: usize,
 

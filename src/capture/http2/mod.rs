@@ -72,9 +72,24 @@ pub const MAX_HEADER_BLOCK_BYTES: usize = frame::MAX_HEADER_FRAGMENT_BYTES;
 /// Largest decoded header list kept per message, counted as RFC 9113 §6.5.2 does (32 bytes
 /// per field plus name and value); past it the stream is dropped with a note. The same 64
 /// KiB as an HTTP/1.x head ([`super::http1::MAX_HEAD_BYTES`]), plus the per-field overhead of
-/// [`super::http1::MAX_HEADERS`] fields.
+/// [`super::http1::MAX_HEADERS`] fields; `--max-head-bytes` and `--max-headers` move it as
+/// they move those ([`header_list_limit`]).
 pub const MAX_HEADER_LIST_BYTES: usize =
     super::http1::MAX_HEAD_BYTES + 32 * super::http1::MAX_HEADERS;
+
+/// The decoded header list limit of a run: [`MAX_HEADER_LIST_BYTES`] under the run's head
+/// limits.
+pub fn header_list_limit(limits: &crate::limits::Limits) -> usize {
+    limits
+        .head_bytes
+        .saturating_add(limits.headers.saturating_mul(32))
+}
+
+/// The encoded header block limit of a run: [`MAX_HEADER_BLOCK_BYTES`], or the decoded list
+/// limit when that is raised past it (HPACK may encode a field no shorter than it is).
+fn header_block_limit(limits: &crate::limits::Limits) -> usize {
+    MAX_HEADER_BLOCK_BYTES.max(header_list_limit(limits))
+}
 
 /// Streams tracked at once per connection; past it the oldest is written out as it stands.
 /// Servers commonly allow 100 to 250 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS).
@@ -573,7 +588,7 @@ impl Connection {
                     self.abandon_block(role);
                     return;
                 }
-                if cut || b.bytes.len() + payload.len() > MAX_HEADER_BLOCK_BYTES {
+                if cut || b.bytes.len() + payload.len() > header_block_limit(&self.opts.limits) {
                     b.broken.get_or_insert(Broken::Limit);
                     b.bytes = Vec::new();
                 } else if b.broken.is_none() {
@@ -630,7 +645,8 @@ impl Connection {
                 if why == Broken::Limit {
                     self.notes.record(Note::Limit, || {
                         format!(
-                            "{label}: stream {stream_id}: header block over {MAX_HEADER_BLOCK_BYTES} bytes"
+                            "{label}: stream {stream_id}: header block over {} bytes",
+                            header_block_limit(&self.opts.limits)
                         )
                     });
                 }
@@ -642,12 +658,13 @@ impl Connection {
             }
             None => match self.halves[i]
                 .hpack
-                .decode(&block.bytes, MAX_HEADER_LIST_BYTES)
+                .decode(&block.bytes, header_list_limit(&self.opts.limits))
             {
                 Ok(f) if f.over_limit => {
                     self.notes.record(Note::Limit, || {
                         format!(
-                            "{label}: stream {stream_id}: header list over {MAX_HEADER_LIST_BYTES} bytes"
+                            "{label}: stream {stream_id}: header list over {} bytes",
+                            header_list_limit(&self.opts.limits)
                         )
                     });
                     Err(Dropped::Counted)

@@ -857,3 +857,57 @@ fn issue_16_drop_incomplete_drops_streams_whose_bodies_were_cut_off() {
         Some("c -> s: packet 1: GET /b: response body after 2 body bytes (--drop-incomplete)")
     );
 }
+
+#[test]
+fn issue_16_the_head_limits_bound_a_header_list_and_raising_them_keeps_it() {
+    let cookie = "x".repeat(100 << 10);
+    let parts = |w: &mut Wire| {
+        let head = [(":status", "200"), ("set-cookie", cookie.as_str())];
+        [
+            (C, [preface(), w.get(1, "/a"), w.get(3, "/b")].concat()),
+            (
+                S,
+                [
+                    settings(),
+                    w.headers(S, 1, &head, false),
+                    data(1, "a", true),
+                ]
+                .concat()
+                .into_iter()
+                .chain(w.ok(3, "200", "b"))
+                .collect(),
+            ),
+        ]
+    };
+    // By default the 100 KiB list is over 64 KiB + 32 B for each of 256 fields: the stream
+    // is dropped and counted, the next one read.
+    let (got, c) = run(&parts(&mut Wire::new()));
+    assert_eq!(got, ["#1 GET a.test:8080/b -> 200 \"b\""]);
+    assert_eq!(c.notes.count(Note::Limit), 1);
+
+    let limits = crate::limits::Limits {
+        head_bytes: 1 << 20,
+        ..Default::default()
+    };
+    let opts = HttpOptions {
+        limits,
+        ..HttpOptions::default()
+    };
+    let mut c = Connection::new(info(), opts, true);
+    let got = run_on(&mut c, &parts(&mut Wire::new()));
+    assert_eq!(
+        got,
+        [
+            "#0 GET a.test:8080/a -> 200 \"a\"",
+            "#1 GET a.test:8080/b -> 200 \"b\""
+        ]
+    );
+    assert_eq!(c.notes.count(Note::Limit), 0);
+    let head = &c.ready[0]
+        .exchange
+        .response
+        .as_ref()
+        .expect("a response")
+        .headers;
+    assert_eq!(head.first("set-cookie").map(str::len), Some(100 << 10));
+}

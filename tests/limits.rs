@@ -420,12 +420,13 @@ fn json_nested_100_000_deep_is_read_under_a_raised_max_json_depth() {
     let (input, output) = (dir.path().join("deep.jsonl"), dir.path().join("out.jsonl"));
     let line = [DEEP_LINE, &deep(100_000), b"}}\n"].concat();
     std::fs::write(&input, &line).expect("writes");
-    let status = Command::new(env!("CARGO_BIN_EXE_wirecap"))
+    let converted = Command::new(env!("CARGO_BIN_EXE_wirecap"))
         .args(["convert", "--max-json-depth", "100002", "-o"])
         .args([&output, &input])
-        .status()
+        .output()
         .expect("wirecap runs");
-    assert_eq!(status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&converted.stderr);
+    assert_eq!(converted.status.code(), Some(0), "{stderr}");
     let written = std::fs::read(&output).expect("an output");
     let meta = br#""meta":{"x":"#;
     let at = written

@@ -22,7 +22,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// Exchanges converted ahead of the consumer: enough to keep both threads busy, few enough
 /// that memory stays a handful of entries.
@@ -47,8 +47,73 @@ pub fn read(mut input: Input, depth: usize) -> Result<Exchanges, formats::Error>
         .name("har-reader".into())
         .stack_size(crate::limits::stack_bytes(depth))
         .spawn(move || scan(input, tx, depth))
-        .map_err(|source| formats::Error::Io { file, source })?;
-    Ok(Exchanges::new(rx.into_iter()))
+        .map_err(|source| formats::Error::Io {
+            file: file.clone(),
+            source,
+        })?;
+    Ok(Exchanges::new(Converted {
+        pieces: Some(rx),
+        file,
+        depth,
+        context: Context::default(),
+    }))
+}
+
+/// What the reading thread hands on, in file order: it splits the document, and the entries
+/// become exchanges on the consumer's side, so that the two halves of the work run at once.
+enum Piece {
+    /// The log's own fields, once its entries start.
+    Log(Map<String, Value>),
+    /// A page of the log, by its id.
+    Page(String, Value),
+    /// The `index`th entry as raw text, starting on `line`.
+    Entry {
+        raw: Box<RawValue>,
+        index: u64,
+        line: usize,
+    },
+    /// Where the document stops being read.
+    Failed(formats::Error),
+}
+
+/// The entries the reading thread splits off, converted as they are asked for.
+struct Converted {
+    /// `None` once an error has ended the document.
+    pieces: Option<Receiver<Piece>>,
+    file: String,
+    depth: usize,
+    context: Context,
+}
+
+impl Iterator for Converted {
+    type Item = Result<Exchange, formats::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.pieces.as_ref()?.recv().ok()? {
+                Piece::Log(log) => self.context.log = Some(log),
+                Piece::Page(id, page) => self.context.pages.push((id, page)),
+                Piece::Entry { raw, index, line } => {
+                    let item = convert(
+                        raw.get(),
+                        index,
+                        line,
+                        &self.file,
+                        self.depth,
+                        &mut self.context,
+                    );
+                    if let Err(Error::Document { .. }) = item {
+                        self.pieces = None;
+                    }
+                    return Some(item.map_err(Into::into));
+                }
+                Piece::Failed(e) => {
+                    self.pieces = None;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
 }
 
 /// Where the parser is in the input.
@@ -99,7 +164,7 @@ impl<R: Read> Read for Counted<R> {
 /// What the walk shares between its levels.
 struct Walk {
     file: String,
-    tx: SyncSender<Result<Exchange, formats::Error>>,
+    tx: SyncSender<Piece>,
     at: Rc<Position>,
     /// The pointer of the value being parsed, for errors serde_json reports.
     pointer: RefCell<String>,
@@ -107,7 +172,8 @@ struct Walk {
     failure: RefCell<Option<Error>>,
     /// The consumer went away: stop quietly.
     stopped: Cell<bool>,
-    context: RefCell<Context>,
+    /// Entries read so far.
+    entries: Cell<u64>,
     /// How deep an entry, a page or a custom field of the log may nest.
     depth: usize,
 }
@@ -119,10 +185,9 @@ struct Context {
     log: Option<Map<String, Value>>,
     /// Pages by id, in file order, until an entry refers to them.
     pages: Vec<(String, Value)>,
-    index: u64,
 }
 
-fn scan(input: Input, tx: SyncSender<Result<Exchange, formats::Error>>, depth: usize) {
+fn scan(input: Input, tx: SyncSender<Piece>, depth: usize) {
     let at = Rc::new(Position::default());
     let walk = Walk {
         file: input.name,
@@ -131,7 +196,7 @@ fn scan(input: Input, tx: SyncSender<Result<Exchange, formats::Error>>, depth: u
         pointer: RefCell::new(String::new()),
         failure: RefCell::new(None),
         stopped: Cell::new(false),
-        context: RefCell::new(Context::default()),
+        entries: Cell::new(0),
         depth,
     };
     let reader = Counted {
@@ -155,7 +220,7 @@ fn scan(input: Input, tx: SyncSender<Result<Exchange, formats::Error>>, depth: u
         ),
         None if e.is_io() => {
             let source = io::Error::other(strip_position(&e.to_string()));
-            let _ = walk.tx.send(Err(formats::Error::Io {
+            let _ = walk.tx.send(Piece::Failed(formats::Error::Io {
                 file: walk.file.clone(),
                 source,
             }));
@@ -163,7 +228,7 @@ fn scan(input: Input, tx: SyncSender<Result<Exchange, formats::Error>>, depth: u
         }
         None => walk.document_error(e.line(), e.column(), strip_position(&e.to_string())),
     };
-    let _ = walk.tx.send(Err(error.into()));
+    let _ = walk.tx.send(Piece::Failed(error.into()));
 }
 
 impl Walk {
@@ -224,8 +289,8 @@ impl Walk {
         })
     }
 
-    fn send<E: de::Error>(&self, item: Result<Exchange, Error>) -> Result<(), E> {
-        self.tx.send(item.map_err(Into::into)).map_err(|_| {
+    fn send<E: de::Error>(&self, piece: Piece) -> Result<(), E> {
+        self.tx.send(piece).map_err(|_| {
             self.stopped.set(true);
             E::custom("the reader was dropped")
         })
@@ -290,7 +355,7 @@ level!(
             walk.point(format!("/log/{key}"));
             match key.as_str() {
                 "entries" => {
-                    walk.context.borrow_mut().log = Some(std::mem::take(&mut log));
+                    walk.send(Piece::Log(std::mem::take(&mut log)))?;
                     map.next_value_seed(Entries(walk))?;
                     entries = true;
                 }
@@ -304,10 +369,9 @@ level!(
                             walk.value(page)
                         })
                         .collect::<Result<Vec<_>, _>>()?;
-                    let mut context = walk.context.borrow_mut();
                     for page in pages {
                         let id = page.get("id").and_then(Value::as_str).unwrap_or_default();
-                        context.pages.push((id.to_owned(), page));
+                        walk.send(Piece::Page(id.to_owned(), page))?;
                     }
                 }
                 // The writer is the creator of what it writes; the version is HAR's.
@@ -336,20 +400,13 @@ level!(
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let walk = self.0;
         loop {
-            let index = walk.context.borrow().index;
+            let index = walk.entries.get();
             walk.point(format!("/log/entries/{index}"));
             let Some((line, raw)) = seq.next_element_seed(RawEntry(walk))? else {
                 return Ok(());
             };
-            let item = {
-                let mut context = walk.context.borrow_mut();
-                context.index += 1;
-                convert(raw.get(), index, line, walk, &mut context)
-            };
-            if let Err(e @ Error::Document { .. }) = item {
-                return Err(walk.fail(e));
-            }
-            walk.send(item)?;
+            walk.entries.set(index + 1);
+            walk.send(Piece::Entry { raw, index, line })?;
         }
     }
 );
@@ -532,12 +589,12 @@ fn convert(
     raw: &str,
     index: u64,
     line: usize,
-    walk: &Walk,
+    file: &str,
+    depth: usize,
     context: &mut Context,
 ) -> Result<Exchange, Error> {
-    let file = &walk.file;
     let value: Value =
-        crate::codec::json::from_slice_within(raw.as_bytes(), walk.depth).map_err(|e| {
+        crate::codec::json::from_slice_within(raw.as_bytes(), depth).map_err(|e| {
             let line = line + e.line - 1;
             Error::Document {
                 file: file.to_owned(),

@@ -1,6 +1,7 @@
 //! Reading a HAR document: a thread walks the document with serde (a seed per level, so the
-//! entries array is visited, never collected) and converts each entry as it is parsed; the
-//! exchanges reach the caller's iterator through a bounded channel.
+//! entries array is visited, never collected) and hands each entry on as raw text through a
+//! bounded channel; the caller's iterator converts the entries into exchanges, so that the
+//! walk and the conversion share two cores.
 //!
 //! serde_json reads a `Read` one byte at a time, so counting the newlines it has consumed
 //! tells the line each entry starts on. An entry is taken as raw text first, then parsed:
@@ -24,8 +25,8 @@ use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-/// Exchanges converted ahead of the consumer: enough to keep both threads busy, few enough
-/// that memory stays a handful of entries.
+/// Pieces read ahead of the consumer: enough to keep both threads busy, few enough that
+/// memory stays a handful of entries.
 const IN_FLIGHT: usize = 8;
 
 /// Reads the HAR document `input` as a stream of exchanges, each entry (and each page and
@@ -172,7 +173,8 @@ struct Walk {
     failure: RefCell<Option<Error>>,
     /// The consumer went away: stop quietly.
     stopped: Cell<bool>,
-    /// Entries read so far.
+    /// Entries read so far, counted across every `entries` array of the log, so that each
+    /// entry's index is its own.
     entries: Cell<u64>,
     /// How deep an entry, a page or a custom field of the log may nest.
     depth: usize,
